@@ -1,0 +1,41 @@
+# Quick start: `make demo` (synthetic program on embedded SQLite, then the dashboard) and
+# `make test`. Everything installs into .venv on first use.
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+CASELOAD := $(VENV)/bin/caseload
+DEMO_DIR ?= data/demo
+export DATABASE_URL ?= sqlite:///$(CURDIR)/data/caseload.db
+
+.PHONY: venv demo demo-data test test-sqlite lint bench clean
+
+venv: $(VENV)/.installed
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e ".[test]"
+	touch $@
+
+demo-data: venv
+	$(CASELOAD) init-db
+	$(CASELOAD) synth --out $(DEMO_DIR) --clients 300 --days 120 --seed 7
+	$(CASELOAD) ingest $(DEMO_DIR)/*.csv
+
+demo: demo-data
+
+test: venv
+	$(PY) -m pytest
+
+test-sqlite: venv
+	$(PY) -m pytest --db sqlite
+
+lint: venv
+	$(VENV)/bin/ruff check etl dashboard tests benchmarks alembic
+	$(VENV)/bin/ruff format --check etl dashboard tests benchmarks alembic
+
+bench: venv
+	$(PY) -m benchmarks
+
+clean:
+	rm -rf $(VENV) data/caseload.db* $(DEMO_DIR) benchmarks/out
