@@ -218,8 +218,11 @@ class FctClientDay(Base):
     """One row per enrolled client per calendar day, check-in or not.
 
     A missed check-in is a row with ``is_expected`` and not ``is_received``, so adherence and
-    disengagement are plain aggregates. Signal columns hold the day's values (the last
-    check-in of the day when several arrive) and the derived features the risk engine uses.
+    disengagement are plain aggregates (``is_missed`` also covers weekly schedules, where the
+    one check-in may come on any day of the week). Signal columns hold the day's values (the
+    last check-in of the day that answered them) and the derived features the risk engine uses:
+    each signal's personal baseline (mean and SD over the trailing 28 days, today excluded),
+    its 7-day trend (points per day), days since the last check-in, support contact and use.
     """
 
     __tablename__ = "fct_client_day"
@@ -244,7 +247,28 @@ class FctClientDay(Base):
     missed_streak: Mapped[int] = mapped_column(SmallInteger, default=0)
     adherence_7d: Mapped[float | None] = mapped_column(Float)
     adherence_28d: Mapped[float | None] = mapped_column(Float)
-    features: Mapped[dict | None] = mapped_column(JSON)
+    # Derived features as real columns (not JSON): cheap to bulk-write for millions of
+    # client-days and to filter on in SQL. See docs/risk-rules.md for their definitions.
+    is_missed: Mapped[bool] = mapped_column(Boolean, default=False)
+    days_since_checkin: Mapped[int | None] = mapped_column(SmallInteger)
+    days_since_support: Mapped[int | None] = mapped_column(SmallInteger)
+    days_since_use: Mapped[int | None] = mapped_column(SmallInteger)
+    cue_days_7d: Mapped[int] = mapped_column(SmallInteger, default=0)
+    craving_baseline: Mapped[float | None] = mapped_column(Float)
+    craving_sd: Mapped[float | None] = mapped_column(Float)
+    craving_trend: Mapped[float | None] = mapped_column(Float)
+    stress_baseline: Mapped[float | None] = mapped_column(Float)
+    stress_sd: Mapped[float | None] = mapped_column(Float)
+    stress_trend: Mapped[float | None] = mapped_column(Float)
+    mood_baseline: Mapped[float | None] = mapped_column(Float)
+    mood_sd: Mapped[float | None] = mapped_column(Float)
+    mood_trend: Mapped[float | None] = mapped_column(Float)
+    sleep_hours_baseline: Mapped[float | None] = mapped_column(Float)
+    sleep_hours_sd: Mapped[float | None] = mapped_column(Float)
+    sleep_hours_trend: Mapped[float | None] = mapped_column(Float)
+    sleep_quality_baseline: Mapped[float | None] = mapped_column(Float)
+    sleep_quality_sd: Mapped[float | None] = mapped_column(Float)
+    sleep_quality_trend: Mapped[float | None] = mapped_column(Float)
 
 
 class FctRiskScore(Base):
