@@ -1,0 +1,206 @@
+"""Refreshing ``fct_client_day`` and ``fct_risk_score`` after a load: what to recompute, in
+chunks, in one transaction.
+
+Incremental by default: a load hands over a ChangeSet (client -> earliest touched day); those
+clients are recomputed from that day on, with enough earlier days read to refill the rolling
+windows (the configuration's lookback) and the stored row of the day before to carry streaks
+and "days since" forward. Every active client also gets the days between the last scored day
+and ``as_of`` even when nothing arrived for them: silence is a missed check-in, and a client
+who stops checking in must rise in the ranking, not drop out of it. ``changes=None`` rebuilds
+everything. Either way the whole refresh commits at once, so readers never see half of it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+from sqlalchemy import Engine
+
+from etl.changes import ChangeSet
+from etl.risk import bulk
+from etl.risk.client_day import day_numbers, to_date, to_day
+from etl.risk.compute import compute
+from etl.risk.config import RiskConfig, load_config
+from etl.risk.rules import RULE_VERSION
+
+log = logging.getLogger(__name__)
+CELLS_PER_CHUNK = 1_500_000  # client-days per computed chunk: bounds memory (~1 GB peak)
+
+
+@dataclass
+class RefreshStats:
+    mode: str
+    as_of: dt.date | None
+    clients: int = 0
+    rows: int = 0
+    chunks: int = 0
+    seconds: float = 0.0
+    timings: dict[str, float] = field(default_factory=dict)
+
+    def add_time(self, name: str, seconds: float) -> None:
+        self.timings[name] = self.timings.get(name, 0.0) + seconds
+
+
+@dataclass
+class _Target:
+    client_key: int
+    program_id: str
+    first: int  # first day to write
+    start: int  # first day read (first - lookback, not before admission)
+
+
+def refresh(
+    engine: Engine,
+    changes: ChangeSet | None,
+    as_of: dt.date | None = None,
+    *,
+    config_dir=None,
+) -> RefreshStats:
+    """Recompute derived client-days and risk scores; None for ``changes`` means everything.
+
+    ``as_of`` is the last day scored (default: the newest check-in or screen date, so a load
+    that has not yet brought today's check-ins does not count today as missed for everyone).
+    """
+    started = time.perf_counter()
+    mode = "full" if changes is None else "incremental"
+    computed_at = dt.datetime.now(dt.UTC).replace(tzinfo=None)
+    with engine.begin() as conn:
+        if as_of is None:
+            as_of = bulk.latest_data_date(conn) or computed_at.date()
+        stats = RefreshStats(mode=mode, as_of=as_of)
+        clients = bulk.read_clients(conn)
+        configs: dict[str, RiskConfig] = {}
+        for pid in clients["program_id"].unique():
+            configs[pid] = load_config(pid, config_dir)
+        targets = _plan(conn, clients, changes, as_of, configs)
+        stats.clients = len(targets)
+        t0 = time.perf_counter()
+        if changes is None:
+            bulk.clear_all(conn)
+        elif targets:
+            bulk.clear_from(conn, {t.client_key: to_date(t.first) for t in targets})
+            touched = [k for k in changes.client_dates if k in set(clients["client_key"])]
+            bulk.clear_outside_enrolment(conn, touched)
+        stats.add_time("delete", time.perf_counter() - t0)
+        by_key = clients.set_index("client_key")
+        for chunk in _chunks(targets, to_day(as_of)):
+            _run_chunk(conn, chunk, by_key, configs, as_of, computed_at, stats)
+    stats.seconds = time.perf_counter() - started
+    log.info(
+        "risk refresh %s: %d clients, %d rows in %.1f s",
+        mode,
+        stats.clients,
+        stats.rows,
+        stats.seconds,
+    )
+    return stats
+
+
+def _plan(
+    conn,
+    clients: pd.DataFrame,
+    changes: ChangeSet | None,
+    as_of: dt.date,
+    configs: dict[str, RiskConfig],
+) -> list[_Target]:
+    end = to_day(as_of)
+    admission = day_numbers(clients["admission_date"])
+    discharge = day_numbers(clients["discharge_date"])
+    keys = clients["client_key"].to_numpy(dtype=np.int64)
+    pids = clients["program_id"].to_numpy(dtype=object)
+    wanted: dict[int, int] = {}
+    if changes is None:
+        wanted = {int(k): int(a) for k, a in zip(keys, admission, strict=True)}
+    else:
+        for key, day in changes.client_dates.items():
+            wanted[int(key)] = to_day(day)
+        last = bulk.last_scored_date(conn)
+        if last is not None:
+            # Everyone enrolled after the last scored day gets the new days, data or not.
+            frontier = to_day(last) + 1
+            active = (admission <= end) & ~(discharge < frontier)
+            for k in keys[active]:
+                wanted[int(k)] = min(wanted.get(int(k), frontier), frontier)
+        for k in bulk.clients_without_rows(conn):
+            wanted[k] = min(wanted.get(k, 10**9), -(10**6))  # from admission
+    targets = []
+    index = {int(k): i for i, k in enumerate(keys)}
+    for key, day in wanted.items():
+        i = index.get(key)
+        if i is None:
+            continue
+        first = max(day, int(admission[i]))
+        last_day = end if np.isnan(discharge[i]) else min(end, int(discharge[i]))
+        if first > last_day:
+            continue
+        lookback = configs[pids[i]].lookback_days
+        start = max(first - lookback, int(admission[i]))
+        targets.append(_Target(key, pids[i], first, start))
+    return targets
+
+
+def _chunks(targets: list[_Target], end: int):
+    """Groups of clients of one program with similar start days, within the cell budget."""
+    targets = sorted(targets, key=lambda t: (t.program_id, t.start, t.client_key))
+    chunk: list[_Target] = []
+    for t in targets:
+        if chunk and (
+            t.program_id != chunk[0].program_id
+            or (len(chunk) + 1) * (end - chunk[0].start + 1) > CELLS_PER_CHUNK
+        ):
+            yield chunk
+            chunk = []
+        chunk.append(t)
+    if chunk:
+        yield chunk
+
+
+def _run_chunk(
+    conn,
+    chunk: list[_Target],
+    by_key: pd.DataFrame,
+    configs,
+    as_of: dt.date,
+    computed_at: dt.datetime,
+    stats: RefreshStats,
+) -> None:
+    cfg = configs[chunk[0].program_id]
+    keys = [t.client_key for t in chunk]
+    start = min(t.start for t in chunk)
+    t0 = time.perf_counter()
+    checkins = bulk.read_checkins(conn, keys, to_date(start), as_of)
+    screens = bulk.read_screens(conn, keys, to_date(start), as_of)
+    admission = day_numbers(by_key.loc[keys, "admission_date"])
+    seed_days = {
+        t.client_key: to_date(t.start - 1)
+        for t, adm in zip(chunk, admission, strict=True)
+        if t.start > adm
+    }
+    seeds = bulk.read_seeds(conn, seed_days) if seed_days else None
+    stats.add_time("read", time.perf_counter() - t0)
+
+    t0 = time.perf_counter()
+    clients = by_key.loc[keys].reset_index()
+    result = compute(
+        clients,
+        checkins,
+        screens,
+        start,
+        to_day(as_of),
+        cfg,
+        first={t.client_key: t.first for t in chunk},
+        data_start={t.client_key: t.start for t in chunk},
+        seeds=seeds,
+    )
+    stats.add_time("compute", time.perf_counter() - t0)
+
+    t0 = time.perf_counter()
+    bulk.write(conn, result, RULE_VERSION, cfg.config_hash, computed_at)
+    stats.add_time("write", time.perf_counter() - t0)
+    stats.rows += len(result)
+    stats.chunks += 1
