@@ -397,7 +397,8 @@ TRUTH_README = """\
 
 Written by `caseload synth` beside the input files (which are one level up). These files are
 what really happened in the simulation; the input files are what a program would have
-recorded of it. Use them to check derived facts and the risk score, never as input.
+recorded of it. Use them to check derived facts and the risk score, never as input. With
+`--gzip` they are `daily.csv.gz` and `clients.csv.gz`.
 
 ## daily.csv: one row per client per enrolled day in the window
 

@@ -156,7 +156,7 @@ def observe(
         - 0.8 * holiday
         - 4.5 * latent.fade
     )
-    logit = np.where(expected, logit, logit - 3.5)
+    logit = np.where(expected, logit, logit - 5.0)
     submitted = enrolled & ~gone & (rng.random((n, days)) < _logistic(logit))
     seconds = (
         (habit_hour[:, None] * 3600 + rng.normal(0, 4700, (n, days)) + 3600 * weekend)

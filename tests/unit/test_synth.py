@@ -21,7 +21,7 @@ from click.testing import CliRunner
 
 from etl.cli import main as cli
 from etl.synth import SynthConfig, generate
-from etl.synth.calendar import us_holidays
+from etl.synth.calendar import format_offset, make_window, us_holidays
 
 AS_OF = dt.date(2026, 3, 20)  # the window spans MLK Day, Presidents' Day and the DST switch
 DAYS = 150
@@ -96,6 +96,22 @@ def checkin_days(large: Path) -> pd.DataFrame:
         t.date().isoformat() for t in local_times(checkins, "submitted_at", clients, programs)
     ]
     return checkins
+
+
+# --------------------------------------------------------------------------- calendar
+
+
+def test_us_holidays_and_daylight_saving_offsets() -> None:
+    days = us_holidays(2026)
+    assert days[dt.date(2026, 1, 19)] == "Martin Luther King Jr. Day"
+    assert days[dt.date(2026, 5, 25)] == "Memorial Day"
+    assert days[dt.date(2026, 9, 7)] == "Labor Day"
+    assert days[dt.date(2026, 11, 26)] == "Thanksgiving Day"
+    window = make_window(dt.date(2026, 3, 9), 3)
+    assert window.start == dt.date(2026, 3, 7)
+    assert window.utc_offsets("America/Chicago").tolist() == [-6 * 3600, -5 * 3600, -5 * 3600]
+    assert window.is_weekend.tolist() == [True, True, False]
+    assert format_offset(-5 * 3600) == "-05:00" and format_offset(5 * 3600 + 1800) == "+05:30"
 
 
 # --------------------------------------------------------------------------- reproducibility
@@ -236,8 +252,11 @@ def test_every_client_is_enrolled_in_the_window(program: Path) -> None:
     assert {"active", "completed", "dropped_out"} == set(outcome)
     # Only completed and dropped-out clients are discharged, and all completed ones are.
     is_discharged = (clients.discharge_date != "").to_numpy()
-    assert not is_discharged[(outcome[clients.client_id] == "active").to_numpy()].any()
-    assert is_discharged[(outcome[clients.client_id] == "completed").to_numpy()].all()
+    outcomes = outcome[clients.client_id].to_numpy()
+    assert not is_discharged[outcomes == "active"].any()
+    assert is_discharged[outcomes == "completed"].all()
+    # Drop-outs are discharged weeks after the last contact: some already, some not yet.
+    assert 0 < is_discharged[outcomes == "dropped_out"].mean() < 1
 
 
 def test_checkin_values(program: Path) -> None:
@@ -406,6 +425,18 @@ def test_checkins_fade_before_a_drop_out(large: Path) -> None:
     before = missed[days_in < 0].mean()
     fading = missed[(days_in >= 0) & (days_in < 14)].mean()
     assert fading > before + 0.2
+
+
+def test_cues_are_met_more_on_weekends_and_holidays(checkin_days: pd.DataFrame) -> None:
+    listed = checkin_days.triggers.str.split(";")
+    cues = listed.apply(lambda t: bool(set(t) & (TRIGGERS - {"emotions"})))
+    day = pd.to_datetime(checkin_days.date)
+    holidays = {d for y in (2025, 2026) for d in us_holidays(y)}
+    is_holiday = day.dt.date.isin(holidays)
+    is_weekend = (day.dt.day_of_week >= 5) & ~is_holiday
+    ordinary = ~is_weekend & ~is_holiday
+    assert cues[is_weekend].mean() > cues[ordinary].mean() + 0.05
+    assert cues[is_holiday].mean() > cues[ordinary].mean() + 0.05
 
 
 def test_signals_rise_in_the_days_before_a_lapse(large: Path, checkin_days: pd.DataFrame) -> None:
