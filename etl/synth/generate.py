@@ -153,7 +153,9 @@ class _Formatter:
         fake = Faker("en_US")
         fake.seed_instance(seed + 1)
         self.triggers = text.trigger_strings()
-        self.coping = np.append(text.coping_pool(rng), "").astype(object)
+        coping = text.coping_pool(rng)
+        self.coping_size = int(coping.shape[0])
+        self.coping = np.append(coping, "").astype(object)
         pools = text.note_pools(fake, rng)
         self.note_size = int(pools[0].shape[0])
         self.notes = np.append(np.concatenate(pools), "").astype(object)
@@ -366,7 +368,7 @@ def generate(cfg: SynthConfig) -> SynthResult:
                 roster.substance[lo:hi],
                 roster.admission[lo:hi],
                 cutoff,
-                len(fmt.coping) - 1,
+                fmt.coping_size,
                 fmt.note_size,
             )
             discharge[lo:hi] = latent.discharge
