@@ -13,6 +13,7 @@ import click
 
 COMMANDS: dict[str, str] = {
     "init-db": "etl.migrate:init_db_command",
+    "synth": "etl.synth.cli:synth_command",
 }
 
 
