@@ -103,6 +103,25 @@ def latest_data_date(conn: Connection) -> dt.date | None:
     return max(found) if found else None
 
 
+def program_first_days(conn: Connection) -> dict[int, dt.date]:
+    """Per program, the first day any of its clients has a check-in or screen: the day the
+    program's data begins. Clients admitted earlier are scored from then on, not from their
+    admission, so a program's first load does not invent months of missed check-ins."""
+    out: dict[int, dt.date] = {}
+    for fact in (FctCheckin, FctDrugScreen):
+        first = (
+            select(func.min(fact.local_date))
+            .where(fact.client_key == DimClient.client_key)
+            .scalar_subquery()
+        )
+        stmt = select(DimClient.program_key, func.min(first)).group_by(DimClient.program_key)
+        for key, day in conn.execute(stmt).all():
+            if day is not None:
+                day = _as_date(day)
+                out[key] = min(out.get(key, day), day)
+    return out
+
+
 def last_scored_date(conn: Connection) -> dt.date | None:
     value = conn.execute(select(func.max(FctClientDay.date))).scalar()
     return _as_date(value) if value is not None else None

@@ -282,7 +282,9 @@ def build_client_days(
         e = rolling_sum(exp_f, w)
         adherence[w] = np.where(e > 0, rolling_sum(met_f, w) / np.maximum(e, 1), np.nan)
 
-    since_admission = (begin - 1) - admission  # "days since" counted from admission
+    # Without a stored row to continue from, "days since support" counts from the first day
+    # on the grid: admission, or the day the program's data begins.
+    since_admission = np.full(n, -1.0)
     use_event = used | positive
     return ClientDays(
         client_keys=keys,

@@ -32,7 +32,7 @@ class _Strict(BaseModel):
 class Windows(_Strict):
     baseline_days: int = Field(28, ge=7, le=90)
     baseline_min_days: int = Field(7, ge=2, le=90)
-    recent_days: int = Field(3, ge=1, le=14)
+    recent_days: int = Field(5, ge=1, le=14)
     trend_days: int = Field(7, ge=3, le=28)
     trend_min_days: int = Field(4, ge=2, le=28)
 
@@ -46,9 +46,9 @@ class Windows(_Strict):
 
 
 class Tiers(_Strict):
-    moderate: float = Field(20, gt=0, le=100)
-    high: float = Field(40, gt=0, le=100)
-    critical: float = Field(65, gt=0, le=100)
+    moderate: float = Field(25, gt=0, le=100)
+    high: float = Field(45, gt=0, le=100)
+    critical: float = Field(70, gt=0, le=100)
 
     @model_validator(mode="after")
     def _increasing(self) -> Tiers:
@@ -76,19 +76,19 @@ class SleepRule(_Strict):
     enabled: bool = True
     short_hours: float = Field(6.0, gt=0, le=24)
     short_nights: int = Field(3, ge=1, le=7)
-    points_per_short_night: float = Field(3, ge=0, le=100)
+    points_per_short_night: float = Field(2, ge=0, le=100)
     poor_quality: int = Field(2, ge=1, le=5)
     poor_quality_nights: int = Field(3, ge=1, le=7)
     points_per_poor_night: float = Field(1.5, ge=0, le=100)
     z: float = Field(1.5, gt=0, le=10)
-    points_per_deviation_day: float = Field(2, ge=0, le=100)
+    points_per_deviation_day: float = Field(3, ge=0, le=100)
     sd_floor: float = Field(0.75, gt=0, le=24)
     max_points: float = Field(20, ge=0, le=100)
 
 
 class CuesRule(_Strict):
     enabled: bool = True
-    min_days: int = Field(2, ge=1, le=7)
+    min_days: int = Field(3, ge=1, le=7)
     points_per_day: float = Field(2, ge=0, le=100)
     max_points: float = Field(14, ge=0, le=100)
 
@@ -96,6 +96,7 @@ class CuesRule(_Strict):
 class IsolationRule(_Strict):
     enabled: bool = True
     days: int = Field(7, ge=1, le=365)
+    min_no_answers: int = Field(3, ge=0, le=7)
     points: float = Field(6, ge=0, le=100)
     points_per_extra_day: float = Field(1, ge=0, le=100)
     max_points: float = Field(14, ge=0, le=100)

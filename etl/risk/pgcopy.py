@@ -15,7 +15,6 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from etl.risk.reasons import unique_rows
 
 HEADER = b"PGCOPY\n\xff\r\n\x00" + b"\x00\x00\x00\x00" + b"\x00\x00\x00\x00"
 TRAILER = b"\xff\xff"
@@ -29,6 +28,21 @@ _FIXED = {
     "date": ">i4",
     "timestamp": ">i8",
 }
+
+
+def unique_rows(columns: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    """Distinct rows of integer columns and, per row, the index of its distinct row."""
+    mat = np.stack(columns, axis=1)
+    lo, hi = mat.min(axis=0), mat.max(axis=0)
+    radix = [int(h) - int(lo_) + 1 for lo_, h in zip(lo, hi, strict=True)]
+    if np.prod(np.array(radix, dtype=object)) < 2**62:
+        key = np.zeros(len(mat), dtype=np.int64)
+        for j, r in enumerate(radix):
+            key = key * r + (mat[:, j] - lo[j])
+        _, first, inverse = np.unique(key, return_index=True, return_inverse=True)
+        return mat[first], inverse.reshape(-1)
+    uniq, inverse = np.unique(mat, axis=0, return_inverse=True)
+    return uniq, inverse.reshape(-1)
 
 
 @dataclass

@@ -12,10 +12,11 @@ are recorded by its hash), so every stored score says which rules produced it.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
+from etl.risk import textvec as tv
 from etl.risk.client_day import TRIGGERS, ClientDays, rolling_sum, to_date
 from etl.risk.config import RiskConfig, SignalRule
 from etl.risk.features import SignalStats, all_signal_stats, deviation_days
@@ -27,27 +28,19 @@ HIGH_TIERS = ("high", "critical")
 
 @dataclass
 class RuleOutput:
-    """One rule's points for every cell and the numbers its reason text is made from.
+    """One rule's points for every cell and the numbers its reason is made from.
 
-    ``values`` maps a name to (array, decimals); those numbers are what the reason shows, and
-    ``text`` turns one cell's values (a dict) into the sentence a counselor can say.
+    ``values`` maps a name to (array, decimals): the numbers shown in the reason's JSON.
+    ``hidden`` holds further per-cell numbers the sentence needs (flags, ages). ``text`` gets
+    both, restricted to the cells where the rule fired, and returns one sentence per cell.
     """
 
     code: str
     signal: str
     points: np.ndarray
     values: dict[str, tuple[np.ndarray, int]]
-    text: Callable[[dict], str]
-
-
-def _ago(days: float) -> str:
-    days = int(days)
-    return "today" if days == 0 else "yesterday" if days == 1 else f"{days} days ago"
-
-
-def _date(day: float) -> str:
-    d = to_date(int(day))
-    return f"{d:%b} {d.day}"
+    text: Callable[[dict[str, np.ndarray]], np.ndarray]
+    hidden: dict[str, np.ndarray] = field(default_factory=dict)
 
 
 def _nz(a: np.ndarray) -> np.ndarray:
@@ -57,6 +50,32 @@ def _nz(a: np.ndarray) -> np.ndarray:
 def _within(since: np.ndarray, days: float) -> np.ndarray:
     """Known and at most ``days`` ago."""
     return np.nan_to_num(since, nan=np.inf) <= days
+
+
+def _ago(days: np.ndarray) -> np.ndarray:
+    return tv.fmt(
+        days,
+        lambda d: (
+            ""
+            if d is None
+            else "today"
+            if d == 0
+            else "yesterday"
+            if d == 1
+            else f"{int(d)} days ago"
+        ),
+        0,
+    )
+
+
+def _on_date(day: np.ndarray) -> np.ndarray:
+    def render(d):
+        if d is None:
+            return ""
+        date = to_date(int(d))
+        return f"{date:%b} {date.day}"
+
+    return tv.fmt(day, render, 0)
 
 
 def _signal_rule(
@@ -72,13 +91,8 @@ def _signal_rule(
     """Craving, stress and mood: a high (or low) level, a deviation from own baseline, a trend."""
     recent = cfg.windows.recent_days
     latest = stats.latest
-    if direction > 0:
-        level_hit = _nz(latest - rule.level) >= 0
-        steps = latest - rule.level
-    else:
-        level_hit = _nz(rule.level - latest) >= 0
-        steps = rule.level - latest
-    level_hit &= ~np.isnan(latest)
+    steps = direction * (latest - rule.level)
+    level_hit = (_nz(steps) >= 0) & ~np.isnan(latest)
     pts_level = np.where(level_hit, rule.level_points + rule.points_per_step * _nz(steps), 0.0)
     dev_n, dev_z = deviation_days(
         values, stats, z=rule.z, sd_floor=rule.sd_floor, direction=direction, days=recent
@@ -89,43 +103,59 @@ def _signal_rule(
     points = np.minimum(pts_level + pts_dev + pts_trend, rule.max_points)
     word = "above" if direction > 0 else "below"
     moving = "rising" if direction > 0 else "falling"
+    trend_days = cfg.windows.trend_days
 
-    def text(v: dict) -> str:
-        parts = []
-        if v["level_hit"]:
-            parts.append(f"{name} {v['level']:g}/10 {_ago(v['level_age'])}")
-        if v["deviation_days"]:
-            when = (
-                f"for {v['deviation_days']} days"
-                if v["deviation_days"] == recent and recent > 1
-                else f"on {v['deviation_days']} of the last {recent} days"
-            )
-            head = "" if parts else f"{name} "
-            parts.append(
-                f"{head}{abs(v['deviation_sd']):.1f} SD {word} own baseline "
-                f"(usual {v['baseline']:.1f}) {when}"
-            )
-        if v["trend_hit"]:
-            head = "" if parts else f"{name} "
-            parts.append(
-                f"{head}{moving} {abs(v['trend']):.1f} a day over the last "
-                f"{cfg.windows.trend_days} days"
-            )
-        return "; ".join(parts)
+    def text(v: dict[str, np.ndarray]) -> np.ndarray:
+        level = tv.pick(
+            v["level_hit"] > 0,
+            tv.cat(f"{name} ", tv.text_number(v["value"], "g"), "/10 ", _ago(v["value_age"])),
+        )
+        n = v["days_deviating"]
+        when = tv.pick(
+            n == recent,
+            f"for {recent} days",
+            tv.cat("on ", tv.text_number(n, "d"), f" of the last {recent} days"),
+        )
+        usual = tv.pick(
+            ~np.isnan(v["baseline"]), tv.cat(" (usual ", tv.text_number(v["baseline"]), ")")
+        )
+        deviation = tv.pick(
+            n > 0,
+            tv.cat(
+                tv.pick(level == "", f"{name} "),
+                tv.text_number(np.abs(v["sd_from_baseline"])),
+                f" SD {word} own baseline",
+                usual,
+                " ",
+                when,
+            ),
+        )
+        trend = tv.pick(
+            v["trend_hit"] > 0,
+            tv.cat(
+                tv.pick((level == "") & (deviation == ""), f"{name} "),
+                f"{moving} ",
+                tv.text_number(np.abs(v["trend"])),
+                f" a day over the last {trend_days} days",
+            ),
+        )
+        return tv.join([level, deviation, trend], "; ")
 
     return RuleOutput(
         code=code,
         signal=label,
         points=points,
         values={
-            "level": (latest, 1),
-            "level_age": (stats.latest_age, 0),
-            "level_hit": (level_hit.astype(np.float64), 0),
-            "deviation_days": (dev_n, 0),
-            "deviation_sd": (dev_z * direction, 1),
+            "value": (latest, 1),
             "baseline": (stats.baseline, 1),
-            "trend": (stats.trend, 1),
-            "trend_hit": (trend_hit.astype(np.float64), 0),
+            "sd_from_baseline": (dev_z * direction, 1),
+            "days_deviating": (dev_n, 0),
+            "trend": (stats.trend, 2),
+        },
+        hidden={
+            "value_age": stats.latest_age,
+            "level_hit": level_hit.astype(np.float64),
+            "trend_hit": trend_hit.astype(np.float64),
         },
         text=text,
     )
@@ -138,35 +168,52 @@ def _sleep_rule(days: ClientDays, stats: SignalStats, cfg: RiskConfig) -> RuleOu
     short = rolling_sum((_nz(hours) < rule.short_hours) & ~np.isnan(hours), 7)
     reported = rolling_sum((~np.isnan(hours)).astype(np.float64), 7)
     poor = rolling_sum((_nz(quality) <= rule.poor_quality) & ~np.isnan(quality), 7)
+    recent = cfg.windows.recent_days
     dev_n, dev_z = deviation_days(
-        hours,
-        stats,
-        z=rule.z,
-        sd_floor=rule.sd_floor,
-        direction=-1,
-        days=cfg.windows.recent_days,
+        hours, stats, z=rule.z, sd_floor=rule.sd_floor, direction=-1, days=recent
     )
+    short_hit = short >= rule.short_nights
+    poor_hit = poor >= rule.poor_quality_nights
     pts = (
-        np.where(short >= rule.short_nights, rule.points_per_short_night * short, 0.0)
-        + np.where(poor >= rule.poor_quality_nights, rule.points_per_poor_night * poor, 0.0)
+        np.where(short_hit, rule.points_per_short_night * short, 0.0)
+        + np.where(poor_hit, rule.points_per_poor_night * poor, 0.0)
         + rule.points_per_deviation_day * dev_n
     )
-    recent = cfg.windows.recent_days
 
-    def text(v: dict) -> str:
-        parts = []
-        if v["short_nights"] >= rule.short_nights:
-            parts.append(
-                f"slept under {rule.short_hours:g} h on {v['short_nights']} of the last 7 nights"
-            )
-        if v["poor_quality_nights"] >= rule.poor_quality_nights:
-            parts.append(f"poor sleep quality on {v['poor_quality_nights']} of the last 7 nights")
-        if v["deviation_days"]:
-            parts.append(
-                f"slept {v['deviation_sd']:.1f} SD less than own usual "
-                f"({v['usual_hours']:.1f} h) on {v['deviation_days']} of the last {recent} nights"
-            )
-        return "; ".join(parts)
+    def text(v: dict[str, np.ndarray]) -> np.ndarray:
+        short_t = tv.pick(
+            v["short_hit"] > 0,
+            tv.cat(
+                f"slept under {rule.short_hours:g} h on ",
+                tv.text_number(v["short_nights"], "d"),
+                " of the last 7 nights",
+            ),
+        )
+        poor_t = tv.pick(
+            v["poor_hit"] > 0,
+            tv.cat(
+                "poor sleep quality on ",
+                tv.text_number(v["poor_quality_nights"], "d"),
+                " of the last 7 nights",
+            ),
+        )
+        usual = tv.pick(
+            ~np.isnan(v["usual_hours"]),
+            tv.cat(" (", tv.text_number(v["usual_hours"]), " h)"),
+        )
+        dev_t = tv.pick(
+            v["days_short_of_usual"] > 0,
+            tv.cat(
+                "slept ",
+                tv.text_number(v["sd_below_usual"]),
+                " SD less than own usual",
+                usual,
+                " on ",
+                tv.text_number(v["days_short_of_usual"], "d"),
+                f" of the last {recent} nights",
+            ),
+        )
+        return tv.join([short_t, poor_t, dev_t], "; ")
 
     return RuleOutput(
         code="sleep",
@@ -176,10 +223,11 @@ def _sleep_rule(days: ClientDays, stats: SignalStats, cfg: RiskConfig) -> RuleOu
             "short_nights": (short, 0),
             "nights_reported": (reported, 0),
             "poor_quality_nights": (poor, 0),
-            "deviation_days": (dev_n, 0),
-            "deviation_sd": (dev_z, 1),
             "usual_hours": (stats.baseline, 1),
+            "sd_below_usual": (dev_z, 1),
+            "days_short_of_usual": (dev_n, 0),
         },
+        hidden={"short_hit": short_hit.astype(np.float64), "poor_hit": poor_hit.astype(np.float64)},
         text=text,
     )
 
@@ -190,29 +238,55 @@ def _cues_rule(days: ClientDays, cfg: RiskConfig) -> RuleOutput:
     per = {c: rolling_sum(days.triggers[c].astype(np.float64), 7) for c in TRIGGERS}
     pts = np.where(cue_days >= rule.min_days, rule.points_per_day * cue_days, 0.0)
 
-    def text(v: dict) -> str:
-        named = sorted(((v[c], c) for c in TRIGGERS if v[c]), key=lambda x: (-x[0], x[1]))
-        which = ", ".join(f"{c} {n}" for n, c in named)
-        return f"reported cues on {v['cue_days']} of the last 7 days ({which})"
+    def text(v: dict[str, np.ndarray]) -> np.ndarray:
+        counts = np.stack([v[c] for c in TRIGGERS], axis=1)
+        order = np.argsort(-counts, axis=1, kind="stable")
+        names = np.array(TRIGGERS, dtype=object)
+        parts = []
+        for j in range(len(TRIGGERS)):
+            col = order[:, j]
+            cnt = np.take_along_axis(counts, order[:, j : j + 1], axis=1)[:, 0]
+            parts.append(tv.pick(cnt > 0, tv.cat(names[col], " ", tv.text_number(cnt, "d"))))
+        return tv.cat(
+            "reported cues on ",
+            tv.text_number(v["cue_days"], "d"),
+            " of the last 7 days (",
+            tv.join(parts, ", "),
+            ")",
+        )
 
-    values = {"cue_days": (cue_days, 0)} | {c: (per[c], 0) for c in TRIGGERS}
-    return RuleOutput("cues", "cues", np.minimum(pts, rule.max_points), values, text)
+    return RuleOutput(
+        "cues",
+        "cues",
+        np.minimum(pts, rule.max_points),
+        {"cue_days": (cue_days, 0)},
+        text,
+        hidden=per,
+    )
 
 
 def _isolation_rule(days: ClientDays, cfg: RiskConfig) -> RuleOutput:
     rule = cfg.isolation
     since = days.days_since_support
-    hit = _nz(since) >= rule.days
+    # Answers of "no", not silence: a client who stops checking in is disengagement's case.
+    said_no = rolling_sum((days.support_contact == 0).astype(np.float64), 7)
+    hit = (_nz(since) >= rule.days) & (said_no >= rule.min_no_answers)
     pts = np.where(hit, rule.points + rule.points_per_extra_day * (_nz(since) - rule.days), 0.0)
 
-    def text(v: dict) -> str:
-        return f"no contact with support reported in {v['days_since_support']} days"
+    def text(v: dict[str, np.ndarray]) -> np.ndarray:
+        return tv.cat(
+            "no contact with support reported in ",
+            tv.text_number(v["days_since_support"], "d"),
+            " days (answered no ",
+            tv.text_number(v["no_answers_7d"], "d"),
+            " times this week)",
+        )
 
     return RuleOutput(
         "isolation",
         "isolation",
         np.minimum(pts, rule.max_points),
-        {"days_since_support": (since, 0)},
+        {"days_since_support": (since, 0), "no_answers_7d": (said_no, 0)},
         text,
     )
 
@@ -222,7 +296,8 @@ def _disengagement_rule(days: ClientDays, cfg: RiskConfig) -> RuleOutput:
     weekly = (days.schedule == 2)[:, None]
     streak = days.missed_streak
     effective = streak * np.where(weekly, rule.weekly_weight, 1.0)
-    pts_streak = np.where(effective >= rule.min_streak, rule.points_per_missed * effective, 0.0)
+    streak_hit = effective >= rule.min_streak
+    pts_streak = np.where(streak_hit, rule.points_per_missed * effective, 0.0)
     expected_7d = rolling_sum(days.expected.astype(np.float64), 7)
     answered_7d = rolling_sum((days.expected & ~days.missed).astype(np.float64), 7)
     low = (expected_7d >= rule.low_adherence_min_expected) & (
@@ -230,24 +305,31 @@ def _disengagement_rule(days: ClientDays, cfg: RiskConfig) -> RuleOutput:
     )
     pts = pts_streak + np.where(low, rule.low_adherence_points, 0.0)
 
-    def text(v: dict) -> str:
-        parts = []
-        if v["effective_missed"] >= rule.min_streak:
-            kind = "weekly check-ins" if v["weekly"] else "check-ins"
-            if v["missed_in_a_row"] == 1:
-                kind = kind[:-1]
-            last = (
-                "no check-in since admission"
-                if v["days_since_checkin"] is None
-                else f"last check-in {_ago(v['days_since_checkin'])}"
-            )
-            parts.append(f"{v['missed_in_a_row']} {kind} missed in a row ({last})")
-        if v["low_adherence"]:
-            parts.append(
-                f"answered {v['answered_7d']} of {v['expected_7d']} expected check-ins "
-                "in the last 7 days"
-            )
-        return "; ".join(parts)
+    def text(v: dict[str, np.ndarray]) -> np.ndarray:
+        n = v["missed_in_a_row"]
+        kind = tv.pick(v["weekly"] > 0, " weekly check-in", " check-in")
+        last = tv.pick(
+            np.isnan(v["days_since_checkin"]),
+            "no check-in since admission",
+            tv.cat("last check-in ", _ago(v["days_since_checkin"])),
+        )
+        streak_t = tv.pick(
+            v["streak_hit"] > 0,
+            tv.cat(
+                tv.text_number(n, "d"), kind, tv.pick(n != 1, "s"), " missed in a row (", last, ")"
+            ),
+        )
+        low_t = tv.pick(
+            v["low_adherence"] > 0,
+            tv.cat(
+                "answered ",
+                tv.text_number(v["answered_7d"], "d"),
+                " of ",
+                tv.text_number(v["expected_7d"], "d"),
+                " expected check-ins in the last 7 days",
+            ),
+        )
+        return tv.join([streak_t, low_t], "; ")
 
     return RuleOutput(
         "disengagement",
@@ -255,14 +337,16 @@ def _disengagement_rule(days: ClientDays, cfg: RiskConfig) -> RuleOutput:
         np.minimum(pts, rule.max_points),
         {
             "missed_in_a_row": (streak, 0),
-            "effective_missed": (effective, 0),
-            "weekly": (np.broadcast_to(weekly, streak.shape).astype(np.float64), 0),
             "days_since_checkin": (days.days_since_checkin, 0),
-            "expected_7d": (expected_7d, 0),
             "answered_7d": (answered_7d, 0),
-            "low_adherence": (low.astype(np.float64), 0),
+            "expected_7d": (expected_7d, 0),
         },
         text,
+        hidden={
+            "weekly": np.broadcast_to(weekly, streak.shape).astype(np.float64),
+            "streak_hit": streak_hit.astype(np.float64),
+            "low_adherence": low.astype(np.float64),
+        },
     )
 
 
@@ -272,24 +356,25 @@ def _use_rule(days: ClientDays, cfg: RiskConfig) -> RuleOutput:
     pts = np.zeros_like(since)
     for limit, points in reversed(list(zip(rule.days, rule.points, strict=True))):
         pts = np.where(_within(since, limit), points, pts)
-    today = days.days[None, :].astype(np.float64)
     window = rule.days[-1]
-    report = np.where(
-        _within(days.days_since_selfreport, window), today - days.days_since_selfreport, np.nan
+    reported = np.where(
+        _within(days.days_since_selfreport, window), days.days_since_selfreport, np.nan
     )
-    screen = np.where(
-        _within(days.days_since_positive, window), today - days.days_since_positive, np.nan
-    )
+    positive = np.where(_within(days.days_since_positive, window), days.days_since_positive, np.nan)
+    today = np.broadcast_to(days.days[None, :].astype(np.float64), since.shape)
 
-    def text(v: dict) -> str:
-        parts = []
-        if v["reported_use_day"] is not None:
-            parts.append(f"reported use on {_date(v['reported_use_day'])}")
-        if v["positive_screen_day"] is not None:
-            parts.append(f"positive screen on {_date(v['positive_screen_day'])}")
-        if not parts:
-            parts.append(f"used {v['days_since_use']} days ago")
-        return "; ".join(parts)
+    def text(v: dict[str, np.ndarray]) -> np.ndarray:
+        rep = tv.pick(
+            ~np.isnan(v["days_since_reported_use"]),
+            tv.cat("reported use on ", _on_date(v["today"] - v["days_since_reported_use"])),
+        )
+        pos = tv.pick(
+            ~np.isnan(v["days_since_positive_screen"]),
+            tv.cat("positive screen on ", _on_date(v["today"] - v["days_since_positive_screen"])),
+        )
+        out = tv.join([rep, pos], "; ")
+        fallback = tv.cat("used ", tv.text_number(v["days_since_use"], "d"), " days ago")
+        return tv.pick(out == "", fallback, out)
 
     return RuleOutput(
         "use",
@@ -297,10 +382,11 @@ def _use_rule(days: ClientDays, cfg: RiskConfig) -> RuleOutput:
         pts,
         {
             "days_since_use": (since, 0),
-            "reported_use_day": (report, 0),
-            "positive_screen_day": (screen, 0),
+            "days_since_reported_use": (reported, 0),
+            "days_since_positive_screen": (positive, 0),
         },
         text,
+        hidden={"today": today},
     )
 
 
@@ -308,20 +394,20 @@ def _screen_rule(days: ClientDays, cfg: RiskConfig) -> RuleOutput:
     rule = cfg.screen
     since = days.days_since_irregular
     hit = _within(since, rule.days)
-    today = days.days[None, :].astype(np.float64)
-    kind = days.irregular_kind_last
+    today = np.broadcast_to(days.days[None, :].astype(np.float64), since.shape)
     names = {1: "refused", 2: "dilute", 3: "invalid"}
 
-    def text(v: dict) -> str:
-        what = names.get(v["result"], "not usable")
-        return f"drug screen {what} on {_date(v['screen_day'])}"
+    def text(v: dict[str, np.ndarray]) -> np.ndarray:
+        what = tv.fmt(v["result"], lambda k: names.get(int(k or 0), "not usable"), 0)
+        return tv.cat("drug screen ", what, " on ", _on_date(v["today"] - v["days_since_screen"]))
 
     return RuleOutput(
         "screen",
         "irregular screen",
         np.where(hit, rule.points, 0.0),
-        {"screen_day": (today - since, 0), "result": (kind, 0)},
+        {"days_since_screen": (since, 0)},
         text,
+        hidden={"today": today, "result": days.irregular_kind_last},
     )
 
 

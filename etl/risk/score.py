@@ -109,7 +109,13 @@ def _plan(
     configs: dict[str, RiskConfig],
 ) -> list[_Target]:
     end = to_day(as_of)
-    admission = day_numbers(clients["admission_date"])
+    go_live = {k: to_day(d) for k, d in bulk.program_first_days(conn).items()}
+    # Scoring starts at admission, or at the program's first data day if that is later.
+    admission = np.maximum(
+        day_numbers(clients["admission_date"]),
+        clients["program_key"].map(go_live).to_numpy(dtype=np.float64, na_value=np.nan),
+    )
+    admission = np.where(np.isnan(admission), day_numbers(clients["admission_date"]), admission)
     discharge = day_numbers(clients["discharge_date"])
     keys = clients["client_key"].to_numpy(dtype=np.int64)
     pids = clients["program_id"].to_numpy(dtype=object)
