@@ -14,6 +14,10 @@ import click
 COMMANDS: dict[str, str] = {
     "init-db": "etl.migrate:init_db_command",
     "synth": "etl.synth.cli:synth_command",
+    "score": "etl.risk.cli:score_command",
+    "evaluate-risk": "etl.risk.cli:evaluate_command",
+    "scores": "etl.risk.cli:scores_command",
+    "risk-config": "etl.risk.cli:risk_config_command",
 }
 
 

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import click
-from alembic import command
 from alembic.config import Config
 from sqlalchemy import Engine
 
+from alembic import command
 from etl.db import make_engine
 from etl.settings import REPO_ROOT
 

@@ -27,8 +27,13 @@ from sqlalchemy import Engine, select
 from etl.models import DimClient, FctClientDay, FctDrugScreen, FctRiskScore
 from etl.risk.rules import TIERS
 
-AGE_BANDS = ((0, 25, "<25"), (25, 35, "25-34"), (35, 45, "35-44"), (45, 55, "45-54"),
-             (55, 200, "55+"))
+AGE_BANDS = (
+    (0, 25, "<25"),
+    (25, 35, "25-34"),
+    (35, 45, "35-44"),
+    (45, 55, "45-54"),
+    (55, 200, "55+"),
+)
 
 
 def load_scored_days(
@@ -112,7 +117,7 @@ def lapse_labels(frame: pd.DataFrame, horizon: int) -> tuple[np.ndarray, np.ndar
     """
     n = len(frame)
     client = frame["client_key"].to_numpy()
-    lapse = (frame["used_reported"].astype(bool) | frame["screen_positive"].astype(bool))
+    lapse = frame["used_reported"].astype(bool) | frame["screen_positive"].astype(bool)
     label = _ahead(lapse.to_numpy(dtype=np.int64), client, horizon) > 0
     seen = frame["observed"].to_numpy(dtype=np.int64) if "observed" in frame else np.ones(n)
     observed = _ahead(seen, client, horizon) > 0
@@ -126,8 +131,14 @@ def lapse_labels(frame: pd.DataFrame, horizon: int) -> tuple[np.ndarray, np.ndar
 def precision_at_k(frame: pd.DataFrame, score: np.ndarray, label: np.ndarray, k: int):
     """Share of lapses among each counselor's top ``k`` clients per day (ties by client key),
     and the share of all lapses those lists caught."""
-    order = np.lexsort((frame["client_key"].to_numpy(), -score, frame["date"].to_numpy(),
-                        frame["counselor_key"].fillna(-1).to_numpy()))
+    order = np.lexsort(
+        (
+            frame["client_key"].to_numpy(),
+            -score,
+            frame["date"].to_numpy(),
+            frame["counselor_key"].fillna(-1).to_numpy(),
+        )
+    )
     grp = frame["counselor_key"].fillna(-1).to_numpy()[order].astype(np.int64) * 100_000 + (
         frame["date"].to_numpy()[order].astype("datetime64[D]").astype(np.int64)
     )
@@ -198,7 +209,10 @@ def evaluate(
         b_auroc, b_pr = _scores(y, values)
         b_prec, b_recall = precision_at_k(data, values, y, k)
         result["baselines"][name] = {
-            "auroc": b_auroc, "pr_auc": b_pr, "precision_at_k": b_prec, "recall_at_k": b_recall,
+            "auroc": b_auroc,
+            "pr_auc": b_pr,
+            "precision_at_k": b_prec,
+            "recall_at_k": b_recall,
         }
     result["tiers"] = {}
     for tier in TIERS:
@@ -230,8 +244,7 @@ def _groups(data: pd.DataFrame, y: np.ndarray, score: np.ndarray) -> dict[str, A
         for value in sorted(set(values)):
             sel = values == value
             a, _ = _scores(y[sel], score[sel])
-            out[key][str(value)] = {"n": int(sel.sum()), "positives": int(y[sel].sum()),
-                                    "auroc": a}
+            out[key][str(value)] = {"n": int(sel.sum()), "positives": int(y[sel].sum()), "auroc": a}
     return out
 
 

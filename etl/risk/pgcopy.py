@@ -15,7 +15,6 @@ from dataclasses import dataclass
 
 import numpy as np
 
-
 HEADER = b"PGCOPY\n\xff\r\n\x00" + b"\x00\x00\x00\x00" + b"\x00\x00\x00\x00"
 TRAILER = b"\xff\xff"
 PG_EPOCH_DAYS = 10957  # 2000-01-01 in days since 1970-01-01

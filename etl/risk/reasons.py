@@ -25,19 +25,17 @@ def rule_reasons(rule: RuleOutput, cells: np.ndarray, points: np.ndarray) -> np.
     values = {name: _at(arr, shape, cells) for name, (arr, _) in rule.values.items()}
     hidden = {name: _at(arr, shape, cells) for name, arr in rule.hidden.items()}
     text = rule.text(values | hidden)
-    parts = [
-        tv.cat(f'"{name}":', tv.json_number(values[name], decimals))
-        for name, (_, decimals) in rule.values.items()
+    numbers = [
+        tv.json_number(values[name], decimals) for name, (_, decimals) in rule.values.items()
     ]
-    return tv.cat(
-        f'{{"code":"{rule.code}","signal":"{rule.signal}","text":"',
-        text,
-        '","points":',
-        tv.json_number(points, 1),
-        ',"values":{',
-        tv.join(parts, ","),
-        "}}",
+    fields = ",".join(f'"{name}":{{}}' for name in rule.values)
+    template = (
+        f'{{{{"code":"{rule.code}","signal":"{rule.signal}","text":"{{}}","points":{{}},'
+        f'"values":{{{{{fields}}}}}}}}}'
     )
+    out = np.empty(len(cells), dtype=object)
+    out[:] = list(map(template.format, text, tv.json_number(points, 1), *numbers))
+    return out
 
 
 def build_reasons(rules: list[RuleOutput], cells: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -45,18 +43,29 @@ def build_reasons(rules: list[RuleOutput], cells: np.ndarray) -> tuple[np.ndarra
     n = len(cells)
     if not rules or n == 0:
         return np.zeros(n), np.full(n, "[]", dtype=object)
-    points = np.stack([r.points.reshape(-1)[cells] for r in rules], axis=1)
-    fragments = np.full(points.shape, "", dtype=object)
+    rows_l, rank_l, rule_l, frag_l = [], [], [], []
+    total = np.zeros(n)
     for j, rule in enumerate(rules):
-        rows = np.flatnonzero(points[:, j] > 0)
+        points = rule.points.reshape(-1)[cells]
+        total += points
+        rows = np.flatnonzero(points > 0)
         if len(rows):
-            fragments[rows, j] = rule_reasons(rule, cells[rows], points[rows, j])
-    score = np.round(np.minimum(points.sum(axis=1), 100.0), 1)
-    order = np.argsort(-points, axis=1, kind="stable")
-    ranked = np.take_along_axis(fragments, order, axis=1)
-    fired = (points > 0).sum(axis=1)
-    out = ranked[:, 0].copy()
-    for j in range(1, int(fired.max())):
-        rows = np.flatnonzero(fired > j)
-        out[rows] = out[rows] + ("," + ranked[rows, j])
-    return score, "[" + out + "]"
+            rows_l.append(rows)
+            rank_l.append(points[rows])
+            rule_l.append(np.full(len(rows), j))
+            frag_l.append(rule_reasons(rule, cells[rows], points[rows]))
+    score = np.round(np.minimum(total, 100.0), 1)
+    out = np.full(n, "[]", dtype=object)
+    if not rows_l:
+        return score, out
+    rows = np.concatenate(rows_l)
+    frags = np.concatenate(frag_l)
+    # Ranked by points within each day, ties in rule order.
+    order = np.lexsort((np.concatenate(rule_l), -np.concatenate(rank_l), rows))
+    rows, frags = rows[order], frags[order]
+    first = np.r_[True, rows[1:] != rows[:-1]]
+    later = ~first
+    frags[later] = "," + frags[later]
+    joined = np.add.reduceat(frags, np.flatnonzero(first))
+    out[rows[first]] = "[" + joined + "]"
+    return score, out

@@ -106,9 +106,12 @@ def _signal_rule(
     trend_days = cfg.windows.trend_days
 
     def text(v: dict[str, np.ndarray]) -> np.ndarray:
-        level = tv.pick(
+        level = tv.cat_where(
             v["level_hit"] > 0,
-            tv.cat(f"{name} ", tv.text_number(v["value"], "g"), "/10 ", _ago(v["value_age"])),
+            f"{name} ",
+            tv.text_number(v["latest"], "g"),
+            "/10 ",
+            _ago(v["latest_age"]),
         )
         n = v["days_deviating"]
         when = tv.pick(
@@ -116,28 +119,24 @@ def _signal_rule(
             f"for {recent} days",
             tv.cat("on ", tv.text_number(n, "d"), f" of the last {recent} days"),
         )
-        usual = tv.pick(
-            ~np.isnan(v["baseline"]), tv.cat(" (usual ", tv.text_number(v["baseline"]), ")")
+        usual = tv.cat_where(
+            ~np.isnan(v["baseline"]), " (usual ", tv.text_number(v["baseline"]), ")"
         )
-        deviation = tv.pick(
+        deviation = tv.cat_where(
             n > 0,
-            tv.cat(
-                tv.pick(level == "", f"{name} "),
-                tv.text_number(np.abs(v["sd_from_baseline"])),
-                f" SD {word} own baseline",
-                usual,
-                " ",
-                when,
-            ),
+            tv.pick(level == "", f"{name} "),
+            tv.text_number(np.abs(v["sd_from_baseline"])),
+            f" SD {word} own baseline",
+            usual,
+            " ",
+            when,
         )
-        trend = tv.pick(
+        trend = tv.cat_where(
             v["trend_hit"] > 0,
-            tv.cat(
-                tv.pick((level == "") & (deviation == ""), f"{name} "),
-                f"{moving} ",
-                tv.text_number(np.abs(v["trend"])),
-                f" a day over the last {trend_days} days",
-            ),
+            tv.pick((level == "") & (deviation == ""), f"{name} "),
+            f"{moving} ",
+            tv.text_number(np.abs(v["trend"])),
+            f" a day over the last {trend_days} days",
         )
         return tv.join([level, deviation, trend], "; ")
 
@@ -146,14 +145,14 @@ def _signal_rule(
         signal=label,
         points=points,
         values={
-            "value": (latest, 1),
+            "latest": (latest, 1),
             "baseline": (stats.baseline, 1),
             "sd_from_baseline": (dev_z * direction, 1),
             "days_deviating": (dev_n, 0),
             "trend": (stats.trend, 2),
         },
         hidden={
-            "value_age": stats.latest_age,
+            "latest_age": stats.latest_age,
             "level_hit": level_hit.astype(np.float64),
             "trend_hit": trend_hit.astype(np.float64),
         },
@@ -181,37 +180,30 @@ def _sleep_rule(days: ClientDays, stats: SignalStats, cfg: RiskConfig) -> RuleOu
     )
 
     def text(v: dict[str, np.ndarray]) -> np.ndarray:
-        short_t = tv.pick(
+        short_t = tv.cat_where(
             v["short_hit"] > 0,
-            tv.cat(
-                f"slept under {rule.short_hours:g} h on ",
-                tv.text_number(v["short_nights"], "d"),
-                " of the last 7 nights",
-            ),
+            f"slept under {rule.short_hours:g} h on ",
+            tv.text_number(v["short_nights"], "d"),
+            " of the last 7 nights",
         )
-        poor_t = tv.pick(
+        poor_t = tv.cat_where(
             v["poor_hit"] > 0,
-            tv.cat(
-                "poor sleep quality on ",
-                tv.text_number(v["poor_quality_nights"], "d"),
-                " of the last 7 nights",
-            ),
+            "poor sleep quality on ",
+            tv.text_number(v["poor_quality_nights"], "d"),
+            " of the last 7 nights",
         )
-        usual = tv.pick(
-            ~np.isnan(v["usual_hours"]),
-            tv.cat(" (", tv.text_number(v["usual_hours"]), " h)"),
+        usual = tv.cat_where(
+            ~np.isnan(v["usual_hours"]), " (", tv.text_number(v["usual_hours"]), " h)"
         )
-        dev_t = tv.pick(
+        dev_t = tv.cat_where(
             v["days_short_of_usual"] > 0,
-            tv.cat(
-                "slept ",
-                tv.text_number(v["sd_below_usual"]),
-                " SD less than own usual",
-                usual,
-                " on ",
-                tv.text_number(v["days_short_of_usual"], "d"),
-                f" of the last {recent} nights",
-            ),
+            "slept ",
+            tv.text_number(v["sd_below_usual"]),
+            " SD less than own usual",
+            usual,
+            " on ",
+            tv.text_number(v["days_short_of_usual"], "d"),
+            f" of the last {recent} nights",
         )
         return tv.join([short_t, poor_t, dev_t], "; ")
 
@@ -246,7 +238,7 @@ def _cues_rule(days: ClientDays, cfg: RiskConfig) -> RuleOutput:
         for j in range(len(TRIGGERS)):
             col = order[:, j]
             cnt = np.take_along_axis(counts, order[:, j : j + 1], axis=1)[:, 0]
-            parts.append(tv.pick(cnt > 0, tv.cat(names[col], " ", tv.text_number(cnt, "d"))))
+            parts.append(tv.cat_where(cnt > 0, names[col], " ", tv.text_number(cnt, "d")))
         return tv.cat(
             "reported cues on ",
             tv.text_number(v["cue_days"], "d"),
@@ -313,21 +305,22 @@ def _disengagement_rule(days: ClientDays, cfg: RiskConfig) -> RuleOutput:
             "no check-in since admission",
             tv.cat("last check-in ", _ago(v["days_since_checkin"])),
         )
-        streak_t = tv.pick(
+        streak_t = tv.cat_where(
             v["streak_hit"] > 0,
-            tv.cat(
-                tv.text_number(n, "d"), kind, tv.pick(n != 1, "s"), " missed in a row (", last, ")"
-            ),
+            tv.text_number(n, "d"),
+            kind,
+            tv.pick(n != 1, "s"),
+            " missed in a row (",
+            last,
+            ")",
         )
-        low_t = tv.pick(
+        low_t = tv.cat_where(
             v["low_adherence"] > 0,
-            tv.cat(
-                "answered ",
-                tv.text_number(v["answered_7d"], "d"),
-                " of ",
-                tv.text_number(v["expected_7d"], "d"),
-                " expected check-ins in the last 7 days",
-            ),
+            "answered ",
+            tv.text_number(v["answered_7d"], "d"),
+            " of ",
+            tv.text_number(v["expected_7d"], "d"),
+            " expected check-ins in the last 7 days",
         )
         return tv.join([streak_t, low_t], "; ")
 
@@ -364,13 +357,15 @@ def _use_rule(days: ClientDays, cfg: RiskConfig) -> RuleOutput:
     today = np.broadcast_to(days.days[None, :].astype(np.float64), since.shape)
 
     def text(v: dict[str, np.ndarray]) -> np.ndarray:
-        rep = tv.pick(
+        rep = tv.cat_where(
             ~np.isnan(v["days_since_reported_use"]),
-            tv.cat("reported use on ", _on_date(v["today"] - v["days_since_reported_use"])),
+            "reported use on ",
+            _on_date(v["today"] - v["days_since_reported_use"]),
         )
-        pos = tv.pick(
+        pos = tv.cat_where(
             ~np.isnan(v["days_since_positive_screen"]),
-            tv.cat("positive screen on ", _on_date(v["today"] - v["days_since_positive_screen"])),
+            "positive screen on ",
+            _on_date(v["today"] - v["days_since_positive_screen"]),
         )
         out = tv.join([rep, pos], "; ")
         fallback = tv.cat("used ", tv.text_number(v["days_since_use"], "d"), " days ago")

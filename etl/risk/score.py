@@ -15,6 +15,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import time
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -24,7 +25,7 @@ from sqlalchemy import Engine
 from etl.changes import ChangeSet
 from etl.risk import bulk
 from etl.risk.client_day import day_numbers, to_date, to_day
-from etl.risk.compute import compute
+from etl.risk.compute import Computed, compute
 from etl.risk.config import RiskConfig, load_config
 from etl.risk.rules import RULE_VERSION
 
@@ -52,6 +53,8 @@ class _Target:
     program_id: str
     first: int  # first day to write
     start: int  # first day read (first - lookback, not before admission)
+    begin: int  # first day the client is scored at all (admission or the program's data start)
+    last: int  # last day to write (as_of, or discharge if earlier)
 
 
 def refresh(
@@ -65,31 +68,44 @@ def refresh(
 
     ``as_of`` is the last day scored (default: the newest check-in or screen date, so a load
     that has not yet brought today's check-ins does not count today as missed for everyone).
+    Inputs are read on one connection and results written on another, in one transaction; on
+    PostgreSQL a writer thread streams chunk k while chunk k+1 is computed.
     """
     started = time.perf_counter()
     mode = "full" if changes is None else "incremental"
     computed_at = dt.datetime.now(dt.UTC).replace(tzinfo=None)
-    with engine.begin() as conn:
+    # Reads in autocommit: they hold no locks that the writer's DDL could wait for.
+    reader = engine.connect().execution_options(isolation_level="AUTOCOMMIT")
+    with reader as read, engine.begin() as write:
         if as_of is None:
-            as_of = bulk.latest_data_date(conn) or computed_at.date()
+            as_of = bulk.latest_data_date(read) or computed_at.date()
         stats = RefreshStats(mode=mode, as_of=as_of)
-        clients = bulk.read_clients(conn)
-        configs: dict[str, RiskConfig] = {}
-        for pid in clients["program_id"].unique():
-            configs[pid] = load_config(pid, config_dir)
-        targets = _plan(conn, clients, changes, as_of, configs)
+        clients = bulk.read_clients(read)
+        configs = {pid: load_config(pid, config_dir) for pid in clients["program_id"].unique()}
+        targets = _plan(read, clients, changes, as_of, configs)
         stats.clients = len(targets)
+        writer = _Writer(write, stats, computed_at)
         t0 = time.perf_counter()
         if changes is None:
-            bulk.clear_all(conn)
+            reload = bulk.full_reload(write)
+            reload.__enter__()
         elif targets:
-            bulk.clear_from(conn, {t.client_key: to_date(t.first) for t in targets})
-            touched = [k for k in changes.client_dates if k in set(clients["client_key"])]
-            bulk.clear_outside_enrolment(conn, touched)
+            bulk.clear_from(write, {t.client_key: to_date(t.first) for t in targets})
+            known = set(clients["client_key"])
+            bulk.clear_outside_enrolment(write, [k for k in changes.client_dates if k in known])
         stats.add_time("delete", time.perf_counter() - t0)
         by_key = clients.set_index("client_key")
-        for chunk in _chunks(targets, to_day(as_of)):
-            _run_chunk(conn, chunk, by_key, configs, as_of, computed_at, stats)
+        try:
+            for chunk in _chunks(targets, to_day(as_of)):
+                cfg = configs[chunk[0].program_id]
+                writer.submit(_compute_chunk(read, chunk, by_key, cfg, as_of, stats), cfg)
+            writer.finish()
+        finally:
+            writer.close()
+        if changes is None:
+            t0 = time.perf_counter()
+            reload.__exit__(None, None, None)
+            stats.add_time("index", time.perf_counter() - t0)
     stats.seconds = time.perf_counter() - started
     log.info(
         "risk refresh %s: %d clients, %d rows in %.1f s",
@@ -99,6 +115,41 @@ def refresh(
         stats.seconds,
     )
     return stats
+
+
+class _Writer:
+    """Writes computed chunks; on PostgreSQL in a background thread (COPY waits on the server,
+    which then works on the other core while the next chunk is computed)."""
+
+    def __init__(self, conn, stats: RefreshStats, computed_at: dt.datetime):
+        self.conn, self.stats, self.computed_at = conn, stats, computed_at
+        self.pool = ThreadPoolExecutor(max_workers=1) if bulk.is_pg(conn) else None
+        self.pending: Future | None = None
+
+    def _write(self, result: Computed, cfg: RiskConfig) -> None:
+        t0 = time.perf_counter()
+        bulk.write(self.conn, result, RULE_VERSION, cfg.config_hash, self.computed_at)
+        self.stats.add_time("write", time.perf_counter() - t0)
+        self.stats.rows += len(result)
+        self.stats.chunks += 1
+
+    def submit(self, result: Computed, cfg: RiskConfig) -> None:
+        if self.pool is None:
+            self._write(result, cfg)
+            return
+        self.finish()  # at most one chunk in flight: bounded memory
+        self.pending = self.pool.submit(self._write, result, cfg)
+
+    def finish(self) -> None:
+        if self.pending is not None:
+            t0 = time.perf_counter()
+            self.pending.result()
+            self.stats.add_time("write_wait", time.perf_counter() - t0)
+            self.pending = None
+
+    def close(self) -> None:
+        if self.pool is not None:
+            self.pool.shutdown(wait=True)
 
 
 def _plan(
@@ -146,48 +197,53 @@ def _plan(
             continue
         lookback = configs[pids[i]].lookback_days
         start = max(first - lookback, int(admission[i]))
-        targets.append(_Target(key, pids[i], first, start))
+        targets.append(_Target(key, pids[i], first, start, int(admission[i]), last_day))
     return targets
 
 
 def _chunks(targets: list[_Target], end: int):
-    """Groups of clients of one program with similar start days, within the cell budget."""
-    targets = sorted(targets, key=lambda t: (t.program_id, t.start, t.client_key))
+    """Groups of clients of one program with similar enrolment, within the cell budget.
+
+    A chunk's grid runs from its earliest start to its latest last day, so clients are
+    sorted by start and a chunk is closed when the grid would exceed the budget."""
+    targets = sorted(targets, key=lambda t: (t.program_id, t.start, t.last, t.client_key))
     chunk: list[_Target] = []
+    lo = hi = 0
     for t in targets:
-        if chunk and (
-            t.program_id != chunk[0].program_id
-            or (len(chunk) + 1) * (end - chunk[0].start + 1) > CELLS_PER_CHUNK
-        ):
-            yield chunk
-            chunk = []
+        if chunk:
+            new_lo, new_hi = min(lo, t.start), max(hi, t.last)
+            if (
+                t.program_id != chunk[0].program_id
+                or (len(chunk) + 1) * (new_hi - new_lo + 1) > CELLS_PER_CHUNK
+            ):
+                yield chunk
+                chunk = []
+        if not chunk:
+            lo, hi = t.start, t.last
         chunk.append(t)
+        lo, hi = min(lo, t.start), max(hi, t.last)
     if chunk:
         yield chunk
 
 
-def _run_chunk(
-    conn,
+def _compute_chunk(
+    read,
     chunk: list[_Target],
     by_key: pd.DataFrame,
-    configs,
+    cfg: RiskConfig,
     as_of: dt.date,
-    computed_at: dt.datetime,
     stats: RefreshStats,
-) -> None:
-    cfg = configs[chunk[0].program_id]
+) -> Computed:
     keys = [t.client_key for t in chunk]
     start = min(t.start for t in chunk)
+    last = max(t.last for t in chunk)
     t0 = time.perf_counter()
-    checkins = bulk.read_checkins(conn, keys, to_date(start), as_of)
-    screens = bulk.read_screens(conn, keys, to_date(start), as_of)
-    admission = day_numbers(by_key.loc[keys, "admission_date"])
-    seed_days = {
-        t.client_key: to_date(t.start - 1)
-        for t, adm in zip(chunk, admission, strict=True)
-        if t.start > adm
-    }
-    seeds = bulk.read_seeds(conn, seed_days) if seed_days else None
+    checkins = bulk.read_checkins(read, keys, to_date(start), to_date(last))
+    screens = bulk.read_screens(read, keys, to_date(start), to_date(last))
+    # Streaks and "days since" continue from the stored day before, unless scoring of the
+    # client starts here anyway (full recompute, new client): then there is nothing before.
+    seed_days = {t.client_key: to_date(t.start - 1) for t in chunk if t.start > t.begin}
+    seeds = bulk.read_seeds(read, seed_days) if seed_days else None
     stats.add_time("read", time.perf_counter() - t0)
 
     t0 = time.perf_counter()
@@ -204,9 +260,4 @@ def _run_chunk(
         seeds=seeds,
     )
     stats.add_time("compute", time.perf_counter() - t0)
-
-    t0 = time.perf_counter()
-    bulk.write(conn, result, RULE_VERSION, cfg.config_hash, computed_at)
-    stats.add_time("write", time.perf_counter() - t0)
-    stats.rows += len(result)
-    stats.chunks += 1
+    return result

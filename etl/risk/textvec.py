@@ -16,16 +16,31 @@ _MISSING = np.iinfo(np.int64).min // 4
 
 def fmt(values: np.ndarray, render: Callable[[float | None], str], decimals: int = 1):
     """Format each value with ``render`` (None for NaN), calling it once per distinct value
-    after rounding to ``decimals``."""
+    after rounding to ``decimals``: through a lookup table over the value range when the range
+    is small (the usual case: counts, days, 0-10 scales), else through ``np.unique``."""
     values = np.asarray(values, dtype=np.float64)
+    if not len(values):
+        return np.zeros(0, dtype=object)
     scaled = np.round(values * 10**decimals)
-    keys = np.where(np.isnan(scaled), _MISSING, scaled).astype(np.int64)
+    missing = np.isnan(scaled)
+    known = scaled[~missing]
+    if not len(known):
+        return np.full(len(values), render(None), dtype=object)
+    lo, hi = int(known.min()), int(known.max())
+    if hi - lo <= 20_000:
+        table = np.array(
+            [render(v / 10**decimals + 0.0) for v in range(lo, hi + 1)] + [render(None)],
+            dtype=object,
+        )
+        index = np.where(missing, hi - lo + 1, np.nan_to_num(scaled, nan=lo) - lo)
+        return table[index.astype(np.int64)]
+    keys = np.where(missing, _MISSING, scaled).astype(np.int64)
     uniq, inverse = np.unique(keys, return_inverse=True)
     table = np.array(
-        [render(None if u == _MISSING else u / 10**decimals + 0.0) for u in uniq.tolist()] + [""],
+        [render(None if u == _MISSING else u / 10**decimals + 0.0) for u in uniq.tolist()],
         dtype=object,
     )
-    return table[inverse.reshape(-1)] if len(values) else np.zeros(0, dtype=object)
+    return table[inverse.reshape(-1)]
 
 
 def json_number(values: np.ndarray, decimals: int) -> np.ndarray:
@@ -45,6 +60,16 @@ def text_number(values: np.ndarray, spec: str = ".1f") -> np.ndarray:
 def pick(condition: np.ndarray, then, otherwise="") -> np.ndarray:
     """``then`` where ``condition`` holds, else ``otherwise`` (arrays or plain strings)."""
     return np.where(condition, then, otherwise).astype(object)
+
+
+def cat_where(condition: np.ndarray, *parts) -> np.ndarray:
+    """``cat(*parts)`` where ``condition`` holds and "" elsewhere, concatenating only there."""
+    condition = np.asarray(condition, dtype=bool)
+    out = np.full(condition.shape, "", dtype=object)
+    if condition.any():
+        sub = [p[condition] if isinstance(p, np.ndarray) else p for p in parts]
+        out[condition] = cat(*sub)
+    return out
 
 
 def cat(*parts) -> np.ndarray:
