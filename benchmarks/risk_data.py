@@ -108,8 +108,12 @@ def bulk_insert(conn: Connection, table: Table, data: dict[str, np.ndarray]) -> 
         vals = np.asarray(data[c])
         kind = kinds[c]
         if kind == "date":
-            lists.append([None if np.isnan(v) else to_date(int(v)).isoformat()
-                          for v in vals.astype(np.float64)])
+            lists.append(
+                [
+                    None if np.isnan(v) else to_date(int(v)).isoformat()
+                    for v in vals.astype(np.float64)
+                ]
+            )
         elif kind == "timestamp":
             text = np.datetime_as_string(vals.astype("datetime64[us]"), unit="us")
             lists.append([s.replace("T", " ") for s in text.tolist()])
@@ -132,9 +136,7 @@ def _keys(conn: Connection, column, key) -> dict[str, int]:
 def _local_days(stamps: pd.Series, zones: pd.Series) -> np.ndarray:
     """Local calendar day of ISO timestamps: the written wall clock unless it is UTC (``Z``)."""
     text = stamps.astype(str)
-    days = pd.to_datetime(text.str.slice(0, 10)).to_numpy().astype("datetime64[D]").astype(
-        np.int64
-    )
+    days = pd.to_datetime(text.str.slice(0, 10)).to_numpy().astype("datetime64[D]").astype(np.int64)
     utc = text.str.endswith("Z").to_numpy()
     if utc.any():
         parsed = pd.to_datetime(text[utc], utc=True)
@@ -154,9 +156,7 @@ def _utc(stamps: pd.Series, zones: pd.Series) -> np.ndarray:
     aware = text.str.endswith("Z") | text.str.contains(r"[+-]\d\d:\d\d$", regex=True)
     if aware.any():
         out[aware.to_numpy()] = (
-            pd.to_datetime(text[aware], utc=True, format="ISO8601")
-            .dt.tz_localize(None)
-            .to_numpy()
+            pd.to_datetime(text[aware], utc=True, format="ISO8601").dt.tz_localize(None).to_numpy()
         )
     naive = ~aware
     if naive.any():
@@ -181,45 +181,61 @@ def load_synth(engine: Engine, folder: Path) -> dict[str, int]:
     counts: dict[str, int] = {}
     with engine.begin() as conn:
         n = len(programs)
-        counts["programs"] = bulk_insert(conn, DimProgram.__table__, {
-            "program_id": programs["program_id"].to_numpy(object),
-            "name": programs["name"].to_numpy(object),
-            "time_zone": programs["time_zone"].to_numpy(object),
-            "row_hash": np.full(n, "x", object),
-            "updated_at": np.full(n, np.datetime64(NOW, "us")),
-        })
+        counts["programs"] = bulk_insert(
+            conn,
+            DimProgram.__table__,
+            {
+                "program_id": programs["program_id"].to_numpy(object),
+                "name": programs["name"].to_numpy(object),
+                "time_zone": programs["time_zone"].to_numpy(object),
+                "row_hash": np.full(n, "x", object),
+                "updated_at": np.full(n, np.datetime64(NOW, "us")),
+            },
+        )
         prog = _keys(conn, DimProgram.program_id, DimProgram.program_key)
         n = len(staff)
-        counts["staff"] = bulk_insert(conn, DimStaff.__table__, {
-            "staff_id": staff["staff_id"].to_numpy(object),
-            "program_key": staff["program_id"].map(prog).to_numpy(np.int64),
-            "first_name": staff["first_name"].to_numpy(object),
-            "last_name": staff["last_name"].to_numpy(object),
-            "email": staff["email"].to_numpy(object),
-            "role": staff["role"].to_numpy(object),
-            "row_hash": np.full(n, "x", object),
-            "updated_at": np.full(n, np.datetime64(NOW, "us")),
-        })
+        counts["staff"] = bulk_insert(
+            conn,
+            DimStaff.__table__,
+            {
+                "staff_id": staff["staff_id"].to_numpy(object),
+                "program_key": staff["program_id"].map(prog).to_numpy(np.int64),
+                "first_name": staff["first_name"].to_numpy(object),
+                "last_name": staff["last_name"].to_numpy(object),
+                "email": staff["email"].to_numpy(object),
+                "role": staff["role"].to_numpy(object),
+                "row_hash": np.full(n, "x", object),
+                "updated_at": np.full(n, np.datetime64(NOW, "us")),
+            },
+        )
         stf = _keys(conn, DimStaff.staff_id, DimStaff.staff_key)
         n = len(clients)
         discharge = pd.to_datetime(clients["discharge_date"].replace("", None))
-        counts["clients"] = bulk_insert(conn, DimClient.__table__, {
-            "client_id": clients["client_id"].to_numpy(object),
-            "program_key": clients["program_id"].map(prog).to_numpy(np.int64),
-            "counselor_key": clients["counselor_id"].map(stf).to_numpy(np.float64),
-            "sex": clients["sex"].to_numpy(object),
-            "birth_year": clients["date_of_birth"].str.slice(0, 4).astype(int).to_numpy(),
-            "zip3": clients["zip"].str.slice(0, 3).to_numpy(object),
-            "admission_date": pd.to_datetime(clients["admission_date"]).to_numpy()
-            .astype("datetime64[D]").astype(np.int64),
-            "discharge_date": np.where(discharge.isna(), np.nan,
-                                       discharge.to_numpy().astype("datetime64[D]")
-                                       .astype(np.int64)),
-            "primary_substance": clients["primary_substance"].to_numpy(object),
-            "checkin_schedule": clients["checkin_schedule"].to_numpy(object),
-            "row_hash": np.full(n, "x", object),
-            "updated_at": np.full(n, np.datetime64(NOW, "us")),
-        })
+        counts["clients"] = bulk_insert(
+            conn,
+            DimClient.__table__,
+            {
+                "client_id": clients["client_id"].to_numpy(object),
+                "program_key": clients["program_id"].map(prog).to_numpy(np.int64),
+                "counselor_key": clients["counselor_id"].map(stf).to_numpy(np.float64),
+                "sex": clients["sex"].to_numpy(object),
+                "birth_year": clients["date_of_birth"].str.slice(0, 4).astype(int).to_numpy(),
+                "zip3": clients["zip"].str.slice(0, 3).to_numpy(object),
+                "admission_date": pd.to_datetime(clients["admission_date"])
+                .to_numpy()
+                .astype("datetime64[D]")
+                .astype(np.int64),
+                "discharge_date": np.where(
+                    discharge.isna(),
+                    np.nan,
+                    discharge.to_numpy().astype("datetime64[D]").astype(np.int64),
+                ),
+                "primary_substance": clients["primary_substance"].to_numpy(object),
+                "checkin_schedule": clients["checkin_schedule"].to_numpy(object),
+                "row_hash": np.full(n, "x", object),
+                "updated_at": np.full(n, np.datetime64(NOW, "us")),
+            },
+        )
         cli = _keys(conn, DimClient.client_id, DimClient.client_key)
     zone_of_program = dict(zip(programs["program_id"], programs["time_zone"], strict=True))
     zone_of_client = clients.set_index("client_id")["program_id"].map(zone_of_program)
@@ -227,16 +243,20 @@ def load_synth(engine: Engine, folder: Path) -> dict[str, int]:
         counts["checkins"] = _load_checkins(conn, checkins, cli, zone_of_client)
         zones = screens["client_id"].map(zone_of_client)
         n = len(screens)
-        counts["screens"] = bulk_insert(conn, FctDrugScreen.__table__, {
-            "screen_id": screens["screen_id"].to_numpy(object),
-            "client_key": screens["client_id"].map(cli).to_numpy(np.int64),
-            "collected_at": _utc(screens["collected_at"], zones),
-            "local_date": _local_days(screens["collected_at"], zones),
-            "substance": screens["substance"].to_numpy(object),
-            "result": screens["result"].to_numpy(object),
-            "row_hash": np.full(n, "x", object),
-            "updated_at": np.full(n, np.datetime64(NOW, "us")),
-        })
+        counts["screens"] = bulk_insert(
+            conn,
+            FctDrugScreen.__table__,
+            {
+                "screen_id": screens["screen_id"].to_numpy(object),
+                "client_key": screens["client_id"].map(cli).to_numpy(np.int64),
+                "collected_at": _utc(screens["collected_at"], zones),
+                "local_date": _local_days(screens["collected_at"], zones),
+                "substance": screens["substance"].to_numpy(object),
+                "result": screens["result"].to_numpy(object),
+                "row_hash": np.full(n, "x", object),
+                "updated_at": np.full(n, np.datetime64(NOW, "us")),
+            },
+        )
     return counts
 
 
@@ -294,43 +314,58 @@ def fill_dense(
     rng = np.random.default_rng(seed)
     first = to_day(as_of) - days + 1
     with engine.begin() as conn:
-        bulk_insert(conn, DimProgram.__table__, {
-            "program_id": np.array(["B1", "B2"], object),
-            "name": np.array(["Bench One", "Bench Two"], object),
-            "time_zone": np.array(["America/New_York", "America/Chicago"], object),
-            "row_hash": np.array(["x", "x"], object),
-            "updated_at": np.full(2, np.datetime64(NOW, "us")),
-        })
+        bulk_insert(
+            conn,
+            DimProgram.__table__,
+            {
+                "program_id": np.array(["B1", "B2"], object),
+                "name": np.array(["Bench One", "Bench Two"], object),
+                "time_zone": np.array(["America/New_York", "America/Chicago"], object),
+                "row_hash": np.array(["x", "x"], object),
+                "updated_at": np.full(2, np.datetime64(NOW, "us")),
+            },
+        )
         prog = _keys(conn, DimProgram.program_id, DimProgram.program_key)
         n_staff = max(clients // 27, 2)
         sid = np.array([f"BS{i:05d}" for i in range(n_staff)], object)
         sprog = np.where(np.arange(n_staff) % 2 == 0, prog["B1"], prog["B2"])
-        bulk_insert(conn, DimStaff.__table__, {
-            "staff_id": sid, "program_key": sprog,
-            "first_name": np.full(n_staff, "Bench", object), "last_name": sid,
-            "email": np.full(n_staff, None, object),
-            "role": np.full(n_staff, "counselor", object),
-            "row_hash": np.full(n_staff, "x", object),
-            "updated_at": np.full(n_staff, np.datetime64(NOW, "us")),
-        })
+        bulk_insert(
+            conn,
+            DimStaff.__table__,
+            {
+                "staff_id": sid,
+                "program_key": sprog,
+                "first_name": np.full(n_staff, "Bench", object),
+                "last_name": sid,
+                "email": np.full(n_staff, None, object),
+                "role": np.full(n_staff, "counselor", object),
+                "row_hash": np.full(n_staff, "x", object),
+                "updated_at": np.full(n_staff, np.datetime64(NOW, "us")),
+            },
+        )
         stf = _keys(conn, DimStaff.staff_id, DimStaff.staff_key)
         counselor = rng.integers(0, n_staff, clients)
-        schedule = rng.choice(np.array(["daily", "weekdays", "weekly"], object), clients,
-                              p=[0.8, 0.15, 0.05])
-        bulk_insert(conn, DimClient.__table__, {
-            "client_id": np.array([f"BC{i:06d}" for i in range(clients)], object),
-            "program_key": sprog[counselor],
-            "counselor_key": np.array([stf[s] for s in sid[counselor]]),
-            "sex": rng.choice(np.array(["male", "female"], object), clients),
-            "birth_year": rng.integers(1960, 2005, clients),
-            "zip3": np.full(clients, "100", object),
-            "admission_date": np.full(clients, first),
-            "discharge_date": np.full(clients, np.nan),
-            "primary_substance": np.full(clients, "cocaine", object),
-            "checkin_schedule": schedule,
-            "row_hash": np.full(clients, "x", object),
-            "updated_at": np.full(clients, np.datetime64(NOW, "us")),
-        })
+        schedule = rng.choice(
+            np.array(["daily", "weekdays", "weekly"], object), clients, p=[0.8, 0.15, 0.05]
+        )
+        bulk_insert(
+            conn,
+            DimClient.__table__,
+            {
+                "client_id": np.array([f"BC{i:06d}" for i in range(clients)], object),
+                "program_key": sprog[counselor],
+                "counselor_key": np.array([stf[s] for s in sid[counselor]]),
+                "sex": rng.choice(np.array(["male", "female"], object), clients),
+                "birth_year": rng.integers(1960, 2005, clients),
+                "zip3": np.full(clients, "100", object),
+                "admission_date": np.full(clients, first),
+                "discharge_date": np.full(clients, np.nan),
+                "primary_substance": np.full(clients, "cocaine", object),
+                "checkin_schedule": schedule,
+                "row_hash": np.full(clients, "x", object),
+                "updated_at": np.full(clients, np.datetime64(NOW, "us")),
+            },
+        )
         keys = np.array(sorted(_keys(conn, DimClient.client_id, DimClient.client_key).values()))
     total = 0
     step = 2000
@@ -374,14 +409,16 @@ def dense_checkins(
     m = len(ci)
     day = first + di
     minutes = rng.integers(8 * 60, 22 * 60, m)
-    stamps = (day.astype("datetime64[D]").astype("datetime64[us]")
-              + (minutes * 60_000_000).astype("timedelta64[us]"))
+    stamps = day.astype("datetime64[D]").astype("datetime64[us]") + (minutes * 60_000_000).astype(
+        "timedelta64[us]"
+    )
     names = np.array(TRIGGERS, object)
     t = trig[ci, di]
     text = np.array([";".join(names[row]) or None for row in t], dtype=object) if m else t
     data = {
-        "checkin_id": np.array([f"{id_prefix}{k}-{d}" for k, d in zip(keys[ci], day,
-                                                                          strict=True)], object),
+        "checkin_id": np.array(
+            [f"{id_prefix}{k}-{d}" for k, d in zip(keys[ci], day, strict=True)], object
+        ),
         "client_key": keys[ci],
         "submitted_at": stamps,
         "local_date": day,
@@ -408,11 +445,13 @@ def dense_screens(rng: np.random.Generator, keys: np.ndarray, first: int, days: 
     ci = np.repeat(np.arange(n), weeks)
     day = first + 3 + 7 * np.tile(np.arange(weeks), n)
     m = len(ci)
-    result = rng.choice(np.array(["negative", "positive", "dilute", "refused"], object), m,
-                        p=[0.9, 0.07, 0.02, 0.01])
+    result = rng.choice(
+        np.array(["negative", "positive", "dilute", "refused"], object),
+        m,
+        p=[0.9, 0.07, 0.02, 0.01],
+    )
     return {
-        "screen_id": np.array([f"BS{k}-{d}" for k, d in zip(keys[ci], day, strict=True)],
-                              object),
+        "screen_id": np.array([f"BS{k}-{d}" for k, d in zip(keys[ci], day, strict=True)], object),
         "client_key": keys[ci],
         "collected_at": day.astype("datetime64[D]").astype("datetime64[us]"),
         "local_date": day,

@@ -76,21 +76,21 @@ class SleepRule(_Strict):
     enabled: bool = True
     short_hours: float = Field(6.0, gt=0, le=24)
     short_nights: int = Field(3, ge=1, le=7)
-    points_per_short_night: float = Field(2, ge=0, le=100)
+    points_per_short_night: float = Field(1.5, ge=0, le=100)
     poor_quality: int = Field(2, ge=1, le=5)
     poor_quality_nights: int = Field(3, ge=1, le=7)
     points_per_poor_night: float = Field(1.5, ge=0, le=100)
     z: float = Field(1.5, gt=0, le=10)
     points_per_deviation_day: float = Field(3, ge=0, le=100)
     sd_floor: float = Field(0.75, gt=0, le=24)
-    max_points: float = Field(20, ge=0, le=100)
+    max_points: float = Field(15, ge=0, le=100)
 
 
 class CuesRule(_Strict):
     enabled: bool = True
     min_days: int = Field(3, ge=1, le=7)
-    points_per_day: float = Field(2, ge=0, le=100)
-    max_points: float = Field(14, ge=0, le=100)
+    points_per_day: float = Field(1.5, ge=0, le=100)
+    max_points: float = Field(10, ge=0, le=100)
 
 
 class IsolationRule(_Strict):

@@ -1,0 +1,252 @@
+"""The risk refresh against a real warehouse, on SQLite and PostgreSQL.
+
+The central property: whatever sequence of incremental refreshes ran (new days, silent days,
+corrections in the past, new clients, a discharge), the tables end up exactly as a full
+recompute would leave them.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+from factories import Warehouse, steady_days
+from sqlalchemy import Engine, func, select, update
+
+from etl.audit import verify_chain
+from etl.changes import ChangeSet
+from etl.cli import main
+from etl.models import AppAuditLog, DimClient, FctCheckin, FctClientDay, FctRiskScore
+from etl.risk import refresh
+from etl.risk.config import default_config
+from etl.risk.export import export_scores
+from etl.risk.rules import RULE_VERSION
+
+D0 = dt.date(2026, 9, 1)
+
+
+def day(n: int) -> dt.date:
+    return D0 + dt.timedelta(days=n)
+
+
+def snapshot(engine: Engine) -> tuple[pd.DataFrame, pd.DataFrame]:
+    with engine.connect() as conn:
+        days = pd.DataFrame(conn.execute(select(FctClientDay)).mappings().all())
+        scores = pd.DataFrame(conn.execute(select(FctRiskScore)).mappings().all())
+    days = days.sort_values(["client_key", "date"]).reset_index(drop=True)
+    scores = scores.drop(columns=["computed_at"]).sort_values(["client_key", "date"])
+    scores["reasons"] = scores["reasons"].map(lambda r: json.dumps(r, sort_keys=True))
+    return days, scores.reset_index(drop=True)
+
+
+def assert_same(a: pd.DataFrame, b: pd.DataFrame) -> None:
+    assert list(a.columns) == list(b.columns)
+    assert len(a) == len(b)
+    for col in a.columns:
+        x, y = a[col].to_numpy(), b[col].to_numpy()
+        if a[col].dtype.kind == "f" or b[col].dtype.kind == "f":
+            xf = pd.to_numeric(a[col], errors="coerce").to_numpy(dtype=float)
+            yf = pd.to_numeric(b[col], errors="coerce").to_numpy(dtype=float)
+            assert np.allclose(xf, yf, equal_nan=True, atol=1e-9), col
+        else:
+            mismatch = [
+                i for i in range(len(x)) if not (x[i] == y[i] or (pd.isna(x[i]) and pd.isna(y[i])))
+            ]
+            assert not mismatch, (col, [(x[i], y[i]) for i in mismatch[:3]])
+
+
+@pytest.fixture
+def world(engine: Engine):
+    w = Warehouse(engine)
+    program = w.program("P1")
+    counselor = w.staff(program)
+    keys = {
+        "steady": w.client(program, D0, counselor_key=counselor),
+        "silent": w.client(program, D0, counselor_key=counselor),
+        "weekly": w.client(program, D0, counselor_key=counselor, schedule="weekly"),
+        "late": w.client(program, day(35), counselor_key=counselor),
+    }
+    w.checkins(
+        steady_days(
+            keys["steady"],
+            D0,
+            40,
+            {
+                33: dict(sleep_hours=5),
+                35: dict(sleep_hours=5),
+                37: dict(sleep_hours=5.5),
+                39: dict(sleep_hours=4, stress=8),
+            },
+        )
+    )
+    w.checkins(steady_days(keys["silent"], D0, 30))
+    w.checkins(
+        [
+            dict(
+                client_key=keys["weekly"],
+                local_date=day(d),
+                craving=3,
+                stress=4,
+                mood=6,
+                sleep_hours=7,
+                sleep_quality=3,
+                used=False,
+                support=True,
+            )
+            for d in (3, 10, 17, 24, 31)
+        ]
+    )
+    w.checkins(steady_days(keys["late"], day(35), 5))
+    w.screen(keys["steady"], day(36), "positive")
+    return w, program, counselor, keys
+
+
+def test_full_refresh_writes_every_enrolled_day(engine, world):
+    _, _, _, keys = world
+    stats = refresh(engine, None)
+    assert stats.as_of == day(39)
+    with engine.connect() as conn:
+        count = conn.execute(select(func.count()).select_from(FctClientDay)).scalar()
+        scores = conn.execute(select(func.count()).select_from(FctRiskScore)).scalar()
+        versions = conn.execute(
+            select(FctRiskScore.rule_version, FctRiskScore.config_hash).distinct()
+        ).all()
+        silent = conn.execute(
+            select(FctRiskScore.score, FctRiskScore.tier, FctRiskScore.reasons).where(
+                FctRiskScore.client_key == keys["silent"], FctRiskScore.date == day(39)
+            )
+        ).one()
+        late_first = conn.execute(
+            select(func.min(FctClientDay.date)).where(FctClientDay.client_key == keys["late"])
+        ).scalar()
+    assert count == scores == 40 * 3 + 5
+    assert versions == [(RULE_VERSION, default_config().config_hash)]
+    assert silent.tier in ("high", "critical")
+    assert silent.reasons[0]["code"] == "disengagement"
+    assert "10 check-ins missed in a row" in silent.reasons[0]["text"]
+    assert late_first == day(35)
+
+
+def test_incremental_refreshes_equal_a_full_recompute(engine, world):
+    w, program, counselor, keys = world
+    refresh(engine, None)
+
+    # A new day: two clients check in; the silent one and the others must still get the day.
+    w.checkins(steady_days(keys["steady"], day(40), 1))
+    w.checkins(
+        [
+            dict(
+                client_key=keys["weekly"],
+                local_date=day(40),
+                craving=5,
+                stress=6,
+                mood=4,
+                sleep_hours=6,
+                sleep_quality=2,
+                used=True,
+                support=False,
+            )
+        ]
+    )
+    changes = ChangeSet()
+    changes.touch(keys["steady"], day(40))
+    changes.touch(keys["weekly"], day(40))
+    stats = refresh(engine, changes)
+    assert stats.as_of == day(40) and stats.rows == 4
+
+    # A correction in the past.
+    with engine.begin() as conn:
+        conn.execute(
+            update(FctCheckin)
+            .where(FctCheckin.client_key == keys["steady"], FctCheckin.local_date == day(25))
+            .values(stress=10, used_since_last=True)
+        )
+    changes = ChangeSet()
+    changes.touch(keys["steady"], day(25))
+    refresh(engine, changes)
+
+    # A new client with a few days of history, and a discharge moved earlier.
+    new = w.client(program, day(38), counselor_key=counselor)
+    w.checkins(steady_days(new, day(38), 3, {2: dict(craving=8)}))
+    with engine.begin() as conn:
+        conn.execute(
+            update(DimClient)
+            .where(DimClient.client_key == keys["late"])
+            .values(discharge_date=day(37))
+        )
+    changes = ChangeSet()
+    changes.touch(new, day(38))
+    changes.touch(keys["late"], day(37))
+    refresh(engine, changes)
+
+    incremental = snapshot(engine)
+    refresh(engine, None)
+    full = snapshot(engine)
+    assert_same(incremental[0], full[0])
+    assert_same(incremental[1], full[1])
+    late = full[0][full[0]["client_key"] == keys["late"]]
+    assert late["date"].max() == day(37)
+    assert len(full[1][full[1]["client_key"] == new]) == 3
+
+
+def test_score_command_extends_silent_clients_and_evaluate_reports(engine, world):
+    url = engine.url.render_as_string(hide_password=False)
+    runner = CliRunner()
+    result = runner.invoke(
+        main, ["score", "--full", "--as-of", day(39).isoformat(), "--database-url", url]
+    )
+    assert result.exit_code == 0, result.output
+    assert "125 client-days" in result.output
+    result = runner.invoke(main, ["score", "--as-of", day(42).isoformat(), "--database-url", url])
+    assert result.exit_code == 0, result.output
+    with engine.connect() as conn:
+        last = conn.execute(select(func.max(FctRiskScore.date))).scalar()
+        n = conn.execute(
+            select(func.count()).select_from(FctRiskScore).where(FctRiskScore.date == day(42))
+        ).scalar()
+    assert str(last)[:10] == day(42).isoformat() and n == 4
+
+    result = runner.invoke(
+        main, ["evaluate-risk", "--json", "--horizon", "3", "--k", "2", "--database-url", url]
+    )
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.output)
+    for key in (
+        "auroc",
+        "pr_auc",
+        "precision_at_k",
+        "k",
+        "horizon_days",
+        "n",
+        "positives",
+        "baselines",
+    ):
+        assert key in report
+    assert report["k"] == 2 and report["horizon_days"] == 3
+    assert set(report["baselines"]) >= {"craving_today", "days_since_checkin"}
+    assert report["positives"] >= 1 and report["n"] > report["positives"]
+
+
+def test_scores_export_is_written_and_audited(engine, world, tmp_path):
+    _, _, _, keys = world
+    refresh(engine, None)
+    out = tmp_path / "scores.csv"
+    rows = export_scores(engine, out, start=day(38), end=day(39))
+    with out.open() as fh:
+        data = list(csv.DictReader(fh))
+    assert rows == len(data) == 8
+    assert set(data[0]) == {"client_id", "date", "score", "tier", "reasons"}
+    assert {r["date"] for r in data} == {day(38).isoformat(), day(39).isoformat()}
+    assert all(isinstance(json.loads(r["reasons"]), list) for r in data)
+    with engine.connect() as conn:
+        event = conn.execute(select(AppAuditLog).order_by(AppAuditLog.event_id.desc())).first()
+    assert event.action == "export" and event.category == "risk_scores"
+    assert event.detail["rows"] == 8 and event.detail["identified"] is True
+    assert set(event.client_keys) == set(keys.values())
+    assert verify_chain(engine) is None
+    assert not list(tmp_path.glob(".*partial"))
