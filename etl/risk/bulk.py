@@ -318,7 +318,31 @@ def clear_from(conn: Connection, first: dict[int, dt.date]) -> None:
 
 
 def clear_outside_enrolment(conn: Connection, client_keys: Sequence[int]) -> None:
-    """Delete rows before admission or after discharge (a corrected roster moved them)."""
+    """Delete rows before admission or after discharge (a corrected roster moved them).
+
+    PostgreSQL: one index range scan per client (``unnest`` of keys and dates); SQLite, the
+    small laptop warehouse: a correlated subquery over those clients' rows."""
+    if not len(client_keys):
+        return
+    if is_pg(conn):
+        rows = conn.execute(
+            select(DimClient.client_key, DimClient.admission_date, DimClient.discharge_date)
+            .where(DimClient.client_key.in_(list(client_keys)))
+        ).all()
+        keys = [r[0] for r in rows]
+        adm = [r[1] for r in rows]
+        dis = [r[2] or dt.date(9999, 12, 31) for r in rows]
+        for table in ("fct_risk_score", "fct_client_day"):
+            for op, dates in (("<", adm), (">", dis)):
+                conn.execute(
+                    text(
+                        f"DELETE FROM {table} t USING unnest(CAST(:k AS int4[]), "
+                        f"CAST(:d AS date[])) AS v(k, d) "
+                        f"WHERE t.client_key = v.k AND t.date {op} v.d"
+                    ),
+                    {"k": keys, "d": dates},
+                )
+        return
     for part in _batches(list(client_keys), 20000):
         for table in (FctRiskScore, FctClientDay):
             adm = (
