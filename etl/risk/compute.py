@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from etl.risk.client_day import SIGNALS, build_client_days, to_date
+from etl.risk.client_day import SIGNALS, build_client_days, rolling_sum, to_date
 from etl.risk.config import RiskConfig
 from etl.risk.reasons import build_reasons
 from etl.risk.rules import TIERS, evaluate_rules, tiers
@@ -96,8 +96,7 @@ def compute(
     has_prev = (di > 0) & days.enrolled.reshape(-1)[prev_cells]
     prev_score = np.full(len(cells), np.nan)
     if has_prev.any():
-        p_score, _ = build_reasons_scores(rules, prev_cells[has_prev])
-        prev_score[has_prev] = p_score
+        prev_score[has_prev] = _score_only(rules, prev_cells[has_prev])
     prev_tier = np.where(np.isnan(prev_score), -1, tiers(np.nan_to_num(prev_score), cfg))
     score_change = np.round(score - prev_score, 1)
     newly_high = (tier_idx >= 2) & (prev_tier < 2)
@@ -121,12 +120,12 @@ def compute(
     return Computed(day=day_cols, score=score_cols)
 
 
-def build_reasons_scores(rules, cells: np.ndarray) -> tuple[np.ndarray, None]:
+def _score_only(rules, cells: np.ndarray) -> np.ndarray:
     """The score alone (sum of points, capped), without rendering reasons."""
-    if not rules:
-        return np.zeros(len(cells)), None
-    total = sum(r.points.reshape(-1)[cells] for r in rules)
-    return np.round(np.minimum(total, 100.0), 1), None
+    total = np.zeros(len(cells))
+    for rule in rules:
+        total += rule.points.reshape(-1)[cells]
+    return np.round(np.minimum(total, 100.0), 1)
 
 
 def _grid_columns(days, stats) -> dict[str, np.ndarray]:
@@ -156,8 +155,6 @@ def _grid_columns(days, stats) -> dict[str, np.ndarray]:
 
 
 def _cue_days(days) -> np.ndarray:
-    from etl.risk.client_day import rolling_sum
-
     return rolling_sum((days.trigger_count > 0).astype(np.float64), 7)
 
 

@@ -91,8 +91,7 @@ def refresh(
             reload.__enter__()
         elif targets:
             bulk.clear_from(write, {t.client_key: to_date(t.first) for t in targets})
-            known = set(clients["client_key"])
-            bulk.clear_outside_enrolment(write, [k for k in changes.client_dates if k in known])
+            bulk.clear_outside_enrolment(write, _roster_suspects(clients, changes))
         stats.add_time("delete", time.perf_counter() - t0)
         by_key = clients.set_index("client_key")
         try:
@@ -150,6 +149,26 @@ class _Writer:
     def close(self) -> None:
         if self.pool is not None:
             self.pool.shutdown(wait=True)
+
+
+def _roster_suspects(clients: pd.DataFrame, changes: ChangeSet) -> list[int]:
+    """Touched clients that may have rows outside their enrolment after ``clear_from``: those
+    touched on or before their admission (admission moved later) and those discharged before
+    the touched day (discharge moved earlier). A new day of check-ins touches neither."""
+    if not changes.client_dates:
+        return []
+    touched = pd.Series(
+        [to_day(d) for d in changes.client_dates.values()],
+        index=list(changes.client_dates),
+        dtype=np.float64,
+    )
+    frame = clients.set_index("client_key")
+    frame = frame.loc[frame.index.intersection(touched.index)]
+    when = touched.reindex(frame.index).to_numpy()
+    admission = day_numbers(frame["admission_date"])
+    discharge = day_numbers(frame["discharge_date"])
+    suspect = (when <= admission) | (discharge < when)
+    return [int(k) for k in frame.index[suspect]]
 
 
 def _plan(

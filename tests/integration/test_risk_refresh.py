@@ -184,6 +184,24 @@ def test_incremental_refreshes_equal_a_full_recompute(engine, world):
     changes.touch(keys["late"], day(37))
     refresh(engine, changes)
 
+    # Roster corrections announced late: admission moved later (touched on the new date) and
+    # a discharge backdated before the day it was touched.
+    with engine.begin() as conn:
+        conn.execute(
+            update(DimClient)
+            .where(DimClient.client_key == keys["weekly"])
+            .values(admission_date=day(10))
+        )
+        conn.execute(
+            update(DimClient)
+            .where(DimClient.client_key == keys["silent"])
+            .values(discharge_date=day(33))
+        )
+    changes = ChangeSet()
+    changes.touch(keys["weekly"], day(10))
+    changes.touch(keys["silent"], day(40))
+    refresh(engine, changes)
+
     incremental = snapshot(engine)
     refresh(engine, None)
     full = snapshot(engine)
@@ -191,6 +209,9 @@ def test_incremental_refreshes_equal_a_full_recompute(engine, world):
     assert_same(incremental[1], full[1])
     late = full[0][full[0]["client_key"] == keys["late"]]
     assert late["date"].max() == day(37)
+    weekly = incremental[0][incremental[0]["client_key"] == keys["weekly"]]
+    silent = incremental[0][incremental[0]["client_key"] == keys["silent"]]
+    assert weekly["date"].min() == day(10) and silent["date"].max() == day(33)
     assert len(full[1][full[1]["client_key"] == new]) == 3
 
 
