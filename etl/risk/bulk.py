@@ -329,8 +329,9 @@ def clear_outside_enrolment(conn: Connection, client_keys: Sequence[int]) -> Non
         return
     if is_pg(conn):
         rows = conn.execute(
-            select(DimClient.client_key, DimClient.admission_date, DimClient.discharge_date)
-            .where(DimClient.client_key.in_(list(client_keys)))
+            select(DimClient.client_key, DimClient.admission_date, DimClient.discharge_date).where(
+                DimClient.client_key.in_(list(client_keys))
+            )
         ).all()
         keys = [r[0] for r in rows]
         adm = [r[1] for r in rows]

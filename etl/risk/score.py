@@ -16,6 +16,7 @@ import datetime as dt
 import logging
 import time
 from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -85,26 +86,24 @@ def refresh(
         targets = _plan(read, clients, changes, as_of, configs)
         stats.clients = len(targets)
         writer = _Writer(write, stats, computed_at)
-        t0 = time.perf_counter()
-        if changes is None:
-            reload = bulk.full_reload(write)
-            reload.__enter__()
-        elif targets:
-            bulk.clear_from(write, {t.client_key: to_date(t.first) for t in targets})
-            bulk.clear_outside_enrolment(write, _roster_suspects(clients, changes))
-        stats.add_time("delete", time.perf_counter() - t0)
         by_key = clients.set_index("client_key")
-        try:
-            for chunk in _chunks(targets, to_day(as_of)):
-                cfg = configs[chunk[0].program_id]
-                writer.submit(_compute_chunk(read, chunk, by_key, cfg, as_of, stats), cfg)
-            writer.finish()
-        finally:
-            writer.close()
-        if changes is None:
+        with ExitStack() as reload:
             t0 = time.perf_counter()
-            reload.__exit__(None, None, None)
-            stats.add_time("index", time.perf_counter() - t0)
+            if changes is None:
+                reload.enter_context(bulk.full_reload(write))
+            elif targets:
+                bulk.clear_from(write, {t.client_key: to_date(t.first) for t in targets})
+                bulk.clear_outside_enrolment(write, _roster_suspects(clients, changes))
+            stats.add_time("delete", time.perf_counter() - t0)
+            try:
+                for chunk in _chunks(targets):
+                    cfg = configs[chunk[0].program_id]
+                    writer.submit(_compute_chunk(read, chunk, by_key, cfg, stats), cfg)
+                writer.finish()
+            finally:
+                writer.close()
+            t0 = time.perf_counter()
+        stats.add_time("index", time.perf_counter() - t0)  # rebuilt when the reload closes
     stats.seconds = time.perf_counter() - started
     log.info(
         "risk refresh %s: %d clients, %d rows in %.1f s",
@@ -220,7 +219,7 @@ def _plan(
     return targets
 
 
-def _chunks(targets: list[_Target], end: int):
+def _chunks(targets: list[_Target]):
     """Groups of clients of one program with similar enrolment, within the cell budget.
 
     A chunk's grid runs from its earliest start to its latest last day, so clients are
@@ -246,12 +245,7 @@ def _chunks(targets: list[_Target], end: int):
 
 
 def _compute_chunk(
-    read,
-    chunk: list[_Target],
-    by_key: pd.DataFrame,
-    cfg: RiskConfig,
-    as_of: dt.date,
-    stats: RefreshStats,
+    read, chunk: list[_Target], by_key: pd.DataFrame, cfg: RiskConfig, stats: RefreshStats
 ) -> Computed:
     keys = [t.client_key for t in chunk]
     start = min(t.start for t in chunk)
@@ -272,7 +266,7 @@ def _compute_chunk(
         checkins,
         screens,
         start,
-        to_day(as_of),
+        last,
         cfg,
         first={t.client_key: t.first for t in chunk},
         data_start={t.client_key: t.start for t in chunk},
