@@ -9,14 +9,16 @@ from etl.risk.evaluate import lapse_labels, precision_at_k
 
 
 def days(client: int, n: int, lapses=(), observed=None, counselor: int = 1) -> pd.DataFrame:
-    frame = pd.DataFrame({
-        "client_key": client,
-        "counselor_key": counselor,
-        "date": pd.date_range("2026-01-01", periods=n, freq="D"),
-        "used_reported": [d in lapses for d in range(n)],
-        "screen_positive": False,
-        "observed": True if observed is None else [d in observed for d in range(n)],
-    })
+    frame = pd.DataFrame(
+        {
+            "client_key": client,
+            "counselor_key": counselor,
+            "date": pd.date_range("2026-01-01", periods=n, freq="D"),
+            "used_reported": [d in lapses for d in range(n)],
+            "screen_positive": False,
+            "observed": True if observed is None else [d in observed for d in range(n)],
+        }
+    )
     return frame
 
 
@@ -40,11 +42,13 @@ def test_silent_horizons_are_left_out():
 
 
 def test_precision_at_k_per_counselor_and_day():
-    frame = pd.DataFrame({
-        "client_key": [1, 2, 3, 4, 5, 6],
-        "counselor_key": [1, 1, 1, 2, 2, 2],
-        "date": pd.to_datetime(["2026-01-01"] * 6),
-    })
+    frame = pd.DataFrame(
+        {
+            "client_key": [1, 2, 3, 4, 5, 6],
+            "counselor_key": [1, 1, 1, 2, 2, 2],
+            "date": pd.to_datetime(["2026-01-01"] * 6),
+        }
+    )
     score = np.array([9.0, 5.0, 1.0, 8.0, 7.0, 0.0])
     label = np.array([True, False, True, False, True, True])
     precision, recall = precision_at_k(frame, score, label, k=2)
