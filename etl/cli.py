@@ -13,6 +13,8 @@ import click
 
 COMMANDS: dict[str, str] = {
     "init-db": "etl.migrate:init_db_command",
+    "serve": "dashboard.serve:serve_command",
+    "users": "dashboard.users:users_command",
 }
 
 
