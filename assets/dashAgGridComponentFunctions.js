@@ -42,7 +42,7 @@ var dagcomponentfuncs = (window.dashAgGridComponentFunctions =
 
   dagcomponentfuncs.Sparkline = function (props) {
     var values = props.value || [];
-    var w = 96, h2 = 26, pad = 2;
+    var w = 84, h2 = 26, pad = 4;
     var nums = values.filter(function (v) { return v !== null && v !== undefined; });
     if (nums.length < 2) {
       return h("span", { className: "text-muted small" }, "not enough data");

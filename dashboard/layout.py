@@ -72,6 +72,7 @@ def navbar() -> dbc.Navbar:
         color="primary",
         dark=True,
         className="mb-3 py-1",
+        sticky="top",
     )
 
 

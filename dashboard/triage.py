@@ -113,7 +113,7 @@ def rank_caseload(
         contact = latest_contact.loc[key] if key in latest_contact.index else None
         if key in answered and contact is not None:
             when = local_time(contact["contacted_at"], time_zone).strftime("%H:%M")
-            outcome = f" · {contact['outcome']}" if contact["outcome"] else ""
+            outcome = f" · {contact['outcome'].replace('_', ' ')}" if contact["outcome"] else ""
             kinds.append("done")
             texts.append(f"Contacted {when} · {contact['method'].replace('_', ' ')}{outcome}")
         elif key in snoozed:

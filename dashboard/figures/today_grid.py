@@ -17,7 +17,7 @@ COLUMN_DEFS = [
     {
         "field": "rank",
         "headerName": "#",
-        "width": 58,
+        "width": 60,
         "pinned": "left",
         "sort": "asc",
         "filter": False,
@@ -26,7 +26,7 @@ COLUMN_DEFS = [
         "field": "name",
         "headerName": "Client",
         "cellRenderer": "ClientLink",
-        "minWidth": 150,
+        "width": 160,
         "pinned": "left",
         "filter": "agTextColumnFilter",
     },
@@ -34,29 +34,30 @@ COLUMN_DEFS = [
         "field": "tier",
         "headerName": "Tier",
         "cellRenderer": "TierBadge",
-        "width": 118,
+        "width": 124,
         "filter": "agTextColumnFilter",
     },
     {
         "field": "score",
         "headerName": "Score",
-        "width": 84,
+        "width": 76,
         "type": "numericColumn",
         "filter": "agNumberColumnFilter",
     },
     {
         "field": "change",
         "headerName": "Δ day",
-        "width": 86,
+        "width": 84,
         "cellRenderer": "ScoreChange",
         "type": "numericColumn",
         "filter": "agNumberColumnFilter",
     },
     {
         "field": "reasons",
+        "tooltipField": "reasons",
         "headerName": "Top reasons",
         "flex": 1,
-        "minWidth": 260,
+        "minWidth": 200,
         "wrapText": True,
         "autoHeight": True,
         "cellClass": "reasons-cell",
@@ -65,13 +66,13 @@ COLUMN_DEFS = [
     {
         "field": "last_checkin",
         "headerName": "Last check-in",
-        "width": 122,
+        "width": 124,
         "filter": "agTextColumnFilter",
     },
     {
         "field": "missed_streak",
         "headerName": "Missed",
-        "width": 90,
+        "width": 86,
         "type": "numericColumn",
         "filter": "agNumberColumnFilter",
         "headerTooltip": "Expected check-ins missed in a row",
@@ -79,22 +80,25 @@ COLUMN_DEFS = [
     {
         "field": "spark",
         "headerName": "14 days",
-        "width": 118,
+        "width": 104,
         "cellRenderer": "Sparkline",
         "sortable": False,
         "filter": False,
     },
     {
         "field": "followup",
+        "tooltipField": "followup",
+        "wrapText": True,
+        "autoHeight": True,
         "headerName": "Follow-up",
-        "width": 170,
+        "width": 200,
         "cellRenderer": "FollowupStatus",
         "filter": "agTextColumnFilter",
     },
     {
         "field": "actions",
         "headerName": "",
-        "width": 96,
+        "width": 84,
         "cellRenderer": "RowActions",
         "sortable": False,
         "filter": False,
@@ -114,8 +118,8 @@ def _last_checkin_text(last, days_since) -> str:
         return "never"
     last = pd.Timestamp(last).date()
     if days_since == 0:
-        return f"{last:%b %-d} (today)"
-    return f"{last:%b %-d} ({int(days_since)} d ago)"
+        return f"{last:%b %-d} · today"
+    return f"{last:%b %-d} · {int(days_since)} d ago"
 
 
 def grid_rows(ranked: pd.DataFrame) -> list[dict]:

@@ -35,7 +35,7 @@ dash.register_page(
 RANGES = {"30": 30, "90": 90, "all": None}
 GRAPH_CONFIG = {
     "displaylogo": False,
-    "responsive": True,
+    "displayModeBar": False,
     "modeBarButtonsToRemove": ["select2d", "lasso2d", "toImage"],
 }
 

@@ -137,12 +137,29 @@ def test_security_headers(client) -> None:
     assert "Server-Timing" not in headers
 
 
-def test_errors_are_generic(client) -> None:
+def test_errors_are_generic_and_logs_carry_no_exception_text(client, caplog) -> None:
     login(client, "ana")
     response = client.post(
         "/_dash-update-component",
-        json={"output": "nope.children"},
+        json={"output": "secret-marker.children", "inputs": []},
         headers={"X-CSRFToken": client.get_cookie("_csrf_token").value},
     )
-    assert response.status_code in (400, 500)
-    assert "Traceback" not in response.get_data(as_text=True)
+    assert response.status_code == 500
+    assert response.get_json() == {"error": "Internal Server Error"}
+    assert "unhandled" in caplog.text
+    assert "secret-marker" not in caplog.text
+
+
+def test_denials_are_logged_without_names(client, seeded, caplog) -> None:
+    login(client, "ana")
+    deps = dependencies(client)
+    payload = callback_payload(
+        deps, "client-header.children", {"client-id.data": "C-0014", "client-range.value": "30"}
+    )
+    client.post(
+        "/_dash-update-component",
+        json=payload,
+        headers={"X-CSRFToken": client.get_cookie("_csrf_token").value},
+    )
+    assert "access denied: client outside scope" in caplog.text
+    assert all(name not in caplog.text for name in seeded.world.names.values())
