@@ -26,15 +26,19 @@ def reasons_list(value) -> list[dict]:
     return [r for r in value if isinstance(r, dict)]
 
 
+def _initial_cap(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
 def reasons_text(value, top: int = TOP_REASONS) -> str:
     """The top reasons in words a counselor can say: 'poor sleep: slept under 6 h on ...'."""
     parts = []
     for reason in reasons_list(value)[:top]:
         signal, text = reason.get("signal"), reason.get("text")
         if signal and text:
-            parts.append(f"{str(signal).capitalize()}: {text}")
+            parts.append(f"{_initial_cap(str(signal))}: {text}")
         elif text or signal:
-            parts.append(str(text or signal).capitalize())
+            parts.append(_initial_cap(str(text or signal)))
     return "; ".join(parts)
 
 
