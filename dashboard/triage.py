@@ -51,11 +51,13 @@ def _sparks(history: pd.DataFrame, as_of: dt.date, days: int) -> dict[int, list]
     dates = [as_of - dt.timedelta(days=days - 1 - i) for i in range(days)]
     if history.empty:
         return {}
-    pivot = history.pivot_table(index="client_key", columns="date", values="score", aggfunc="last")
-    pivot = pivot.reindex(columns=dates)
+    pivot = history.pivot_table(
+        index="client_key", columns="date", values="score", aggfunc="last"
+    ).reindex(columns=dates)
+    values = pivot.to_numpy(dtype="float64").round(1).tolist()
     return {
-        int(k): [None if pd.isna(v) else round(float(v), 1) for v in row]
-        for k, row in zip(pivot.index, pivot.to_numpy(), strict=True)
+        int(k): [None if v != v else v for v in row]  # NaN -> None (JSON null)
+        for k, row in zip(pivot.index, values, strict=True)
     }
 
 

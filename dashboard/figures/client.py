@@ -1,16 +1,15 @@
-"""Figures for the client page. Inputs are the read model's DataFrames; outputs are figures."""
+"""Figures for the client page: the read model's DataFrames in, Plotly figure specs out."""
 
 from __future__ import annotations
 
 import datetime as dt
 
 import pandas as pd
-import plotly.graph_objects as go
-from plotly.subplots import make_subplots
 
 from dashboard.figures import palette
+from dashboard.figures.layout import FigureSpec, figure, row_ref, stacked_rows
 from dashboard.read.client import SIGNALS, TRIGGERS
-from dashboard.triage import reasons_text
+from dashboard.triage import local_time, reasons_text
 
 SIGNAL_TITLES = {
     "craving": "Craving (0-10)",
@@ -28,32 +27,24 @@ SIGNAL_RANGES = {
 }
 
 
-def _base_layout(fig: go.Figure, height: int) -> go.Figure:
-    fig.update_layout(
-        template="plotly_white",
-        height=height,
-        margin={"l": 48, "r": 16, "t": 28, "b": 28},
-        font={"family": palette.FONT, "size": 12},
-        hovermode="x unified",
-        legend={"orientation": "h", "y": 1.02, "yanchor": "bottom", "x": 0},
-    )
-    return fig
+def _values(series: pd.Series) -> list:
+    """JSON-ready values: NaN becomes null."""
+    return [None if v is None or v != v else v for v in series.tolist()]
 
 
-def empty_figure(message: str, height: int = 220) -> go.Figure:
-    fig = go.Figure()
-    fig.add_annotation(
-        text=message,
-        showarrow=False,
-        x=0.5,
-        y=0.5,
-        xref="paper",
-        yref="paper",
-        font={"size": 14, "color": "#6c757d"},
+def empty_figure(message: str, height: int = 220) -> FigureSpec:
+    note = {
+        "text": message,
+        "showarrow": False,
+        "x": 0.5,
+        "y": 0.5,
+        "xref": "paper",
+        "yref": "paper",
+        "font": {"size": 14, "color": "#6c757d"},
+    }
+    return figure(
+        [], height, annotations=[note], xaxis={"visible": False}, yaxis={"visible": False}
     )
-    fig.update_xaxes(visible=False)
-    fig.update_yaxes(visible=False)
-    return _base_layout(fig, height)
 
 
 def tier_bands(floors: pd.DataFrame, top: float) -> list[tuple[str, float, float]]:
@@ -75,81 +66,92 @@ def tier_bands(floors: pd.DataFrame, top: float) -> list[tuple[str, float, float
 
 def risk_trend(
     risk: pd.DataFrame, floors: pd.DataFrame, days: pd.DataFrame, screens: pd.DataFrame
-) -> go.Figure:
+) -> FigureSpec:
     """Daily score with tier bands, and a strip below for reported use and drug screens."""
     if risk.empty:
         return empty_figure("No risk scores yet for this client.", 300)
     top = max(100.0, float(risk["score"].max()) * 1.05)
-    fig = make_subplots(
-        rows=2, cols=1, shared_xaxes=True, row_heights=[0.78, 0.22], vertical_spacing=0.04
-    )
+    shapes, labels = [], []
     for tier, start, end in tier_bands(floors, top):
-        fig.add_hrect(
-            y0=start,
-            y1=end,
-            fillcolor=palette.TIER_BAND_COLORS[tier],
-            line_width=0,
-            layer="below",
-            row=1,
-            col=1,
-            annotation_text=palette.TIER_LABELS[tier],
-            annotation_position="top left",
-            annotation_font={"size": 10, "color": palette.TIER_COLORS[tier]},
+        shapes.append(
+            {
+                "type": "rect",
+                "xref": "x domain",
+                "yref": "y",
+                "x0": 0,
+                "x1": 1,
+                "y0": start,
+                "y1": end,
+                "fillcolor": palette.TIER_BAND_COLORS[tier],
+                "line": {"width": 0},
+                "layer": "below",
+            }
+        )
+        labels.append(
+            {
+                "text": palette.TIER_LABELS[tier],
+                "xref": "x domain",
+                "yref": "y",
+                "x": 0.005,
+                "y": end,
+                "xanchor": "left",
+                "yanchor": "top",
+                "showarrow": False,
+                "font": {"size": 10, "color": palette.TIER_COLORS[tier]},
+            }
         )
     hover = [reasons_text(r, top=3) or "no flagged signal" for r in risk["reasons"]]
-    fig.add_trace(
-        go.Scatter(
-            x=risk["date"],
-            y=risk["score"],
-            mode="lines",
-            line={"color": "#555", "width": 1.5},
-            name="Risk score",
-            hoverinfo="skip",
-            showlegend=False,
-        ),
-        row=1,
-        col=1,
-    )
+    data = [
+        {
+            "type": "scatter",
+            "x": risk["date"].tolist(),
+            "y": _values(risk["score"]),
+            "mode": "lines",
+            "line": {"color": "#555", "width": 1.5},
+            "name": "Risk score",
+            "hoverinfo": "skip",
+            "showlegend": False,
+        }
+    ]
     for tier in palette.TIERS:
         part = risk[risk["tier"] == tier]
         if part.empty:
             continue
-        fig.add_trace(
-            go.Scatter(
-                x=part["date"],
-                y=part["score"],
-                mode="markers",
-                name=palette.TIER_LABELS[tier],
-                marker={
+        data.append(
+            {
+                "type": "scatter",
+                "x": part["date"].tolist(),
+                "y": _values(part["score"]),
+                "mode": "markers",
+                "name": palette.TIER_LABELS[tier],
+                "marker": {
                     "color": palette.TIER_COLORS[tier],
                     "symbol": palette.TIER_SYMBOLS[tier],
                     "size": 7,
                 },
-                customdata=[hover[i] for i in part.index],
-                hovertemplate="%{y:.0f} "
+                "customdata": [hover[i] for i in part.index],
+                "hovertemplate": "%{y:.0f} "
                 + palette.TIER_LABELS[tier]
                 + "<br>%{customdata}<extra></extra>",
-            ),
-            row=1,
-            col=1,
+            }
         )
     used = days[days["used_reported"].fillna(False).astype(bool)] if not days.empty else days
     if not used.empty:
-        fig.add_trace(
-            go.Scatter(
-                x=used["date"],
-                y=["Use reported"] * len(used),
-                mode="markers",
-                name="Use reported",
-                marker={
+        data.append(
+            {
+                "type": "scatter",
+                "x": used["date"].tolist(),
+                "y": ["Use reported"] * len(used),
+                "mode": "markers",
+                "name": "Use reported",
+                "marker": {
                     "symbol": "triangle-down",
                     "size": 10,
                     "color": palette.TIER_COLORS["critical"],
                 },
-                hovertemplate="Use reported<extra></extra>",
-            ),
-            row=2,
-            col=1,
+                "hovertemplate": "Use reported<extra></extra>",
+                **row_ref(2),
+            }
         )
     if not screens.empty:
         positive = screens["result"].eq("positive")
@@ -159,105 +161,94 @@ def risk_trend(
         ):
             if part.empty:
                 continue
-            fig.add_trace(
-                go.Scatter(
-                    x=part["date"],
-                    y=["Screen"] * len(part),
-                    mode="markers",
-                    name=label,
-                    marker={"symbol": symbol, "size": 9, "color": color},
-                    customdata=part["substance"] + ": " + part["result"],
-                    hovertemplate="%{customdata}<extra></extra>",
-                ),
-                row=2,
-                col=1,
+            data.append(
+                {
+                    "type": "scatter",
+                    "x": part["date"].tolist(),
+                    "y": ["Screen"] * len(part),
+                    "mode": "markers",
+                    "name": label,
+                    "marker": {"symbol": symbol, "size": 9, "color": color},
+                    "customdata": (part["substance"] + ": " + part["result"]).tolist(),
+                    "hovertemplate": "%{customdata}<extra></extra>",
+                    **row_ref(2),
+                }
             )
-    fig.update_yaxes(title_text="Score", range=[0, top], row=1, col=1)
-    fig.update_yaxes(
+    axes = stacked_rows([0.78, 0.22], gap=0.04)
+    axes["yaxis"].update(title={"text": "Score"}, range=[0, top])
+    axes["yaxis2"].update(
+        type="category",
         categoryorder="array",
         categoryarray=["Screen", "Use reported"],
         range=[-0.7, 1.7],
-        row=2,
-        col=1,
     )
-    return _base_layout(fig, 340)
+    return figure(data, 340, shapes=shapes, annotations=labels, **axes)
 
 
-def signal_multiples(days: pd.DataFrame) -> go.Figure:
+def signal_multiples(days: pd.DataFrame) -> FigureSpec:
     """One small chart per signal, with the client's own 28-day baseline band (IQR)."""
     if days.empty or days[list(SIGNALS)].notna().sum().sum() == 0:
         return empty_figure("No check-ins in this period.", 260)
-    fig = make_subplots(
-        rows=len(SIGNALS),
-        cols=1,
-        shared_xaxes=True,
-        vertical_spacing=0.045,
-        subplot_titles=[SIGNAL_TITLES[s] for s in SIGNALS],
-    )
+    dates = days["date"].tolist()
+    data = []
     for row, signal in enumerate(SIGNALS, start=1):
-        q25, q75, med = days[f"{signal}_q25"], days[f"{signal}_q75"], days[f"{signal}_median"]
-        fig.add_trace(
-            go.Scatter(
-                x=days["date"],
-                y=q75,
-                mode="lines",
-                line={"width": 0},
-                hoverinfo="skip",
-                showlegend=False,
-            ),
-            row=row,
-            col=1,
+        where = row_ref(row)
+        band = days[["date", f"{signal}_q25", f"{signal}_q75"]].dropna()
+        if not band.empty:
+            # One closed polygon per band: the upper edge forward, the lower edge back.
+            band_dates = band["date"].tolist()
+            data.append(
+                {
+                    "type": "scatter",
+                    "x": band_dates + band_dates[::-1],
+                    "y": band[f"{signal}_q75"].tolist() + band[f"{signal}_q25"].tolist()[::-1],
+                    "fill": "toself",
+                    "fillcolor": palette.BASELINE_FILL,
+                    "line": {"width": 0},
+                    "name": "Usual range (28-day IQR)",
+                    "showlegend": row == 1,
+                    "legendgroup": "band",
+                    "hoverinfo": "skip",
+                    **where,
+                }
+            )
+        data.append(
+            {
+                "type": "scatter",
+                "x": dates,
+                "y": _values(days[f"{signal}_median"]),
+                "mode": "lines",
+                "line": {"color": palette.BASELINE_LINE, "dash": "dot", "width": 1},
+                "name": "Own median",
+                "showlegend": row == 1,
+                "legendgroup": "median",
+                "hovertemplate": "median %{y:.1f}<extra></extra>",
+                **where,
+            }
         )
-        fig.add_trace(
-            go.Scatter(
-                x=days["date"],
-                y=q25,
-                mode="lines",
-                line={"width": 0},
-                fill="tonexty",
-                fillcolor=palette.BASELINE_FILL,
-                name="Usual range (28-day IQR)",
-                showlegend=row == 1,
-                hoverinfo="skip",
-            ),
-            row=row,
-            col=1,
+        data.append(
+            {
+                "type": "scatter",
+                "x": dates,
+                "y": _values(days[signal]),
+                "mode": "lines+markers",
+                "connectgaps": False,
+                "line": {"color": palette.SIGNAL_LINE, "width": 1.5},
+                "marker": {"size": 4},
+                "name": SIGNAL_TITLES[signal],
+                "showlegend": False,
+                "hovertemplate": "%{y:.1f}<extra>" + signal.replace("_", " ") + "</extra>",
+                **where,
+            }
         )
-        fig.add_trace(
-            go.Scatter(
-                x=days["date"],
-                y=med,
-                mode="lines",
-                line={"color": palette.BASELINE_LINE, "dash": "dot", "width": 1},
-                name="Own median",
-                showlegend=row == 1,
-                hovertemplate="median %{y:.1f}<extra></extra>",
-            ),
-            row=row,
-            col=1,
-        )
-        fig.add_trace(
-            go.Scatter(
-                x=days["date"],
-                y=days[signal],
-                mode="lines+markers",
-                connectgaps=False,
-                line={"color": palette.SIGNAL_LINE, "width": 1.5},
-                marker={"size": 4},
-                name=SIGNAL_TITLES[signal],
-                showlegend=False,
-                hovertemplate="%{y:.1f}<extra>" + signal.replace("_", " ") + "</extra>",
-            ),
-            row=row,
-            col=1,
-        )
+    axes = stacked_rows([1.0] * len(SIGNALS), gap=0.055, titles=[SIGNAL_TITLES[s] for s in SIGNALS])
+    for row, signal in enumerate(SIGNALS, start=1):
         low, high = SIGNAL_RANGES[signal]
-        fig.update_yaxes(range=[low - 0.3, high + 0.3], row=row, col=1, nticks=4)
-    fig.update_annotations(font={"size": 12})
-    return _base_layout(fig, 620)
+        axes["yaxis" if row == 1 else f"yaxis{row}"].update(range=[low - 0.3, high + 0.3], nticks=4)
+    return figure(data, 620, **axes)
 
 
-def checkin_calendar(days: pd.DataFrame) -> go.Figure:
+def checkin_calendar(days: pd.DataFrame) -> FigureSpec:
     """Weeks across, weekdays down: done, missed, or not expected."""
     if days.empty:
         return empty_figure("No expected check-ins in this period.", 200)
@@ -283,69 +274,61 @@ def checkin_calendar(days: pd.DataFrame) -> go.Figure:
         z[weekday][col[week]] = int(state)
         text[weekday][col[week]] = mark[int(state)]
         hover[weekday][col[week]] = f"{date:%a %b %-d}: {label[int(state)]}"
-    fig = go.Figure(
-        go.Heatmap(
-            z=z,
-            x=[pd.Timestamp(w).date() for w in weeks],
-            y=["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"],
-            text=text,
-            texttemplate="%{text}",
-            textfont={"size": 10, "color": "#ffffff"},
-            customdata=hover,
-            hovertemplate="%{customdata}<extra></extra>",
-            zmin=0,
-            zmax=2,
-            xgap=2,
-            ygap=2,
-            showscale=False,
-            colorscale=[
-                [0, palette.NOT_EXPECTED],
-                [0.33, palette.NOT_EXPECTED],
-                [0.34, palette.MISSED],
-                [0.66, palette.MISSED],
-                [0.67, palette.DONE],
-                [1, palette.DONE],
-            ],
-        )
-    )
-    fig.update_yaxes(autorange="reversed")
-    fig = _base_layout(fig, 230)
-    fig.update_layout(hovermode="closest")
-    return fig
+    heat = {
+        "type": "heatmap",
+        "z": z,
+        "x": [pd.Timestamp(w).date() for w in weeks],
+        "y": ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"],
+        "text": text,
+        "texttemplate": "%{text}",
+        "textfont": {"size": 10, "color": "#ffffff"},
+        "customdata": hover,
+        "hovertemplate": "%{customdata}<extra></extra>",
+        "zmin": 0,
+        "zmax": 2,
+        "xgap": 2,
+        "ygap": 2,
+        "showscale": False,
+        "colorscale": [
+            [0, palette.NOT_EXPECTED],
+            [0.33, palette.NOT_EXPECTED],
+            [0.34, palette.MISSED],
+            [0.66, palette.MISSED],
+            [0.67, palette.DONE],
+            [1, palette.DONE],
+        ],
+    }
+    return figure([heat], 230, yaxis={"autorange": "reversed"}, hovermode="closest")
 
 
-def trigger_exposure(triggers: pd.DataFrame) -> go.Figure:
+def trigger_exposure(triggers: pd.DataFrame) -> FigureSpec:
     """Check-ins reporting each kind of cue, per week."""
-    if triggers.empty or not triggers[list(TRIGGERS)].fillna(False).astype(bool).any().any():
+    flags = triggers[list(TRIGGERS)].fillna(False).astype(bool) if not triggers.empty else None
+    if flags is None or not flags.any().any():
         return empty_figure("No triggers reported in this period.", 220)
-    t = triggers.copy()
-    t["date"] = pd.to_datetime(t["date"])
-    t["week"] = t["date"] - pd.to_timedelta(t["date"].dt.weekday, unit="D")
-    weekly = t.groupby("week")[list(TRIGGERS)].agg(
-        lambda s: int(s.fillna(False).astype(bool).sum())
-    )
-    fig = go.Figure()
-    for trig in TRIGGERS:
-        fig.add_trace(
-            go.Bar(
-                x=[w.date() for w in weekly.index],
-                y=weekly[trig],
-                name=trig.capitalize(),
-                marker_color=palette.TRIGGER_COLORS[trig],
-                hovertemplate="%{y} check-ins<extra>" + trig + "</extra>",
-            )
-        )
-    fig.update_layout(barmode="stack")
-    fig.update_yaxes(title_text="Check-ins")
-    return _base_layout(fig, 240)
+    dates = pd.to_datetime(triggers["date"])
+    weeks = dates - pd.to_timedelta(dates.dt.weekday, unit="D")
+    weekly = flags.astype(int).groupby(weeks.to_numpy()).sum()
+    x = [pd.Timestamp(w).date() for w in weekly.index]
+    data = [
+        {
+            "type": "bar",
+            "x": x,
+            "y": weekly[trig].tolist(),
+            "name": trig.capitalize(),
+            "marker": {"color": palette.TRIGGER_COLORS[trig]},
+            "hovertemplate": "%{y} check-ins<extra>" + trig + "</extra>",
+        }
+        for trig in TRIGGERS
+    ]
+    return figure(data, 240, barmode="stack", yaxis={"title": {"text": "Check-ins"}})
 
 
 def followup_rows(followups: pd.DataFrame, time_zone: str) -> list[dict]:
-    from dashboard.triage import local_time
-
     rows = []
     for r in followups.itertuples(index=False):
         when = local_time(r.contacted_at, time_zone)
+        has_flag = r.risk_tier and r.risk_date is not None and r.risk_score is not None
         rows.append(
             {
                 "when": when.strftime("%Y-%m-%d %H:%M"),
@@ -353,7 +336,7 @@ def followup_rows(followups: pd.DataFrame, time_zone: str) -> list[dict]:
                 "outcome": (r.outcome or "").replace("_", " "),
                 "note": r.note or "",
                 "flag": f"{r.risk_tier} ({r.risk_score:.0f}) on {r.risk_date:%b %-d}"
-                if r.risk_tier and r.risk_date is not None and r.risk_score is not None
+                if has_flag
                 else "",
                 "by": r.username,
             }

@@ -279,7 +279,9 @@ def load_today(counselor_key, _refresh):
             return [], "", msg, *["0"] * n_cards, *[""] * n_cards
         rows = read_today.caseload_rows(conn, scope, counselor_key, as_of)
         last = read_today.last_checkins(conn, scope, counselor_key, as_of)
-        history = read_today.score_history(conn, scope, counselor_key, as_of)
+        history = read_today.score_history(
+            conn, scope, counselor_key, as_of, [int(k) for k in rows["client_key"]]
+        )
         followups = read_today.recent_followups(conn, scope, counselor_key, as_of)
         snoozes = read_today.active_snoozes(conn, scope, counselor_key, as_of, today)
     ranked = rank_caseload(

@@ -9,4 +9,7 @@ from sqlalchemy import Connection, Executable
 
 def frame(conn: Connection, stmt: Executable) -> pd.DataFrame:
     result = conn.execute(stmt)
-    return pd.DataFrame(result.fetchall(), columns=list(result.keys()))
+    # Plain tuples: handing SQLAlchemy Row objects to pandas makes it probe each row's
+    # attributes, which costs more than the query on a 150-client caseload.
+    rows = [tuple(row) for row in result.fetchall()]
+    return pd.DataFrame(rows, columns=list(result.keys()))

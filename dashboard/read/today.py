@@ -1,8 +1,9 @@
 """Reads for the Today page: one counselor's active caseload on the latest scored day.
 
-Five small queries instead of one wide one: each is an index lookup on the caseload's client
-keys (``dim_client`` by counselor, then primary keys of the day facts), which keeps the page
-fast on a year of history for tens of thousands of clients, on SQLite and PostgreSQL alike.
+Several small queries instead of one wide one: each starts from the caseload (``dim_client``
+by counselor) and reaches the day facts through their (client, date) primary keys, so the
+page costs the same on a year of history for tens of thousands of clients as on a small demo,
+on SQLite and PostgreSQL alike.
 """
 
 from __future__ import annotations
@@ -26,7 +27,6 @@ from etl.models import (
 )
 
 SPARK_DAYS = 14
-LAST_CHECKIN_LOOKBACK_DAYS = 30
 
 
 def _caseload(scope: Scope, counselor_key: int, on: dt.date):
@@ -68,13 +68,19 @@ def default_counselor(conn: Connection, scope: Scope) -> int | None:
 def caseload_as_of(
     conn: Connection, scope: Scope, counselor_key: int, today: dt.date
 ) -> dt.date | None:
-    """The latest day with risk scores for this caseload, not after ``today``."""
-    keys = select(DimClient.client_key).where(
-        client_filter(scope), DimClient.counselor_key == counselor_key
+    """The latest day with risk scores for this caseload, not after ``today``.
+
+    One backward index probe per client (a correlated ``max``) rather than an aggregate over
+    every stored day, so the cost does not grow with the length of the history.
+    """
+    latest = (
+        select(func.max(FctRiskScore.date))
+        .where(FctRiskScore.client_key == DimClient.client_key, FctRiskScore.date <= today)
+        .scalar_subquery()
     )
     return conn.execute(
-        select(func.max(FctRiskScore.date)).where(
-            FctRiskScore.client_key.in_(keys), FctRiskScore.date <= today
+        select(func.max(latest)).where(
+            client_filter(scope), DimClient.counselor_key == counselor_key
         )
     ).scalar()
 
@@ -116,34 +122,47 @@ def caseload_rows(
 def last_checkins(
     conn: Connection, scope: Scope, counselor_key: int, as_of: dt.date
 ) -> pd.DataFrame:
-    """Each client's last day with a check-in. Looks back a month first (one short index range
-    per client) and only then, for clients quiet that long, over their whole history."""
-    received = and_(FctClientDay.is_received.is_(True), FctClientDay.date <= as_of)
-    base = (
-        select(FctClientDay.client_key, func.max(FctClientDay.date).label("last_checkin"))
-        .join(DimClient, DimClient.client_key == FctClientDay.client_key)
-        .where(_caseload(scope, counselor_key, as_of), received)
-        .group_by(FctClientDay.client_key)
+    """Each client's last day with a check-in: per client, the newest received day found by
+    walking its (client, date) index backwards -- a handful of rows, however long the history."""
+    last = (
+        select(FctClientDay.date)
+        .where(
+            FctClientDay.client_key == DimClient.client_key,
+            FctClientDay.date <= as_of,
+            FctClientDay.is_received.is_(True),
+        )
+        .order_by(FctClientDay.date.desc())
+        .limit(1)
+        .scalar_subquery()
     )
-    since = as_of - dt.timedelta(days=LAST_CHECKIN_LOOKBACK_DAYS)
-    recent = frame(conn, base.where(FctClientDay.date > since))
-    keys = select(DimClient.client_key).where(_caseload(scope, counselor_key, as_of))
-    quiet = [k for k in conn.execute(keys).scalars() if k not in set(recent["client_key"])]
-    if quiet:
-        older = frame(conn, base.where(FctClientDay.client_key.in_(quiet)))
-        recent = pd.concat([recent, older], ignore_index=True) if not older.empty else recent
-    return recent
+    stmt = select(DimClient.client_key, last.label("last_checkin")).where(
+        _caseload(scope, counselor_key, as_of)
+    )
+    return frame(conn, stmt)
 
 
 def score_history(
-    conn: Connection, scope: Scope, counselor_key: int, as_of: dt.date, days: int = SPARK_DAYS
+    conn: Connection,
+    scope: Scope,
+    counselor_key: int,
+    as_of: dt.date,
+    client_keys: list[int],
+    days: int = SPARK_DAYS,
 ) -> pd.DataFrame:
-    """Scores over the last ``days`` days, for the sparklines."""
+    """Scores over the last ``days`` days, for the sparklines.
+
+    ``client_keys`` (the caseload just read) lets both databases walk the (client, date)
+    primary key for each client instead of every client's rows for those days; the scope is
+    still applied, so a key outside it finds nothing.
+    """
+    if not client_keys:
+        return pd.DataFrame(columns=["client_key", "date", "score"])
     stmt = (
         select(FctRiskScore.client_key, FctRiskScore.date, FctRiskScore.score)
         .join(DimClient, DimClient.client_key == FctRiskScore.client_key)
         .where(
             _caseload(scope, counselor_key, as_of),
+            FctRiskScore.client_key.in_([int(k) for k in client_keys]),
             FctRiskScore.date > as_of - dt.timedelta(days=days),
             FctRiskScore.date <= as_of,
         )

@@ -6,10 +6,18 @@ import datetime as dt
 
 import numpy as np
 import pandas as pd
+import plotly.graph_objects as go
 import pytest
 
 from dashboard.auth.views import safe_next
-from dashboard.figures.client import checkin_calendar, risk_trend, tier_bands
+from dashboard.figures.client import (
+    checkin_calendar,
+    empty_figure,
+    risk_trend,
+    signal_multiples,
+    tier_bands,
+    trigger_exposure,
+)
 from dashboard.read.baseline import baseline_bands
 from dashboard.security import content_security_policy
 
@@ -56,7 +64,9 @@ def test_risk_trend_marks_tiers_with_shapes_and_screens() -> None:
     screens = pd.DataFrame(
         {"date": [dt.date(2026, 11, 1)], "substance": ["cocaine"], "result": ["positive"]}
     )
-    fig = risk_trend(risk, pd.DataFrame({"tier": ["low"], "floor": [0.0]}), days, screens)
+    fig = go.Figure(
+        risk_trend(risk, pd.DataFrame({"tier": ["low"], "floor": [0.0]}), days, screens)
+    )
     names = {t.name: t for t in fig.data}
     assert names["Critical"].marker.symbol == "x" and names["Low"].marker.symbol == "circle"
     assert list(names["Use reported"].x) == [dt.date(2026, 11, 2)]
@@ -71,7 +81,7 @@ def test_calendar_states() -> None:
             "is_received": [True, False, False],
         }
     )
-    heat = checkin_calendar(days).data[0]
+    heat = go.Figure(checkin_calendar(days)).data[0]
     # Monday row: done (2); Tuesday: missed (1); Wednesday: not expected (0)
     assert [heat.z[0][0], heat.z[1][0], heat.z[2][0]] == [2, 1, 0]
     assert heat.text[0][0] == "✓" and heat.text[1][0] == "✕"
@@ -98,3 +108,48 @@ def test_csp_has_no_inline_or_eval_scripts() -> None:
 )
 def test_safe_next(target, expected) -> None:
     assert safe_next(target) == expected
+
+
+def _client_frames():
+    dates = pd.date_range("2026-09-01", periods=60).date
+    rng = np.random.default_rng(3)
+    days = pd.DataFrame(
+        {
+            "date": dates,
+            "is_expected": True,
+            "is_received": rng.random(60) > 0.2,
+            "used_reported": False,
+        }
+    )
+    for col in ("craving", "stress", "mood", "sleep_hours", "sleep_quality"):
+        days[col] = np.where(days["is_received"], rng.integers(1, 6, 60).astype(float), np.nan)
+    days = baseline_bands(days, ("craving", "stress", "mood", "sleep_hours", "sleep_quality"))
+    triggers = pd.DataFrame(
+        {
+            "date": dates,
+            **{
+                t: rng.random(60) < 0.2
+                for t in ("people", "places", "music", "routines", "emotions", "other")
+            },
+        }
+    )
+    return days, triggers
+
+
+def test_every_spec_is_a_valid_plotly_figure() -> None:
+    """Specs skip Plotly's validation at run time; it happens here instead."""
+    days, triggers = _client_frames()
+    specs = [
+        signal_multiples(days),
+        checkin_calendar(days),
+        trigger_exposure(triggers),
+        empty_figure("nothing"),
+        signal_multiples(days.iloc[0:0]),
+    ]
+    for spec in specs:
+        go.Figure(spec)  # raises on any unknown or ill-typed property
+    signals = go.Figure(specs[0])
+    assert signals.layout.yaxis5.domain[0] == 0.0 and signals.layout.yaxis.domain[1] == 1.0
+    assert signals.layout.xaxis2.matches == "x"
+    bars = go.Figure(specs[2])
+    assert sum(sum(t.y) for t in bars.data) == int(triggers.iloc[:, 1:].to_numpy().sum())
