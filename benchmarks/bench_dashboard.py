@@ -259,8 +259,9 @@ def build_warehouse(
         for s in range(len(counselor_sizes)):
             conn.execute(
                 text(
-                    "INSERT INTO dim_staff (staff_key, staff_id, program_key, first_name, last_name,"
-                    " role, row_hash, updated_at) VALUES (:k, :i, :p, :f, :l, 'counselor', 'b', :u)"
+                    "INSERT INTO dim_staff (staff_key, staff_id, program_key, first_name,"
+                    " last_name, role, row_hash, updated_at)"
+                    " VALUES (:k, :i, :p, :f, :l, 'counselor', 'b', :u)"
                 ),
                 {
                     "k": s + 1,
@@ -533,7 +534,8 @@ def main(argv: list[str] | None = None) -> int:
             for r in results:
                 goal = "ok" if r["server_p95_ms"] < 150 and r["ratio_p95"] <= 3 else "MISSED"
                 log(
-                    f"  {r['callback']:<34}{r['server_median_ms']:>7.1f}ms{r['server_p95_ms']:>7.1f}ms"
+                    f"  {r['callback']:<34}{r['server_median_ms']:>7.1f}ms"
+                    f"{r['server_p95_ms']:>7.1f}ms"
                     f"   {r['sql_median_ms']:>10.1f}ms{r['sql_p95_ms']:>6.1f}ms{r['statements']:>7}"
                     f"   {r['ratio_median']:>8.2f}x{r['ratio_p95']:>6.2f}x  {goal}"
                 )
