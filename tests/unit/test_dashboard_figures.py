@@ -69,7 +69,7 @@ def test_risk_trend_marks_tiers_with_shapes_and_screens() -> None:
     )
     names = {t.name: t for t in fig.data}
     assert names["Critical"].marker.symbol == "x" and names["Low"].marker.symbol == "circle"
-    assert list(names["Use reported"].x) == [dt.date(2026, 11, 2)]
+    assert list(names["Use reported"].x) == ["2026-11-02"]
     assert list(names["Screen positive"].customdata) == ["cocaine: positive"]
 
 
