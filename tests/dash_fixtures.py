@@ -402,3 +402,23 @@ def add_standard_users(engine: Engine) -> dict[str, int]:
         "erin": add_user(engine, "erin", "supervisor", staff_id="S-S2"),
         "root": add_user(engine, "root", "admin", program_id="P-EAST"),
     }
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Seed an empty, migrated warehouse for a look at the dashboard without the pipeline:
+    ``caseload init-db && python tests/dash_fixtures.py && caseload users demo``."""
+    import argparse
+
+    from etl.db import make_engine
+
+    parser = argparse.ArgumentParser(description=main.__doc__)
+    parser.add_argument("--database-url", default=None)
+    parser.add_argument("--days", type=int, default=90)
+    args = parser.parse_args(argv)
+    world = seed_world(make_engine(args.database_url), days=args.days,
+                       per_counselor={"S-C1": 24, "S-C2": 12, "S-C3": 10})
+    print(f"seeded {len(world.clients)} clients, scores up to {world.as_of}")
+
+
+if __name__ == "__main__":
+    main()
