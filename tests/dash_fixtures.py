@@ -415,8 +415,11 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--database-url", default=None)
     parser.add_argument("--days", type=int, default=90)
     args = parser.parse_args(argv)
-    world = seed_world(make_engine(args.database_url), days=args.days,
-                       per_counselor={"S-C1": 24, "S-C2": 12, "S-C3": 10})
+    world = seed_world(
+        make_engine(args.database_url),
+        days=args.days,
+        per_counselor={"S-C1": 24, "S-C2": 12, "S-C3": 10},
+    )
     print(f"seeded {len(world.clients)} clients, scores up to {world.as_of}")
 
 
