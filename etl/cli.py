@@ -14,6 +14,7 @@ import click
 COMMANDS: dict[str, str] = {
     "init-db": "etl.migrate:init_db_command",
     "serve": "dashboard.serve:serve_command",
+    "synth": "etl.synth.cli:synth_command",
     "users": "dashboard.users:users_command",
 }
 
