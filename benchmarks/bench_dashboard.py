@@ -426,7 +426,21 @@ def measure(url: str, warehouse: dict, caseload: int, calls: int) -> list[dict]:
             {"client-id.data": client_ids[i % len(client_ids)], "client-range.value": span},
         )
 
+    def routing_payload(_i: int) -> dict:
+        return callback_payload(
+            deps,
+            "_pages_content.children",
+            {"_pages_location.pathname": "/", "_pages_location.search": ""},
+        )
+
     cases = [
+        # Context, not a goal: Dash's page-routing callback reads no data, so its time is
+        # the floor any callback pays (request, session check, dispatch, JSON).
+        (
+            "Routing callback (no data, floor)",
+            routing_payload,
+            lambda r: "_pages_content" in r["response"],
+        ),
         (
             "Today data callback",
             today_payload,
@@ -532,7 +546,9 @@ def main(argv: list[str] | None = None) -> int:
                 f"{'p95':>8}{'stmts':>7}   {'ratio med':>9}{'p95':>7}"
             )
             for r in results:
-                goal = "ok" if r["server_p95_ms"] < 150 and r["ratio_p95"] <= 3 else "MISSED"
+                goal = "ok" if r["server_p95_ms"] < 150 and r["ratio_p95"] <= 3 else "missed"
+                if r["callback"].startswith("Routing"):
+                    goal = "(floor)"
                 log(
                     f"  {r['callback']:<34}{r['server_median_ms']:>7.1f}ms"
                     f"{r['server_p95_ms']:>7.1f}ms"
