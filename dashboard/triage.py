@@ -48,17 +48,20 @@ def local_time(utc_naive: dt.datetime | pd.Timestamp, tz: str) -> dt.datetime:
 
 
 def _sparks(history: pd.DataFrame, as_of: dt.date, days: int) -> dict[int, list]:
-    dates = [as_of - dt.timedelta(days=days - 1 - i) for i in range(days)]
-    if history.empty:
-        return {}
-    pivot = history.pivot_table(
-        index="client_key", columns="date", values="score", aggfunc="last"
-    ).reindex(columns=dates)
-    values = pivot.to_numpy(dtype="float64").round(1).tolist()
-    return {
-        int(k): [None if v != v else v for v in row]  # NaN -> None (JSON null)
-        for k, row in zip(pivot.index, values, strict=True)
-    }
+    """Per client, the last ``days`` scores in date order (None where a day has none).
+    Plain Python: for one caseload (~2,000 values) it is faster than a pivot."""
+    first = as_of - dt.timedelta(days=days - 1)
+    sparks: dict[int, list] = {}
+    for key, day, score in zip(
+        history["client_key"].tolist(),
+        history["date"].tolist(),
+        history["score"].tolist(),
+        strict=True,
+    ):
+        offset = (day - first).days  # the read model hands out datetime.date values
+        if 0 <= offset < days and score == score:  # skip NaN
+            sparks.setdefault(int(key), [None] * days)[offset] = round(float(score), 1)
+    return sparks
 
 
 def rank_caseload(
@@ -100,23 +103,21 @@ def rank_caseload(
     sparks = _sparks(history, as_of, spark_days)
     df["spark"] = df["client_key"].map(lambda k: sparks.get(int(k), [None] * spark_days))
 
-    latest_contact = (
-        followups.groupby("client_key").tail(1).set_index("client_key")
-        if not followups.empty
-        else pd.DataFrame()
-    )
-    answered = (
-        set(followups.loc[followups["risk_date"] == as_of, "client_key"])
-        if not followups.empty
-        else set()
-    )
-    snoozed = (
-        snoozes.groupby("client_key")["until_date"].max().to_dict() if not snoozes.empty else {}
-    )
+    latest_contact: dict[int, dict] = {}
+    answered: set[int] = set()
+    for contact in followups.to_dict("records"):  # oldest first: the last one wins
+        latest_contact[int(contact["client_key"])] = contact
+        if contact["risk_date"] == as_of:
+            answered.add(int(contact["client_key"]))
+    snoozed: dict[int, dt.date] = {}
+    for key, until in zip(
+        snoozes["client_key"].tolist(), snoozes["until_date"].tolist(), strict=True
+    ):
+        snoozed[int(key)] = max(until, snoozed.get(int(key), until))
 
     kinds, texts = [], []
-    for key, tier in zip(df["client_key"], df["tier"], strict=True):
-        contact = latest_contact.loc[key] if key in latest_contact.index else None
+    for key, tier in zip(df["client_key"].tolist(), df["tier"].tolist(), strict=True):
+        contact = latest_contact.get(int(key))
         if key in answered and contact is not None:
             when = local_time(contact["contacted_at"], time_zone).strftime("%H:%M")
             outcome = f" · {contact['outcome'].replace('_', ' ')}" if contact["outcome"] else ""

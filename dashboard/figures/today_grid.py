@@ -122,29 +122,36 @@ def _last_checkin_text(last, days_since) -> str:
     return f"{last:%b %-d} · {int(days_since)} d ago"
 
 
+def _number(value, digits: int = 1):
+    if value is None or value != value:  # None or NaN
+        return None
+    return round(float(value), digits)
+
+
 def grid_rows(ranked: pd.DataFrame) -> list[dict]:
     """JSON-ready rows. Only what the counselor sees on screen goes to the browser."""
     rows = []
-    for r in ranked.itertuples(index=False):
-        tier = r.tier if isinstance(r.tier, str) else None
+    for r in ranked.to_dict("records"):
+        tier = r["tier"] if isinstance(r["tier"], str) else None
         rows.append(
             {
-                "client_id": r.client_id,
-                "rank": int(r.rank),
-                "name": r.name,
+                "client_id": r["client_id"],
+                "rank": int(r["rank"]),
+                "name": r["name"],
                 "tier": TIER_LABELS.get(tier, "Not scored") if tier else "Not scored",
                 "tier_key": tier or "none",
                 "tier_color": TIER_COLORS.get(tier, "#6c757d") if tier else "#6c757d",
                 "tier_icon": TIER_ICONS.get(tier, "bi-dash-circle") if tier else "bi-dash-circle",
-                "newly_high": bool(r.is_newly_high),
-                "score": None if pd.isna(r.score) else round(float(r.score), 1),
-                "change": None if pd.isna(r.score_change) else round(float(r.score_change), 1),
-                "reasons": r.reasons_text or ("No flagged signals" if tier else "Not scored yet"),
-                "last_checkin": _last_checkin_text(r.last_checkin, r.days_since_checkin),
-                "missed_streak": int(r.missed_streak),
-                "spark": list(r.spark),
-                "followup": r.followup_text,
-                "followup_kind": r.followup_kind,
+                "newly_high": bool(r["is_newly_high"]),
+                "score": _number(r["score"]),
+                "change": _number(r["score_change"]),
+                "reasons": r["reasons_text"]
+                or ("No flagged signals" if tier else "Not scored yet"),
+                "last_checkin": _last_checkin_text(r["last_checkin"], r["days_since_checkin"]),
+                "missed_streak": int(r["missed_streak"]),
+                "spark": list(r["spark"]),
+                "followup": r["followup_text"],
+                "followup_kind": r["followup_kind"],
             }
         )
     return rows
