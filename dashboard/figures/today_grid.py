@@ -60,7 +60,7 @@ COLUMN_DEFS = [
         "minWidth": 200,
         "wrapText": True,
         "autoHeight": True,
-        "cellClass": "reasons-cell",
+        "cellClass": "wrap-cell",
         "filter": "agTextColumnFilter",
     },
     {
@@ -88,6 +88,7 @@ COLUMN_DEFS = [
     {
         "field": "followup",
         "tooltipField": "followup",
+        "cellClass": "wrap-cell",
         "wrapText": True,
         "autoHeight": True,
         "headerName": "Follow-up",
