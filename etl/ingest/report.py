@@ -1,0 +1,71 @@
+"""How an ingest run is shown: a table of counts per file, one line per problem, or JSON."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from rich.console import Console
+from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.table import Table
+
+from etl.ingest.pipeline import IngestReport, ProgressFn
+
+PROGRESS_MIN_BYTES = 8 << 20
+
+
+def render_table(report: IngestReport, console: Console) -> None:
+    table = Table(title="Ingest", show_lines=False)
+    for name, justify in (
+        ("file", "left"), ("kind", "left"), ("read", "right"), ("inserted", "right"),
+        ("updated", "right"), ("unchanged", "right"), ("rejected", "right"), ("status", "left"),
+    ):
+        table.add_column(name, justify=justify)
+    for f in report.files:
+        status = "[green]loaded" if f.status == "loaded" else "[red]failed"
+        table.add_row(
+            f.path, f.kind or "?", f"{f.read:,}", f"{f.inserted:,}", f"{f.updated:,}",
+            f"{f.unchanged:,}", f"{f.rejected:,}", status,
+        )
+    console.print(table)
+
+
+def render_problems(report: IngestReport, console: Console) -> None:
+    """One line per failed file and per warning, each naming the file."""
+    for f in report.files:
+        for warning in f.warnings:
+            console.print(f"{f.path}: warning: {warning}", markup=False, highlight=False)
+        if f.status != "loaded":
+            console.print(f"{f.path}: {f.error}", markup=False, highlight=False, style="red")
+        elif f.rejected:
+            console.print(
+                f"{f.path}: {f.rejected:,} rows rejected to the quarantine",
+                markup=False, highlight=False,
+            )
+
+
+def render_json(report: IngestReport) -> str:
+    return json.dumps(report.as_json(), indent=2)
+
+
+@contextmanager
+def progress_bar(console: Console, enabled: bool) -> Iterator[ProgressFn | None]:
+    """A bar per large file while it loads; nothing when not on a terminal."""
+    if not enabled or not console.is_terminal:
+        yield None
+        return
+    tasks: dict[str, int] = {}
+    with Progress(
+        TextColumn("{task.description}"), BarColumn(), DownloadColumn(), TimeRemainingColumn(),
+        console=console, transient=True,
+    ) as bar:
+
+        def update(path: str, done: int, total: int) -> None:
+            if total < PROGRESS_MIN_BYTES:
+                return
+            if path not in tasks:
+                tasks[path] = bar.add_task(path, total=total)
+            bar.update(tasks[path], completed=done)
+
+        yield update
