@@ -61,6 +61,10 @@ def ingest_command(
         click.echo(render_json(report))
         render_problems(report, err)
     else:
-        render_table(report, Console())
+        out = Console()
+        if not out.is_terminal:  # a pipe or a log file: never truncate paths or kinds
+            widest = max((len(f.path) for f in report.files), default=10)
+            out = Console(width=max(100, widest + 80))
+        render_table(report, out)
         render_problems(report, err)
     sys.exit(0 if report.ok else 1)

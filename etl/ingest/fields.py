@@ -147,7 +147,7 @@ class Id(Text):
         return [
             *super().checks(),
             Rule(
-                pa.Check.str_matches(r"^\S+$"),
+                pa.Check(lambda s: ~s.str.contains(r"\s", regex=True), name="no_spaces"),
                 lambda v: f"{self.name} '{v}' contains spaces",
             ),
         ]

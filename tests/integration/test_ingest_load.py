@@ -1,0 +1,121 @@
+"""A full roster and its facts load into the right tables, split and converted as specified."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+
+from click.testing import CliRunner
+from ingest_support import ALL, copy_fixtures, count, loads
+from sqlalchemy import select
+
+from etl.cli import main
+from etl.ingest import ingest_paths
+from etl.models import (
+    DimClient,
+    DimDate,
+    DimProgram,
+    DimStaff,
+    FctCheckin,
+    FctDrugScreen,
+    PiiCheckinNote,
+    PiiClient,
+)
+
+
+def test_loads_every_kind_in_dependency_order(engine, tmp_path) -> None:
+    files = copy_fixtures(tmp_path)
+    report = ingest_paths(engine, list(reversed(files)))  # facts first on the command line
+
+    assert [f.kind for f in report.files] == [
+        "programs", "staff", "clients", "checkins", "drug_screens",
+    ]
+    assert [(f.read, f.inserted, f.rejected, f.status) for f in report.files] == [
+        (2, 2, 0, "loaded"), (3, 3, 0, "loaded"), (3, 3, 0, "loaded"),
+        (4, 4, 0, "loaded"), (2, 2, 0, "loaded"),
+    ]
+    assert report.ok
+    assert count(engine, DimProgram) == 2 and count(engine, DimStaff) == 3
+
+    with engine.connect() as conn:
+        k = {r.checkin_id: r for r in conn.execute(select(FctCheckin))}
+        clients = {r.client_id: r for r in conn.execute(select(DimClient))}
+        pii = {r.client_key: r for r in conn.execute(select(PiiClient))}
+        notes = {r.checkin_key: r.note for r in conn.execute(select(PiiCheckinNote))}
+        screens = {r.screen_id: r for r in conn.execute(select(FctDrugScreen))}
+        dates = conn.execute(select(DimDate).order_by(DimDate.date)).all()
+
+    # Naive times are New York wall clock (EST after Nov 1); local_date is the program's day.
+    assert k["K001"].submitted_at == dt.datetime(2026, 11, 1, 13, 30)
+    assert k["K002"].submitted_at == dt.datetime(2026, 11, 3, 4, 30)
+    assert k["K002"].local_date == dt.date(2026, 11, 2)
+    assert k["K003"].submitted_at == dt.datetime(2026, 11, 2, 14, 0)  # explicit -05:00
+    # C003 is in Denver: 22:15 MST is 05:15 UTC the next day, still Nov 3 locally.
+    assert k["K004"].submitted_at == dt.datetime(2026, 11, 4, 5, 15)
+    assert k["K004"].local_date == dt.date(2026, 11, 3)
+    assert (k["K002"].trigger_people, k["K002"].trigger_places, k["K002"].trigger_music) == (
+        True, True, False,
+    )
+    assert k["K002"].triggers == "people;places"
+    assert k["K003"].used_since_last is None and k["K004"].used_since_last is True
+    assert k["K001"].sleep_hours == 7.5 and k["K001"].craving == 3
+    # Notes live apart; a blank note is no row.
+    assert notes == {k["K001"].checkin_key: "slept fine", k["K004"].checkin_key: "argued with brother"}
+
+    c1, c3 = clients["C001"], clients["C003"]
+    assert (c1.birth_year, c1.zip3, c1.sex, c1.checkin_schedule) == (1988, "021", "female", "daily")
+    assert c3.zip3 == "000"  # 890xx is a restricted three-digit ZIP area
+    assert c3.discharge_date == dt.date(2026, 11, 20)
+    assert not hasattr(c1, "first_name")
+    assert pii[c1.client_key].first_name == "Alex"
+    assert pii[c1.client_key].date_of_birth == dt.date(1988, 4, 12)
+    assert pii[c1.client_key].zip == "02139"
+    assert pii[clients["C002"].client_key].email is None
+
+    assert screens["D002"].result == "positive" and screens["D002"].substance == "cocaine"
+    assert screens["D002"].collected_at == dt.datetime(2026, 11, 4, 10, 0)
+    assert screens["D002"].local_date == dt.date(2026, 11, 4)  # 03:00 in Denver
+
+    assert dates[0].date == dt.date(2026, 9, 1) and dates[-1].date == dt.date(2026, 11, 20)
+    assert len(dates) == (dates[-1].date - dates[0].date).days + 1
+    labor_day = next(d for d in dates if d.date == dt.date(2026, 9, 7))
+    assert labor_day.is_holiday and labor_day.date_key == 20260907 and labor_day.day_of_week == 0
+
+    recorded = loads(engine)
+    assert [r.status for r in recorded] == ["loaded"] * 5
+    assert all(r.sha256 and len(r.sha256) == 64 for r in recorded)
+    assert recorded[3].rows_read == 4 and recorded[3].rows_inserted == 4
+    assert recorded[3].finished_at >= recorded[3].started_at
+
+    # What changed, for the derived facts: each client from its admission date.
+    assert report.changes.client_dates == {
+        c1.client_key: dt.date(2026, 9, 1),
+        clients["C002"].client_key: dt.date(2026, 9, 15),
+        c3.client_key: dt.date(2026, 10, 1),
+    }
+
+
+def test_cli_prints_json_with_balanced_counts(engine, tmp_path) -> None:
+    files = copy_fixtures(tmp_path)
+    url = engine.url.render_as_string(hide_password=False)
+    result = CliRunner().invoke(main, ["ingest", *map(str, files), "--json", "--database-url", url])
+    assert result.exit_code == 0, result.output
+    payload = json.loads(result.stdout)
+    assert payload["ok"] is True
+    assert [f["kind"] for f in payload["files"]] == [
+        "programs", "staff", "clients", "checkins", "drug_screens",
+    ]
+    for f in payload["files"]:
+        assert set(f) >= {"path", "kind", "read", "inserted", "updated", "unchanged", "rejected"}
+        assert f["read"] == f["inserted"] + f["updated"] + f["unchanged"] + f["rejected"]
+    assert payload["files"][3]["path"].endswith("checkins.csv")
+
+
+def test_cli_table_and_directory_argument(engine, tmp_path) -> None:
+    copy_fixtures(tmp_path / "drop", ALL)
+    url = engine.url.render_as_string(hide_password=False)
+    result = CliRunner().invoke(main, ["ingest", str(tmp_path / "drop"), "--database-url", url])
+    assert result.exit_code == 0, result.output
+    for kind in ("programs", "staff", "clients", "checkins", "drug_screens"):
+        assert kind in result.stdout
+    assert count(engine, FctCheckin) == 4
