@@ -59,12 +59,12 @@ def ingest_command(
         engine.dispose()
     if as_json:
         click.echo(render_json(report))
-        render_problems(report, err)
+        render_problems(report)
     else:
         out = Console()
         if not out.is_terminal:  # a pipe or a log file: never truncate paths or kinds
             widest = max((len(f.path) for f in report.files), default=10)
             out = Console(width=max(100, widest + 80))
         render_table(report, out)
-        render_problems(report, err)
+        render_problems(report)
     sys.exit(0 if report.ok else 1)

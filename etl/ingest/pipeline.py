@@ -111,7 +111,7 @@ def process_rows(kind: Kind, raw: pd.DataFrame, lines: np.ndarray, lookups: Look
     rows["row_hash"] = row_hashes(
         rows, [target.natural_key, *target.columns, *target.satellite_columns]
     )
-    rejected = problems.by_row()
+    rejected = problems.by_row(kind.columns)
     if not rejected.empty:
         pos = rejected["position"].to_numpy()
         rejected["line"] = lines[pos]

@@ -32,30 +32,41 @@ class Problems:
             mask[np.asarray(self.positions, dtype=np.int64)] = True
         return mask
 
-    def by_row(self) -> pd.DataFrame:
-        """One line per rejected row: position, first column and value, all reasons."""
+    def by_row(self, column_order: tuple[str, ...] = ()) -> pd.DataFrame:
+        """One line per rejected row: position, first column and value, all reasons.
+
+        Reasons are listed in the file's column order, so the message reads left to right.
+        """
         if not self.positions:
             return pd.DataFrame(
                 {"position": pd.Series([], dtype="int64"), "column": [], "value": [], "reason": []}
             )
+        rank = {c: i for i, c in enumerate(column_order)}
         frame = pd.DataFrame(
             {
                 "position": self.positions,
                 "column": self.columns,
                 "value": self.values,
                 "reason": self.reasons,
+                "rank": [rank.get(c, len(rank)) for c in self.columns],
                 "order": range(len(self.positions)),
             }
         )
         # A cell that could not be read is also null: keep its first reason, not "is missing".
         frame = frame.drop_duplicates(["position", "column"])
-        grouped = frame.sort_values(["position", "order"]).groupby("position", sort=True)
-        out = grouped.agg(
-            column=("column", "first"),
-            value=("value", "first"),
-            reason=("reason", lambda r: "; ".join(dict.fromkeys(r))),
-        )
-        return out.reset_index()
+        frame = frame.sort_values(["position", "rank", "order"])
+        rows = []
+        for position, group in frame.groupby("position", sort=True):
+            first = group.iloc[0]
+            rows.append(
+                {
+                    "position": int(position),
+                    "column": first["column"],
+                    "value": first["value"],
+                    "reason": "; ".join(dict.fromkeys(group["reason"])),
+                }
+            )
+        return pd.DataFrame(rows, columns=["position", "column", "value", "reason"])
 
 
 def _isna(value: object) -> bool:

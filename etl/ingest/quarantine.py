@@ -55,7 +55,7 @@ class QuarantineWriter:
             ):
                 already.add((int(line), _raw_key(raw)))
         rows = []
-        for r in rejected.itertuples(index=False):
+        for r in rejected.sort_values("line", kind="stable").itertuples(index=False):
             if (int(r.line), _raw_key(r.raw)) in already:
                 continue
             rows.append(
@@ -65,7 +65,7 @@ class QuarantineWriter:
                     "kind": self.kind,
                     "line": int(r.line),
                     "column_name": r.column,
-                    "value": None if r.value is None else str(r.value)[:1000],
+                    "value": None if _missing(r.value) else str(r.value)[:1000],
                     "reason": r.reason[:500],
                     "raw": r.raw,
                     "status": "open",
@@ -74,6 +74,10 @@ class QuarantineWriter:
             )
         for start in range(0, len(rows), 5000):
             self.conn.execute(insert(EtlQuarantine), rows[start : start + 5000])
+
+
+def _missing(value: object) -> bool:
+    return value is None or (isinstance(value, float) and value != value)
 
 
 def _raw_key(raw: dict) -> str:

@@ -6,6 +6,7 @@ import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+import click
 from rich.console import Console
 from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
@@ -31,18 +32,15 @@ def render_table(report: IngestReport, console: Console) -> None:
     console.print(table)
 
 
-def render_problems(report: IngestReport, console: Console) -> None:
-    """One line per failed file and per warning, each naming the file."""
+def render_problems(report: IngestReport) -> None:
+    """One plain line per failed file and per warning, each naming the file (stderr)."""
     for f in report.files:
         for warning in f.warnings:
-            console.print(f"{f.path}: warning: {warning}", markup=False, highlight=False)
+            click.echo(f"{f.path}: warning: {warning}", err=True)
         if f.status != "loaded":
-            console.print(f"{f.path}: {f.error}", markup=False, highlight=False, style="red")
+            click.echo(f"{f.path}: {f.error}", err=True)
         elif f.rejected:
-            console.print(
-                f"{f.path}: {f.rejected:,} rows rejected to the quarantine",
-                markup=False, highlight=False,
-            )
+            click.echo(f"{f.path}: {f.rejected:,} rows rejected to the quarantine", err=True)
 
 
 def render_json(report: IngestReport) -> str:

@@ -40,19 +40,21 @@ def stage(kind: Kind, raw: pd.DataFrame) -> tuple[pd.DataFrame, Problems]:
             value = text.iloc[pos]
             problems.add(pos, f.name, None if f.pii else value, cast.message(value))
     frame = pd.DataFrame(typed, index=raw.index)
-    _check(kind, frame, problems)
+    _check(kind, frame, raw, problems)
     return frame, problems
 
 
-def _check(kind: Kind, frame: pd.DataFrame, problems: Problems) -> None:
+def _check(kind: Kind, frame: pd.DataFrame, raw: pd.DataFrame, problems: Problems) -> None:
     schema = schema_for(kind)
     try:
         schema.validate(frame, lazy=True)
     except pa.errors.SchemaErrors as err:
-        _collect(kind, frame, err.failure_cases, problems)
+        _collect(kind, frame, raw, err.failure_cases, problems)
 
 
-def _collect(kind: Kind, frame: pd.DataFrame, cases: pd.DataFrame, problems: Problems) -> None:
+def _collect(
+    kind: Kind, frame: pd.DataFrame, raw: pd.DataFrame, cases: pd.DataFrame, problems: Problems
+) -> None:
     for case in cases.itertuples(index=False):
         if case.index is None or pd.isna(case.index):
             raise RuntimeError(f"{kind.name}: schema failure without a row: {case.check}")
@@ -68,4 +70,5 @@ def _collect(kind: Kind, frame: pd.DataFrame, cases: pd.DataFrame, problems: Pro
             problems.add(pos, f.name, None, f"{f.name} is missing")
             continue
         rule = f.checks()[int(case.check_number)]
-        problems.add(pos, f.name, None if f.pii else case.failure_case, rule.message(case.failure_case))
+        text = raw[f.name].iloc[pos] if f.name in raw.columns else None
+        problems.add(pos, f.name, None if f.pii else text, rule.message(case.failure_case))

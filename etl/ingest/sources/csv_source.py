@@ -54,10 +54,14 @@ class _Tap(io.RawIOBase):
         return n or 0
 
     def drain(self) -> None:
-        while self.read(1 << 20):
+        """Read to the end, so the digest covers the whole file."""
+        while self.readinto(bytearray(1 << 20)):
             pass
 
     def close(self) -> None:
+        """Parsers close their input when done; the tap stays readable until released."""
+
+    def release(self) -> None:
         self._file.close()
         super().close()
 
@@ -90,7 +94,7 @@ class CsvFile:
         except (EOFError, gzip.BadGzipFile, zlib.error) as exc:
             raise FileRejected("is not a valid gzip file (truncated or corrupt)") from exc
         finally:
-            tap.close()
+            tap.release()
 
     # -- fast path: Arrow --------------------------------------------------------------------
 
@@ -139,10 +143,14 @@ class CsvFile:
             extra += np.asarray(counts.to_numpy(zero_copy_only=False), dtype=np.int64)
         starts = line + np.arange(n, dtype=np.int64) + np.cumsum(extra) - extra
         next_line = int(starts[-1] + extra[-1] + 1) if n else line
-        by_name = dict(zip(self.header, range(len(names))))
+        by_name = dict(zip(self.header, range(len(names)), strict=True))
         frame = pd.DataFrame(
             {c: pd.Series(batch.column(by_name[c]).to_pandas(), dtype="str") for c in self.known}
         )
+        blank = _blank_rows(batch)
+        if blank.any():  # blank lines are not records: skip them, their lines still count
+            frame = frame[~blank].reset_index(drop=True)
+            starts = starts[~blank]
         return frame, starts, next_line
 
     # -- exact path: the csv module ------------------------------------------------------------
@@ -192,6 +200,23 @@ class CsvFile:
             malformed=list(bad),
             progress=tap.consumed,
         )
+
+
+def _blank_rows(batch: pa.RecordBatch) -> np.ndarray:
+    """Rows whose every field is empty or spaces. Only rows with an empty first field are
+    examined, which on real files is almost none, so the common case costs one comparison."""
+    first = pc.equal(pc.utf8_trim_whitespace(batch.column(0)), "")
+    candidates = np.flatnonzero(np.asarray(first.to_numpy(zero_copy_only=False), dtype=bool))
+    blank = np.zeros(batch.num_rows, dtype=bool)
+    if len(candidates) == 0:
+        return blank
+    taken = batch.take(pa.array(candidates))
+    empty = np.ones(len(candidates), dtype=bool)
+    for column in taken.columns:
+        trimmed = pc.utf8_trim_whitespace(column)
+        empty &= np.asarray(pc.equal(trimmed, "").to_numpy(zero_copy_only=False), dtype=bool)
+    blank[candidates[empty]] = True
+    return blank
 
 
 def _width_reason(line: int, got: int, want: int) -> str:
