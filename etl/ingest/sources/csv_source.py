@@ -103,7 +103,7 @@ class CsvFile:
         stream = pa.PythonFile(tap, mode="r")
         if self.compressed:
             stream = pa.CompressedInputStream(stream, "gzip")
-        block = int(min(64 << 20, max(1 << 20, rows * self.avg_line)))
+        block = int(min(64 << 20, max(1 << 18, rows * self.avg_line)))
         try:
             reader = pacsv.open_csv(
                 stream,
