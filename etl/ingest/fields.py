@@ -147,10 +147,15 @@ class Id(Text):
         return [
             *super().checks(),
             Rule(
-                pa.Check(lambda s: ~s.str.contains(r"\s", regex=True), name="no_spaces"),
+                pa.Check(_no_spaces, name="no_spaces"),
                 lambda v: f"{self.name} '{v}' contains spaces",
             ),
         ]
+
+
+def _no_spaces(values: pd.Series) -> pd.Series:
+    spaced = _mask(pc.match_substring_regex(_arrow(values), r"\s"))
+    return pd.Series(~spaced, index=values.index)
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -19,11 +19,12 @@ import pandas as pd
 from sqlalchemy import Connection, Engine, func, select
 
 from etl.changes import ChangeSet
-from etl.ingest import bookkeeping, quarantine
+from etl.ingest import bookkeeping, bulk, quarantine
 from etl.ingest.errors import FileRejected, NeedsExactReader
 from etl.ingest.hashing import row_hashes
 from etl.ingest.kinds import KINDS, Kind
 from etl.ingest.load import Counts, Loader
+from etl.ingest.prefetch import prefetch
 from etl.ingest.lookups import Lookups, load_lookups
 from etl.ingest.sources import Chunk, OpenedFile, open_file
 from etl.ingest.validate import stage
@@ -33,6 +34,7 @@ from etl.settings import get_settings
 ProgressFn = Callable[[str, int, int], None]  # (path, bytes done, bytes total)
 RETRY_PATH = "(quarantine retry)"
 _PG_INGEST_LOCK = 7_311_043
+_SQLITE_CACHE_KIB = 256 * 1024
 
 
 @dataclass
@@ -167,6 +169,12 @@ def _begin_write(conn: Connection) -> None:
 # --------------------------------------------------------------------------- one file
 
 
+def _tune(conn: Connection, on: bool) -> None:
+    """SQLite's default page cache (2 MiB) thrashes once a load's indexes outgrow it."""
+    if conn.dialect.name == "sqlite":
+        conn.exec_driver_sql(f"PRAGMA cache_size={-_SQLITE_CACHE_KIB if on else -2000}")
+
+
 def _load_file(
     engine: Engine,
     opened: OpenedFile,
@@ -184,31 +192,49 @@ def _load_file(
     dates = _Dates()
     with engine.connect() as conn:
         _begin_write(conn)
-        lookups = load_lookups(conn, kind.needs)
-        loader = Loader(conn, result.load_id, now)
-        sink = quarantine.QuarantineWriter(conn, result.load_id, result.path, kind.name, now)
-        for chunk in opened.chunks(chunk_rows, exact=exact):
-            processed = process_rows(kind, chunk.frame, chunk.lines, lookups)
-            counts.add(loader.upsert(kind.target, processed.rows, file_changes))
-            dates.add(kind, processed.rows)
-            bad = processed.rejected
-            if chunk.malformed:
-                bad = pd.concat([bad, _malformed_frame(chunk)], ignore_index=True)
-            sink.add(bad)
-            read += processed.read + len(chunk.malformed)
-            rejected += len(bad)
-            if on_progress:
-                on_progress(result.path, chunk.progress, opened.size)
-        bookkeeping.ensure_dates(conn, dates.first, dates.last)
-        final = {
-            "rows_read": read,
-            "rows_inserted": counts.inserted,
-            "rows_updated": counts.updated,
-            "rows_unchanged": counts.unchanged,
-            "rows_rejected": rejected,
-        }
-        bookkeeping.finish(conn, result.load_id, sha256=opened.sha256(), counts=final)
-        conn.commit()
+        _tune(conn, True)
+        try:
+            lookups = load_lookups(conn, kind.needs)
+            loader = Loader(conn, result.load_id, now)
+            sink = quarantine.QuarantineWriter(conn, result.load_id, result.path, kind.name, now)
+            aside = None
+            threshold = get_settings().ingest_bulk_rows
+            if opened.estimated_rows >= threshold and opened.estimated_rows >= bulk.existing_rows(
+                conn, kind.target
+            ):
+                aside = bulk.set_aside(conn, kind.target)
+
+            def prepared() -> Iterator[tuple[Chunk, Processed]]:
+                for chunk in opened.chunks(chunk_rows, exact=exact):
+                    yield chunk, process_rows(kind, chunk.frame, chunk.lines, lookups)
+
+            for chunk, processed in prefetch(prepared):
+                counts.add(loader.upsert(kind.target, processed.rows, file_changes))
+                dates.add(kind, processed.rows)
+                bad = processed.rejected
+                if chunk.malformed:
+                    bad = pd.concat([bad, _malformed_frame(chunk)], ignore_index=True)
+                sink.add(bad)
+                read += processed.read + len(chunk.malformed)
+                rejected += len(bad)
+                if on_progress:
+                    on_progress(result.path, chunk.progress, opened.size)
+            if aside is not None:
+                bulk.restore(conn, aside)
+            bookkeeping.ensure_dates(conn, dates.first, dates.last)
+            final = {
+                "rows_read": read,
+                "rows_inserted": counts.inserted,
+                "rows_updated": counts.updated,
+                "rows_unchanged": counts.unchanged,
+                "rows_rejected": rejected,
+            }
+            bookkeeping.finish(conn, result.load_id, sha256=opened.sha256(), counts=final)
+            conn.commit()
+        finally:
+            if conn.in_transaction():
+                conn.rollback()
+            _tune(conn, False)
     changes.merge(file_changes)
     result.read, result.rejected = read, rejected
     result.inserted, result.updated, result.unchanged = (

@@ -52,6 +52,8 @@ def test_kill_mid_file_leaves_no_partial_rows(engine, tmp_path) -> None:
     ingest_paths(engine, copy_fixtures(tmp_path, ROSTER))
     dates_before = count(engine, DimDate)
     indexes_before = {i["name"] for i in inspect(engine).get_indexes("fct_checkin")}
+    fks_before = {f["name"] for f in inspect(engine).get_foreign_keys("pii_checkin_note")}
+    assert "ix_fct_checkin_client_date" in indexes_before
     path = _big_file(tmp_path / "big.csv")
     url = engine.url.render_as_string(hide_password=False)
     engine.dispose()
@@ -59,7 +61,8 @@ def test_kill_mid_file_leaves_no_partial_rows(engine, tmp_path) -> None:
     child = subprocess.Popen(
         [sys.executable, "-c", CHILD, url, str(path), "2000"],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-        env={**os.environ, "PYTHONPATH": os.getcwd()},
+        # Bulk mode from 1,000 rows: the kill must also roll back the dropped indexes and keys.
+        env={**os.environ, "PYTHONPATH": os.getcwd(), "CASELOAD_INGEST_BULK_ROWS": "1000"},
     )
     try:
         line = child.stdout.readline()
@@ -76,6 +79,7 @@ def test_kill_mid_file_leaves_no_partial_rows(engine, tmp_path) -> None:
     assert count(engine, EtlQuarantine) == 0
     assert count(engine, DimDate) == dates_before
     assert {i["name"] for i in inspect(engine).get_indexes("fct_checkin")} == indexes_before
+    assert {f["name"] for f in inspect(engine).get_foreign_keys("pii_checkin_note")} == fks_before
     assert loads(engine)[-1].status == "running"
 
     report = ingest_paths(engine, [path])

@@ -119,3 +119,24 @@ def test_cli_table_and_directory_argument(engine, tmp_path) -> None:
     for kind in ("programs", "staff", "clients", "checkins", "drug_screens"):
         assert kind in result.stdout
     assert count(engine, FctCheckin) == 4
+
+
+def test_bulk_mode_restores_indexes_and_keys(engine, tmp_path, monkeypatch) -> None:
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+    from sqlalchemy import inspect
+
+    from etl.models import Base
+
+    monkeypatch.setenv("CASELOAD_INGEST_BULK_ROWS", "1")
+    report = ingest_paths(engine, copy_fixtures(tmp_path))
+    assert [f.inserted for f in report.files] == [2, 3, 3, 4, 2]
+    indexes = {i["name"] for i in inspect(engine).get_indexes("fct_checkin")}
+    assert "ix_fct_checkin_client_date" in indexes
+    fks = {f["name"] for f in inspect(engine).get_foreign_keys("fct_checkin")}
+    assert fks == {"fk_fct_checkin_client_key_dim_client", "fk_fct_checkin_load_id_etl_load"}
+    with engine.connect() as conn:
+        diff = compare_metadata(
+            MigrationContext.configure(conn, opts={"compare_type": True}), Base.metadata
+        )
+    assert diff == []

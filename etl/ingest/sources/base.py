@@ -40,6 +40,7 @@ class OpenedFile(Protocol):
     kind: Kind
     unknown_columns: list[str]
     size: int
+    estimated_rows: int  # a guess from the file size, to choose bulk mode
 
     def chunks(self, rows: int, exact: bool = False) -> Iterator[Chunk]:
         """Rows in order, about ``rows`` at a time. ``exact`` trades speed for exact line

@@ -81,6 +81,11 @@ class CsvFile:
         return self._sha256
 
     @property
+    def estimated_rows(self) -> int:
+        """Rows expected from the file's size (gzip CSV shrinks about fivefold)."""
+        return int(self.size * (5 if self.compressed else 1) / self.avg_line)
+
+    @property
     def known(self) -> list[str]:
         return [c for c in self.header if c in set(self.kind.columns)]
 
