@@ -17,7 +17,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import resource
 import shutil
 import subprocess
 import sys
@@ -34,8 +33,19 @@ OUT = Path(__file__).resolve().parent / "out"
 GOAL_RATIO = 2.0
 GOAL_PEAK_MIB = 1024
 CHECKIN_COLUMNS = [
-    "checkin_id", "client_id", "submitted_at", "craving", "stress", "mood", "sleep_hours",
-    "sleep_quality", "used_since_last", "triggers", "support_contact", "coping", "note",
+    "checkin_id",
+    "client_id",
+    "submitted_at",
+    "craving",
+    "stress",
+    "mood",
+    "sleep_hours",
+    "sleep_quality",
+    "used_since_last",
+    "triggers",
+    "support_contact",
+    "coping",
+    "note",
 ]
 
 
@@ -52,8 +62,11 @@ def generate(out: Path, rows: int, clients: int, seed: int = 11) -> dict[str, Pa
     rng = np.random.default_rng(seed)
     zones = ["America/New_York", "America/Denver"]
     pd.DataFrame(
-        {"program_id": ["P1", "P2"], "name": ["Riverside Outpatient", "Mesa Recovery"],
-         "time_zone": zones}
+        {
+            "program_id": ["P1", "P2"],
+            "name": ["Riverside Outpatient", "Mesa Recovery"],
+            "time_zone": zones,
+        }
     ).to_csv(paths["programs"], index=False)
     n_staff = max(2, clients // 40)
     staff_program = np.where(np.arange(n_staff) % 2 == 0, "P1", "P2")
@@ -77,7 +90,8 @@ def generate(out: Path, rows: int, clients: int, seed: int = 11) -> dict[str, Pa
             "first_name": [f"Given{i}" for i in range(clients)],
             "last_name": [f"Family{i}" for i in range(clients)],
             "date_of_birth": (
-                np.datetime64("1960-01-01") + rng.integers(0, 15000, clients).astype("timedelta64[D]")
+                np.datetime64("1960-01-01")
+                + rng.integers(0, 15000, clients).astype("timedelta64[D]")
             ).astype(str),
             "sex": rng.choice(["female", "male"], clients),
             "zip": [f"{z:05d}" for z in rng.integers(1000, 99999, clients)],
@@ -93,10 +107,21 @@ def generate(out: Path, rows: int, clients: int, seed: int = 11) -> dict[str, Pa
     day = rng.integers(60, 660, rows)
     seconds = day * 86400 + rng.integers(7 * 3600, 22 * 3600, rows)
     stamp = np.datetime64("2025-01-01T00:00:00") + seconds.astype("timedelta64[s]")
-    triggers = np.array(["", "", "", "people", "places;music", "routines", "emotions",
-                         "people;emotions", "other"])
-    notes = np.array(["", "", "", "", "felt steady today", "rough night, argued at home",
-                      "went to a meeting", "cravings after work"])
+    triggers = np.array(
+        ["", "", "", "people", "places;music", "routines", "emotions", "people;emotions", "other"]
+    )
+    notes = np.array(
+        [
+            "",
+            "",
+            "",
+            "",
+            "felt steady today",
+            "rough night, argued at home",
+            "went to a meeting",
+            "cravings after work",
+        ]
+    )
     frame = pd.DataFrame(
         {
             "checkin_id": np.char.add("K", np.arange(rows).astype(str)),
@@ -151,8 +176,16 @@ def measured(cmd: list[str], env: dict[str, str] | None = None) -> Run:
 
 
 def ingest(url: str, files: list[Path], env: dict[str, str]) -> tuple[Run, dict]:
-    cmd = [sys.executable, "-m", "etl.cli", "ingest", *map(str, files), "--json",
-           "--database-url", url]
+    cmd = [
+        sys.executable,
+        "-m",
+        "etl.cli",
+        "ingest",
+        *map(str, files),
+        "--json",
+        "--database-url",
+        url,
+    ]
     run = measured(cmd, env)
     return run, json.loads(run.output)
 
@@ -167,8 +200,11 @@ def sqlite_floor(csv_path: Path, workdir: Path) -> float:
 
 def postgres_floor(url: str, csv_path: Path) -> float:
     columns = ", ".join(f"{c} text" for c in CHECKIN_COLUMNS)
-    subprocess.run(["psql", url, "-qc", f"DROP TABLE IF EXISTS bare; CREATE TABLE bare ({columns})"],
-                   check=True, capture_output=True)
+    subprocess.run(
+        ["psql", url, "-qc", f"DROP TABLE IF EXISTS bare; CREATE TABLE bare ({columns})"],
+        check=True,
+        capture_output=True,
+    )
     run = measured(["psql", url, "-qc", f"\\copy bare FROM '{csv_path}' CSV HEADER"])
     subprocess.run(["psql", url, "-qc", "DROP TABLE bare"], check=True, capture_output=True)
     return run.seconds
@@ -216,8 +252,9 @@ def _migrate(url: str) -> None:
     engine.dispose()
 
 
-def bench_backend(name: str, url: str, paths: dict[str, Path], rows: int, floor_s: float,
-                  env: dict[str, str]) -> dict:
+def bench_backend(
+    name: str, url: str, paths: dict[str, Path], rows: int, floor_s: float, env: dict[str, str]
+) -> dict:
     _migrate(url)
     roster = [paths["programs"], paths["staff"], paths["clients"]]
     roster_run, roster_report = ingest(url, roster, env)
@@ -242,8 +279,10 @@ def bench_backend(name: str, url: str, paths: dict[str, Path], rows: int, floor_
 
 
 def _print(results: list[dict]) -> None:
-    head = (f"{'backend':<11}{'rows':>10}{'load s':>9}{'rows/s':>11}{'cmd s':>8}{'peak MiB':>10}"
-            f"{'floor s':>9}{'floor rows/s':>14}{'ratio':>7}{'cmd ratio':>11}")
+    head = (
+        f"{'backend':<11}{'rows':>10}{'load s':>9}{'rows/s':>11}{'cmd s':>8}{'peak MiB':>10}"
+        f"{'floor s':>9}{'floor rows/s':>14}{'ratio':>7}{'cmd ratio':>11}"
+    )
     print(head)
     for r in results:
         print(
@@ -257,31 +296,41 @@ def _print(results: list[dict]) -> None:
     )
     for r in results:
         met = r["ratio"] <= GOAL_RATIO and r["peak_mib"] < GOAL_PEAK_MIB
-        print(f"  {r['backend']}: {'met' if met else 'NOT met'} "
-              f"(ratio {r['ratio']:.2f}, peak {r['peak_mib']:.0f} MiB)")
+        print(
+            f"  {r['backend']}: {'met' if met else 'NOT met'} "
+            f"(ratio {r['ratio']:.2f}, peak {r['peak_mib']:.0f} MiB)"
+        )
 
 
 def main(argv: list[str] | None = None) -> list[dict]:
-    parser = argparse.ArgumentParser(prog="python -m benchmarks.bench_ingest",
-                                     description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m benchmarks.bench_ingest", description=__doc__.splitlines()[0]
+    )
     parser.add_argument("--rows", type=int, default=1_000_000)
-    parser.add_argument("--clients", type=int, default=None,
-                        help="roster size (default: rows / 200)")
+    parser.add_argument(
+        "--clients", type=int, default=None, help="roster size (default: rows / 200)"
+    )
     parser.add_argument("--backends", default="sqlite,postgresql")
-    parser.add_argument("--pg-url", default=os.environ.get("CASELOAD_BENCH_POSTGRES_URL")
-                        or os.environ.get("CASELOAD_TEST_POSTGRES_URL"))
+    parser.add_argument(
+        "--pg-url",
+        default=os.environ.get("CASELOAD_BENCH_POSTGRES_URL")
+        or os.environ.get("CASELOAD_TEST_POSTGRES_URL"),
+    )
     parser.add_argument("--out", type=Path, default=OUT)
     parser.add_argument("--json", action="store_true", help="also print the results as JSON")
     args = parser.parse_args(argv)
     clients = args.clients or max(50, args.rows // 200)
     began = time.perf_counter()
     paths = generate(args.out, args.rows, clients)
-    print(f"data: {args.rows:,} check-ins of {clients:,} clients "
-          f"({paths['checkins'].stat().st_size / 2**20:.0f} MiB) ready in "
-          f"{time.perf_counter() - began:.1f}s")
+    print(
+        f"data: {args.rows:,} check-ins of {clients:,} clients "
+        f"({paths['checkins'].stat().st_size / 2**20:.0f} MiB) ready in "
+        f"{time.perf_counter() - began:.1f}s"
+    )
     env = dict(os.environ)
-    env["PYTHONPATH"] = str(Path(__file__).resolve().parents[1]) + os.pathsep + env.get(
-        "PYTHONPATH", "")
+    env["PYTHONPATH"] = (
+        str(Path(__file__).resolve().parents[1]) + os.pathsep + env.get("PYTHONPATH", "")
+    )
     results = []
     backends = [b.strip() for b in args.backends.split(",") if b.strip()]
     with tempfile.TemporaryDirectory(prefix="caseload-bench-") as tmp:
@@ -291,8 +340,9 @@ def main(argv: list[str] | None = None) -> list[dict]:
                 print("sqlite: skipped (no sqlite3 shell for the floor)")
             else:
                 floor = sqlite_floor(paths["checkins"], work)
-                results.append(bench_backend("sqlite", _fresh_sqlite(work), paths, args.rows,
-                                             floor, env))
+                results.append(
+                    bench_backend("sqlite", _fresh_sqlite(work), paths, args.rows, floor, env)
+                )
         if "postgresql" in backends:
             if not args.pg_url or not shutil.which("psql"):
                 print("postgresql: skipped (give --pg-url and install psql)")

@@ -46,9 +46,17 @@ def fail(engine: Engine, load_id: int, error: str, sha256: str | None = None) ->
         conn.execute(
             update(EtlLoad)
             .where(EtlLoad.load_id == load_id)
-            .values(status="failed", finished_at=utcnow(), error=error[:2000], sha256=sha256,
-                    rows_read=0, rows_inserted=0, rows_updated=0, rows_unchanged=0,
-                    rows_rejected=0)
+            .values(
+                status="failed",
+                finished_at=utcnow(),
+                error=error[:2000],
+                sha256=sha256,
+                rows_read=0,
+                rows_inserted=0,
+                rows_updated=0,
+                rows_unchanged=0,
+                rows_rejected=0,
+            )
         )
 
 

@@ -29,13 +29,23 @@ def _expand(paths: tuple[str, ...]) -> list[Path]:
 @click.command("ingest")
 @click.argument("paths", nargs=-1, type=click.Path(path_type=str))
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON on stdout.")
-@click.option("--retry-quarantine", is_flag=True,
-              help="After loading PATHS (if any), load open quarantined rows again.")
-@click.option("--database-url", envvar="DATABASE_URL", default=None,
-              help="Warehouse URL (default: DATABASE_URL or the embedded SQLite file).")
+@click.option(
+    "--retry-quarantine",
+    is_flag=True,
+    help="After loading PATHS (if any), load open quarantined rows again.",
+)
+@click.option(
+    "--database-url",
+    envvar="DATABASE_URL",
+    default=None,
+    help="Warehouse URL (default: DATABASE_URL or the embedded SQLite file).",
+)
 @click.option("--chunk-rows", type=int, default=None, help="Rows per chunk (memory bound).")
 def ingest_command(
-    paths: tuple[str, ...], as_json: bool, retry_quarantine: bool, database_url: str | None,
+    paths: tuple[str, ...],
+    as_json: bool,
+    retry_quarantine: bool,
+    database_url: str | None,
     chunk_rows: int | None,
 ) -> None:
     """Load programs, staff, clients, check-ins and drug screens (CSV or CSV.GZ files).
@@ -50,7 +60,10 @@ def ingest_command(
     try:
         with progress_bar(err, enabled=not as_json) as on_progress:
             report = ingest_paths(
-                engine, _expand(paths), chunk_rows=chunk_rows, on_progress=on_progress,
+                engine,
+                _expand(paths),
+                chunk_rows=chunk_rows,
+                on_progress=on_progress,
                 retry_quarantine=retry_quarantine,
             )
         if report.changes:

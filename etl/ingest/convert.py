@@ -19,7 +19,9 @@ def arrow_column(series: pd.Series, column: Column) -> pa.Array:
     if isinstance(kind, DateTime):
         return pa.array(series.astype("datetime64[us]"), type=pa.timestamp("us"), from_pandas=True)
     if isinstance(kind, Date):
-        stamps = pa.array(series.astype("datetime64[us]"), type=pa.timestamp("us"), from_pandas=True)
+        stamps = pa.array(
+            series.astype("datetime64[us]"), type=pa.timestamp("us"), from_pandas=True
+        )
         return stamps.cast(pa.date32())
     if isinstance(kind, Boolean):
         return pa.array(series.astype("boolean"), type=pa.bool_(), from_pandas=True)
@@ -49,4 +51,5 @@ def sqlite_columns(frame: pd.DataFrame, table: Table) -> list[list]:
 def python_rows(frame: pd.DataFrame, table: Table) -> list[dict]:
     """Row dicts of Python objects (datetime, date, bool, int), for Core statements."""
     columns = {n: arrow_column(frame[n], table.c[n]).to_pylist() for n in frame.columns}
-    return [dict(zip(columns, values)) for values in zip(*columns.values())]
+    rows = zip(*columns.values(), strict=True)
+    return [dict(zip(columns, values, strict=True)) for values in rows]

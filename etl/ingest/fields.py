@@ -171,7 +171,9 @@ class Int(Field):
         typed = pd.Series(num.to_pandas(types_mapper={pa_arrow.int64(): pd.Int64Dtype()}.get))
         typed.index = text.index
         bad = ~_mask(ok) & ~_blank(arr)
-        return Cast({self.name: typed}, bad, lambda v: f"{self.name}{self.shown(v)} is not a whole number")
+        return Cast(
+            {self.name: typed}, bad, lambda v: f"{self.name}{self.shown(v)} is not a whole number"
+        )
 
     def checks(self) -> list[Rule]:
         return [
@@ -194,7 +196,9 @@ class Float(Field):
         typed = pd.Series(num.to_pandas(types_mapper={pa_arrow.float64(): pd.Float64Dtype()}.get))
         typed.index = text.index
         bad = ~_mask(ok) & ~_blank(arr)
-        return Cast({self.name: typed}, bad, lambda v: f"{self.name}{self.shown(v)} is not a number")
+        return Cast(
+            {self.name: typed}, bad, lambda v: f"{self.name}{self.shown(v)} is not a number"
+        )
 
     def checks(self) -> list[Rule]:
         lo, hi = _plain(self.lo), _plain(self.hi)
@@ -252,7 +256,9 @@ class YesNo(Field):
             raise ValueError(v)
 
         typed, bad = _by_uniques(text, convert, "boolean")
-        return Cast({self.name: typed}, bad, lambda v: f"{self.name}{self.shown(v)} is not yes or no")
+        return Cast(
+            {self.name: typed}, bad, lambda v: f"{self.name}{self.shown(v)} is not yes or no"
+        )
 
 
 @dataclass(frozen=True)
@@ -282,7 +288,9 @@ class TokenList(Field):
 
         def message(raw: object) -> str:
             unknown = [
-                p.strip() for p in str(raw).split(";") if p.strip() and p.strip().lower() not in allowed
+                p.strip()
+                for p in str(raw).split(";")
+                if p.strip() and p.strip().lower() not in allowed
             ]
             return f"{self.name} '{';'.join(unknown)}' is not one of {listed}"
 
@@ -376,9 +384,9 @@ class Timestamp(Field):
         out = pd.Series(pd.NaT, index=text.index, dtype="datetime64[us]")
         naive = shape_ok & ~aware
         if naive.any():
-            out[naive] = pd.to_datetime(
-                stripped[naive], format="ISO8601", errors="coerce"
-            ).astype("datetime64[us]")
+            out[naive] = pd.to_datetime(stripped[naive], format="ISO8601", errors="coerce").astype(
+                "datetime64[us]"
+            )
         if aware.any():
             utc = pd.to_datetime(stripped[aware], format="ISO8601", errors="coerce", utc=True)
             out[aware] = utc.dt.tz_localize(None).astype("datetime64[us]")
@@ -391,9 +399,7 @@ class Timestamp(Field):
 
     def checks(self) -> list[Rule]:
         floor = pd.Timestamp("1990-01-01")
-        return [
-            Rule(pa.Check.ge(floor), lambda v: f"{self.name} {_day(v)} is before 1990-01-01")
-        ]
+        return [Rule(pa.Check.ge(floor), lambda v: f"{self.name} {_day(v)} is before 1990-01-01")]
 
 
 @dataclass(frozen=True)
@@ -412,7 +418,9 @@ class Pattern(Field):
         bad = ~ok & ~blank
         typed = typed.where(~bad, None)
         return Cast(
-            {self.name: typed}, bad, lambda v: f"{self.name}{self.shown(v)} is not {self.description}"
+            {self.name: typed},
+            bad,
+            lambda v: f"{self.name}{self.shown(v)} is not {self.description}",
         )
 
     def checks(self) -> list[Rule]:

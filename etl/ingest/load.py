@@ -101,8 +101,11 @@ class Loader:
             ids = [i for i in ids if i in seen]
             if not ids:
                 return pd.DataFrame(
-                    {nk: pd.Series([], dtype="str"), key: pd.Series([], dtype="Int64"),
-                     "_old_hash": pd.Series([], dtype="str")}
+                    {
+                        nk: pd.Series([], dtype="str"),
+                        key: pd.Series([], dtype="Int64"),
+                        "_old_hash": pd.Series([], dtype="str"),
+                    }
                 )
         # The ids travel as one JSON text: binding 50,000 parameters or an array costs more
         # in the driver than the query costs in the database.
@@ -167,9 +170,10 @@ class Loader:
                 arrow_table(frame, table), data, pacsv.WriteOptions(include_header=False)
             )
             raw = self.conn.connection.driver_connection
-            with raw.cursor() as cur, cur.copy(
-                f"COPY {table.name} ({names}) FROM STDIN (FORMAT csv)"
-            ) as copy:
+            with (
+                raw.cursor() as cur,
+                cur.copy(f"COPY {table.name} ({names}) FROM STDIN (FORMAT csv)") as copy,
+            ):
                 view = data.getbuffer()
                 for start in range(0, len(view), _COPY_PIECE):
                     copy.write(view[start : start + _COPY_PIECE])
@@ -179,7 +183,8 @@ class Loader:
         values = sqlite_columns(frame, table)
         cursor = self.conn.connection.driver_connection.cursor()
         try:
-            cursor.executemany(f"INSERT INTO {table.name} ({names}) VALUES ({marks})", zip(*values))
+            sql = f"INSERT INTO {table.name} ({names}) VALUES ({marks})"
+            cursor.executemany(sql, zip(*values, strict=True))
         finally:
             cursor.close()
 
@@ -217,12 +222,12 @@ class Loader:
         if target.satellite is not None:
             sat = target.satellite
             cols += [sat.c[c] for c in target.satellite_columns]
-            stmt_base = select(*cols).select_from(
-                t.outerjoin(sat, sat.c[key] == t.c[key])
-            )
+            stmt_base = select(*cols).select_from(t.outerjoin(sat, sat.c[key] == t.c[key]))
         out: list[dict] = []
         for batch in _batches(keys):
-            out += [dict(r) for r in self.conn.execute(stmt_base.where(t.c[key].in_(batch))).mappings()]
+            out += [
+                dict(r) for r in self.conn.execute(stmt_base.where(t.c[key].in_(batch))).mappings()
+            ]
         return pd.DataFrame(out, columns=[c.name for c in cols])
 
     def _record_history(self, target: Target, rows: pd.DataFrame, old: pd.DataFrame) -> None:
@@ -238,8 +243,10 @@ class Loader:
                 a, b = _plain(before.get(f)), new_values[f][i]
                 if a != b:
                     hidden = f in target.pii
-                    diff[f] = {"old": REDACTED if hidden else _jsonable(a),
-                               "new": REDACTED if hidden else _jsonable(b)}
+                    diff[f] = {
+                        "old": REDACTED if hidden else _jsonable(a),
+                        "new": REDACTED if hidden else _jsonable(b),
+                    }
             history.append(
                 {
                     "table_name": target.table.name,

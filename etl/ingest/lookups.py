@@ -49,7 +49,9 @@ def load_lookups(conn: Connection, needs: frozenset[str]) -> Lookups:
         clients = _frame(
             conn,
             select(
-                DimClient.client_id, DimClient.client_key, DimClient.program_key,
+                DimClient.client_id,
+                DimClient.client_key,
+                DimClient.program_key,
                 DimProgram.time_zone,
             ).join(DimProgram, DimProgram.program_key == DimClient.program_key),
             "client_id",

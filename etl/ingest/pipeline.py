@@ -24,8 +24,8 @@ from etl.ingest.errors import FileRejected, NeedsExactReader
 from etl.ingest.hashing import row_hashes
 from etl.ingest.kinds import KINDS, Kind
 from etl.ingest.load import Counts, Loader
-from etl.ingest.prefetch import prefetch
 from etl.ingest.lookups import Lookups, load_lookups
+from etl.ingest.prefetch import prefetch
 from etl.ingest.sources import Chunk, OpenedFile, open_file
 from etl.ingest.validate import stage
 from etl.models import EtlQuarantine
@@ -34,7 +34,7 @@ from etl.settings import get_settings
 ProgressFn = Callable[[str, int, int], None]  # (path, bytes done, bytes total)
 RETRY_PATH = "(quarantine retry)"
 _PG_INGEST_LOCK = 7_311_043
-_SQLITE_CACHE_KIB = 256 * 1024
+_SQLITE_CACHE_KIB = 128 * 1024
 
 
 @dataclass
@@ -238,7 +238,9 @@ def _load_file(
     changes.merge(file_changes)
     result.read, result.rejected = read, rejected
     result.inserted, result.updated, result.unchanged = (
-        counts.inserted, counts.updated, counts.unchanged,
+        counts.inserted,
+        counts.updated,
+        counts.unchanged,
     )
 
 
@@ -265,11 +267,25 @@ def ingest_file(
     began = time.perf_counter()
     try:
         try:
-            _load_file(engine, opened, result, changes, chunk_rows=chunk_rows, exact=False,
-                       on_progress=on_progress)
+            _load_file(
+                engine,
+                opened,
+                result,
+                changes,
+                chunk_rows=chunk_rows,
+                exact=False,
+                on_progress=on_progress,
+            )
         except NeedsExactReader:
-            _load_file(engine, opened, result, changes, chunk_rows=chunk_rows, exact=True,
-                       on_progress=on_progress)
+            _load_file(
+                engine,
+                opened,
+                result,
+                changes,
+                chunk_rows=chunk_rows,
+                exact=True,
+                on_progress=on_progress,
+            )
     except FileRejected as exc:
         result.status, result.error = "failed", str(exc)
     except Exception as exc:  # noqa: BLE001 - one file's failure must not stop the others
@@ -382,8 +398,10 @@ def _retry_kind(
             still_bad = entries[malformed.to_numpy()]
             usable = entries[~malformed.to_numpy()].reset_index(drop=True)
             raw = pd.DataFrame(
-                [{c: ("" if (r or {}).get(c) is None else str(r[c])) for c in kind.columns}
-                 for r in usable["raw"]],
+                [
+                    {c: ("" if (r or {}).get(c) is None else str(r[c])) for c in kind.columns}
+                    for r in usable["raw"]
+                ],
                 columns=list(kind.columns),
                 dtype="str",
             )
@@ -420,5 +438,7 @@ def _retry_kind(
     changes.merge(file_changes)
     result.read, result.rejected = read, rejected
     result.inserted, result.updated, result.unchanged = (
-        counts.inserted, counts.updated, counts.unchanged,
+        counts.inserted,
+        counts.updated,
+        counts.unchanged,
     )

@@ -87,8 +87,11 @@ def _raw_key(raw: dict) -> str:
 def open_entries(conn: Connection, kind: str, after_id: int, limit: int) -> pd.DataFrame:
     rows = conn.execute(
         select(
-            EtlQuarantine.quarantine_id, EtlQuarantine.line, EtlQuarantine.raw,
-            EtlQuarantine.reason, EtlQuarantine.load_id,
+            EtlQuarantine.quarantine_id,
+            EtlQuarantine.line,
+            EtlQuarantine.raw,
+            EtlQuarantine.reason,
+            EtlQuarantine.load_id,
         )
         .where(
             EtlQuarantine.kind == kind,

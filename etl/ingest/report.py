@@ -19,15 +19,27 @@ PROGRESS_MIN_BYTES = 8 << 20
 def render_table(report: IngestReport, console: Console) -> None:
     table = Table(title="Ingest", show_lines=False)
     for name, justify in (
-        ("file", "left"), ("kind", "left"), ("read", "right"), ("inserted", "right"),
-        ("updated", "right"), ("unchanged", "right"), ("rejected", "right"), ("status", "left"),
+        ("file", "left"),
+        ("kind", "left"),
+        ("read", "right"),
+        ("inserted", "right"),
+        ("updated", "right"),
+        ("unchanged", "right"),
+        ("rejected", "right"),
+        ("status", "left"),
     ):
         table.add_column(name, justify=justify)
     for f in report.files:
         status = "[green]loaded" if f.status == "loaded" else "[red]failed"
         table.add_row(
-            f.path, f.kind or "?", f"{f.read:,}", f"{f.inserted:,}", f"{f.updated:,}",
-            f"{f.unchanged:,}", f"{f.rejected:,}", status,
+            f.path,
+            f.kind or "?",
+            f"{f.read:,}",
+            f"{f.inserted:,}",
+            f"{f.updated:,}",
+            f"{f.unchanged:,}",
+            f"{f.rejected:,}",
+            status,
         )
     console.print(table)
 
@@ -55,8 +67,12 @@ def progress_bar(console: Console, enabled: bool) -> Iterator[ProgressFn | None]
         return
     tasks: dict[str, int] = {}
     with Progress(
-        TextColumn("{task.description}"), BarColumn(), DownloadColumn(), TimeRemainingColumn(),
-        console=console, transient=True,
+        TextColumn("{task.description}"),
+        BarColumn(),
+        DownloadColumn(),
+        TimeRemainingColumn(),
+        console=console,
+        transient=True,
     ) as bar:
 
         def update(path: str, done: int, total: int) -> None:

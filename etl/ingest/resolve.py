@@ -29,9 +29,7 @@ def look_up(
     return found
 
 
-def to_utc(
-    stamp: pd.Series, is_utc: pd.Series, zones: pd.Series
-) -> tuple[pd.Series, pd.Series]:
+def to_utc(stamp: pd.Series, is_utc: pd.Series, zones: pd.Series) -> tuple[pd.Series, pd.Series]:
     """Resolve timestamps to UTC and to the program-local calendar date.
 
     A naive wall-clock time is read in its program's zone: in the repeated hour when clocks go

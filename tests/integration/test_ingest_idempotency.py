@@ -40,7 +40,8 @@ def test_same_files_twice_change_nothing(engine, tmp_path) -> None:
     by_name = {f.path.rsplit("/", 1)[-1]: f for f in again.files}
     assert [
         (f.read, f.unchanged, f.inserted, f.updated)
-        for name, f in by_name.items() if name != "late.csv"
+        for name, f in by_name.items()
+        if name != "late.csv"
     ] == [(2, 2, 0, 0), (3, 3, 0, 0), (3, 3, 0, 0), (4, 4, 0, 0), (2, 2, 0, 0)]
     late = by_name["late.csv"]
     assert (late.read, late.rejected, late.unchanged) == (1, 1, 0)
@@ -69,8 +70,12 @@ def test_correction_updates_and_keeps_history(engine, tmp_path) -> None:
             select(PiiCheckinNote.note).where(PiiCheckinNote.checkin_key == k1.checkin_key)
         ).scalar_one()
         history = conn.execute(select(EtlRecordHistory)).all()
-        c1 = conn.execute(select(DimClient.client_key).where(DimClient.client_id == "C001")).scalar()
-        c2 = conn.execute(select(DimClient.client_key).where(DimClient.client_id == "C002")).scalar()
+        c1 = conn.execute(
+            select(DimClient.client_key).where(DimClient.client_id == "C001")
+        ).scalar()
+        c2 = conn.execute(
+            select(DimClient.client_key).where(DimClient.client_id == "C002")
+        ).scalar()
     assert k1.craving == 6 and k1.load_id == f.load_id
     assert note == "slept badly after all"
     assert len(history) == 1
@@ -86,11 +91,15 @@ def test_correction_updates_and_keeps_history(engine, tmp_path) -> None:
 
 def test_correction_that_moves_a_checkin_touches_both_days(engine, tmp_path) -> None:
     ingest_paths(engine, copy_fixtures(tmp_path))
-    moved = checkins(tmp_path / "moved.csv",
-                     "K002,C001,2026-10-20T12:00:00,5,6,5,6,3,no,people;places,no,called sponsor,")
+    moved = checkins(
+        tmp_path / "moved.csv",
+        "K002,C001,2026-10-20T12:00:00,5,6,5,6,3,no,people;places,no,called sponsor,",
+    )
     report = ingest_paths(engine, [moved])
     with engine.connect() as conn:
-        c1 = conn.execute(select(DimClient.client_key).where(DimClient.client_id == "C001")).scalar()
+        c1 = conn.execute(
+            select(DimClient.client_key).where(DimClient.client_id == "C001")
+        ).scalar()
         changes = conn.execute(select(EtlRecordHistory.changes)).scalar_one()
     assert report.changes.client_dates == {c1: dt.date(2026, 10, 20)}
     assert changes["local_date"] == {"old": "2026-11-02", "new": "2026-10-20"}
@@ -100,21 +109,24 @@ def test_correction_that_moves_a_checkin_touches_both_days(engine, tmp_path) -> 
 def test_roster_correction_and_removed_note(engine, tmp_path) -> None:
     files = copy_fixtures(tmp_path)
     ingest_paths(engine, files)
-    roster = (tmp_path / "clients.csv").read_text().replace(
-        "C002,P1,S1,Jordan,Blake,1975-11-30,male,10012,212-555-0199,,2026-09-15,,",
-        "C002,P1,S1,Jordan,Blake,1975-11-30,male,10012,212-555-0199,,2026-09-15,2026-11-25,",
+    roster = (
+        (tmp_path / "clients.csv")
+        .read_text()
+        .replace(
+            "C002,P1,S1,Jordan,Blake,1975-11-30,male,10012,212-555-0199,,2026-09-15,,",
+            "C002,P1,S1,Jordan,Blake,1975-11-30,male,10012,212-555-0199,,2026-09-15,2026-11-25,",
+        )
     )
     (tmp_path / "clients2.csv").write_text(roster)
-    drop_note = checkins(tmp_path / "k4.csv",
-                         "K004,C003,2026-11-03T22:15:00,7,8,3,4.5,2,yes,emotions;other,no,,")
+    drop_note = checkins(
+        tmp_path / "k4.csv", "K004,C003,2026-11-03T22:15:00,7,8,3,4.5,2,yes,emotions;other,no,,"
+    )
     report = ingest_paths(engine, [tmp_path / "clients2.csv", drop_note])
     assert [(f.updated, f.unchanged) for f in report.files] == [(1, 2), (1, 0)]
     with engine.connect() as conn:
         c2 = conn.execute(select(DimClient).where(DimClient.client_id == "C002")).one()
         notes = conn.execute(select(PiiCheckinNote.note)).scalars().all()
-        history = {
-            r.natural_id: r.changes for r in conn.execute(select(EtlRecordHistory)).all()
-        }
+        history = {r.natural_id: r.changes for r in conn.execute(select(EtlRecordHistory)).all()}
     assert c2.discharge_date == dt.date(2025 + 1, 11, 25)
     assert notes == ["slept fine"]
     assert history["C002"] == {"discharge_date": {"old": None, "new": "2026-11-25"}}

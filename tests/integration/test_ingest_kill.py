@@ -60,7 +60,9 @@ def test_kill_mid_file_leaves_no_partial_rows(engine, tmp_path) -> None:
 
     child = subprocess.Popen(
         [sys.executable, "-c", CHILD, url, str(path), "2000"],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
         # Bulk mode from 1,000 rows: the kill must also roll back the dropped indexes and keys.
         env={**os.environ, "PYTHONPATH": os.getcwd(), "CASELOAD_INGEST_BULK_ROWS": "1000"},
     )

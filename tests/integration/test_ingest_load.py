@@ -28,11 +28,18 @@ def test_loads_every_kind_in_dependency_order(engine, tmp_path) -> None:
     report = ingest_paths(engine, list(reversed(files)))  # facts first on the command line
 
     assert [f.kind for f in report.files] == [
-        "programs", "staff", "clients", "checkins", "drug_screens",
+        "programs",
+        "staff",
+        "clients",
+        "checkins",
+        "drug_screens",
     ]
     assert [(f.read, f.inserted, f.rejected, f.status) for f in report.files] == [
-        (2, 2, 0, "loaded"), (3, 3, 0, "loaded"), (3, 3, 0, "loaded"),
-        (4, 4, 0, "loaded"), (2, 2, 0, "loaded"),
+        (2, 2, 0, "loaded"),
+        (3, 3, 0, "loaded"),
+        (3, 3, 0, "loaded"),
+        (4, 4, 0, "loaded"),
+        (2, 2, 0, "loaded"),
     ]
     assert report.ok
     assert count(engine, DimProgram) == 2 and count(engine, DimStaff) == 3
@@ -54,13 +61,18 @@ def test_loads_every_kind_in_dependency_order(engine, tmp_path) -> None:
     assert k["K004"].submitted_at == dt.datetime(2026, 11, 4, 5, 15)
     assert k["K004"].local_date == dt.date(2026, 11, 3)
     assert (k["K002"].trigger_people, k["K002"].trigger_places, k["K002"].trigger_music) == (
-        True, True, False,
+        True,
+        True,
+        False,
     )
     assert k["K002"].triggers == "people;places"
     assert k["K003"].used_since_last is None and k["K004"].used_since_last is True
     assert k["K001"].sleep_hours == 7.5 and k["K001"].craving == 3
     # Notes live apart; a blank note is no row.
-    assert notes == {k["K001"].checkin_key: "slept fine", k["K004"].checkin_key: "argued with brother"}
+    assert notes == {
+        k["K001"].checkin_key: "slept fine",
+        k["K004"].checkin_key: "argued with brother",
+    }
 
     c1, c3 = clients["C001"], clients["C003"]
     assert (c1.birth_year, c1.zip3, c1.sex, c1.checkin_schedule) == (1988, "021", "female", "daily")
@@ -103,7 +115,11 @@ def test_cli_prints_json_with_balanced_counts(engine, tmp_path) -> None:
     payload = json.loads(result.stdout)
     assert payload["ok"] is True
     assert [f["kind"] for f in payload["files"]] == [
-        "programs", "staff", "clients", "checkins", "drug_screens",
+        "programs",
+        "staff",
+        "clients",
+        "checkins",
+        "drug_screens",
     ]
     for f in payload["files"]:
         assert set(f) >= {"path", "kind", "read", "inserted", "updated", "unchanged", "rejected"}

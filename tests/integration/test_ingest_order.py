@@ -19,21 +19,28 @@ def test_checkins_before_roster_wait_then_load_on_retry(engine, tmp_path) -> Non
     early = copy_fixtures(tmp_path / "early", ("checkins.csv", "drug_screens.csv"))
     first = ingest_paths(engine, early)
     assert [(f.kind, f.read, f.rejected, f.inserted) for f in first.files] == [
-        ("checkins", 4, 4, 0), ("drug_screens", 2, 2, 0),
+        ("checkins", 4, 4, 0),
+        ("drug_screens", 2, 2, 0),
     ]
     waiting = quarantine(engine, "open")
     assert [q.reason for q in waiting[:2]] == [
-        f"unknown client_id 'C001' {HINT}", f"unknown client_id 'C001' {HINT}",
+        f"unknown client_id 'C001' {HINT}",
+        f"unknown client_id 'C001' {HINT}",
     ]
     assert [(q.kind, q.line) for q in waiting] == [
-        ("checkins", 2), ("checkins", 3), ("checkins", 4), ("checkins", 5),
-        ("drug_screens", 2), ("drug_screens", 3),
+        ("checkins", 2),
+        ("checkins", 3),
+        ("checkins", 4),
+        ("checkins", 5),
+        ("drug_screens", 2),
+        ("drug_screens", 3),
     ]
 
     ingest_paths(engine, copy_fixtures(tmp_path / "roster", ROSTER))
     url = engine.url.render_as_string(hide_password=False)
-    result = CliRunner().invoke(main, ["ingest", "--retry-quarantine", "--json",
-                                       "--database-url", url])
+    result = CliRunner().invoke(
+        main, ["ingest", "--retry-quarantine", "--json", "--database-url", url]
+    )
     assert result.exit_code == 0, result.output
 
     assert count(engine, FctCheckin) == 4 and count(engine, FctDrugScreen) == 2
@@ -42,11 +49,14 @@ def test_checkins_before_roster_wait_then_load_on_retry(engine, tmp_path) -> Non
     assert all(q.status == "loaded" and q.resolved_at is not None for q in quarantine(engine))
     retries = [r for r in loads(engine) if r.path == "(quarantine retry)"]
     assert [(r.kind, r.rows_read, r.rows_inserted, r.rows_rejected) for r in retries] == [
-        ("checkins", 4, 4, 0), ("drug_screens", 2, 2, 0),
+        ("checkins", 4, 4, 0),
+        ("drug_screens", 2, 2, 0),
     ]
     with engine.connect() as conn:
         k4 = conn.execute(select(FctCheckin).where(FctCheckin.checkin_id == "K004")).one()
-        c3 = conn.execute(select(DimClient.client_key).where(DimClient.client_id == "C003")).scalar()
+        c3 = conn.execute(
+            select(DimClient.client_key).where(DimClient.client_id == "C003")
+        ).scalar()
     assert k4.client_key == c3 and k4.local_date == dt.date(2026, 11, 3)
 
     # Nothing left: a second retry loads nothing and reports nothing.
@@ -80,6 +90,10 @@ def test_one_run_sorts_files_by_dependency(engine, tmp_path) -> None:
     files = copy_fixtures(tmp_path)
     report = ingest_paths(engine, [files[3], files[4], files[2], files[1], files[0]])
     assert [f.kind for f in report.files] == [
-        "programs", "staff", "clients", "checkins", "drug_screens",
+        "programs",
+        "staff",
+        "clients",
+        "checkins",
+        "drug_screens",
     ]
     assert sum(f.rejected for f in report.files) == 0

@@ -36,7 +36,9 @@ def test_float_cast_and_range_message() -> None:
 
 
 def test_enum_yes_no_and_token_lists_normalise_case() -> None:
-    result = Enum("result", values=("positive", "negative")).cast(_text("POSITIVE", " negative", "odd"))
+    result = Enum("result", values=("positive", "negative")).cast(
+        _text("POSITIVE", " negative", "odd")
+    )
     assert result.columns["result"].tolist()[:2] == ["positive", "negative"]
     assert result.bad.tolist() == [False, False, True]
     yn = YesNo("used").cast(_text("Yes", "n", "", "TRUE", "0", "perhaps"))
@@ -55,22 +57,43 @@ def test_dates_and_timestamps() -> None:
     d = Date("admission_date").cast(_text("2026-02-28", "2026-02-30", "02/03/2026", ""))
     assert d.bad.tolist() == [False, True, True, False]
     ts = Timestamp("submitted_at").cast(
-        _text("2026-11-01T08:30:00", "2026-11-01 08:30", "2026-11-01T13:30:00Z",
-              "2026-11-01T08:30:00-05:00", "2026-11-01", "noon", "2026-11-01T25:00:00")
+        _text(
+            "2026-11-01T08:30:00",
+            "2026-11-01 08:30",
+            "2026-11-01T13:30:00Z",
+            "2026-11-01T08:30:00-05:00",
+            "2026-11-01",
+            "noon",
+            "2026-11-01T25:00:00",
+        )
     )
     values = ts.columns["submitted_at"]
     assert values.iloc[0] == pd.Timestamp("2026-11-01 08:30")
     assert values.iloc[2] == values.iloc[3] == pd.Timestamp("2026-11-01 13:30")
     assert values.iloc[4] == pd.Timestamp("2026-11-01")
-    assert ts.columns["submitted_at__utc"].tolist() == [False, False, True, True, False, False,
-                                                          False]
+    assert ts.columns["submitted_at__utc"].tolist() == [
+        False,
+        False,
+        True,
+        True,
+        False,
+        False,
+        False,
+    ]
     assert ts.bad.tolist() == [False] * 5 + [True, True]
 
 
 def test_naive_times_follow_daylight_saving_in_the_program_zone() -> None:
-    stamps = pd.Series(pd.to_datetime([
-        "2026-07-01 23:30", "2026-11-01 01:30", "2026-03-08 02:30", "2026-07-02 03:30",
-    ]))
+    stamps = pd.Series(
+        pd.to_datetime(
+            [
+                "2026-07-01 23:30",
+                "2026-11-01 01:30",
+                "2026-03-08 02:30",
+                "2026-07-02 03:30",
+            ]
+        )
+    )
     aware = pd.Series([False, False, False, True])
     zones = pd.Series(["America/New_York"] * 3 + ["America/Denver"])
     utc, local = to_utc(stamps, aware, zones)
@@ -81,7 +104,10 @@ def test_naive_times_follow_daylight_saving_in_the_program_zone() -> None:
         pd.Timestamp("2026-07-02 03:30"),  # already UTC
     ]
     assert [d.date() for d in local] == [
-        dt.date(2026, 7, 1), dt.date(2026, 11, 1), dt.date(2026, 3, 8), dt.date(2026, 7, 1),
+        dt.date(2026, 7, 1),
+        dt.date(2026, 11, 1),
+        dt.date(2026, 3, 8),
+        dt.date(2026, 7, 1),
     ]
 
 
@@ -89,8 +115,20 @@ def test_detect_kind_from_header() -> None:
     assert detect_kind(["screen_id", "client_id", "collected_at", "substance", "result"]).name == (
         "drug_screens"
     )
-    assert detect_kind(["client_id", "program_id", "counselor_id", "first_name", "last_name",
-                        "admission_date", "checkin_schedule"]).name == "clients"
+    assert (
+        detect_kind(
+            [
+                "client_id",
+                "program_id",
+                "counselor_id",
+                "first_name",
+                "last_name",
+                "admission_date",
+                "checkin_schedule",
+            ]
+        ).name
+        == "clients"
+    )
     with pytest.raises(FileRejected, match="missing required column 'submitted_at'"):
         detect_kind(["checkin_id", "client_id", "craving"])
     with pytest.raises(FileRejected, match="cannot tell the kind"):
@@ -99,12 +137,20 @@ def test_detect_kind_from_header() -> None:
 
 
 def test_row_hash_is_stable_across_dtypes_and_sensitive_to_content() -> None:
-    a = pd.DataFrame({"id": pd.Series(["K1", "K2"], dtype="str"),
-                      "n": pd.array([3, None], dtype="Int64"),
-                      "t": pd.to_datetime(["2026-01-01", None])})
-    b = pd.DataFrame({"id": pd.Series(["K1", "K2"], dtype=object),
-                      "n": pd.Series([3.0, np.nan]),
-                      "t": pd.to_datetime(["2026-01-01", None]).astype("datetime64[ns]")})
+    a = pd.DataFrame(
+        {
+            "id": pd.Series(["K1", "K2"], dtype="str"),
+            "n": pd.array([3, None], dtype="Int64"),
+            "t": pd.to_datetime(["2026-01-01", None]),
+        }
+    )
+    b = pd.DataFrame(
+        {
+            "id": pd.Series(["K1", "K2"], dtype=object),
+            "n": pd.Series([3.0, np.nan]),
+            "t": pd.to_datetime(["2026-01-01", None]).astype("datetime64[ns]"),
+        }
+    )
     ha, hb = row_hashes(a, ["id", "n", "t"]), row_hashes(b, ["id", "n", "t"])
     assert ha.tolist() == hb.tolist()
     assert all(len(h) == 16 for h in ha)
@@ -115,5 +161,7 @@ def test_row_hash_is_stable_across_dtypes_and_sensitive_to_content() -> None:
 
 def test_zip3_generalises_small_areas() -> None:
     assert zip3(pd.Series(["02139", "89012", "03601", None], dtype="str")).tolist()[:3] == [
-        "021", "000", "000",
+        "021",
+        "000",
+        "000",
     ]

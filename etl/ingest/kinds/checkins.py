@@ -21,14 +21,27 @@ TRIGGERS = ("people", "places", "music", "routines", "emotions", "other")
 
 def build(rows: pd.DataFrame, lookups: Lookups, problems: Problems) -> pd.DataFrame:
     client = look_up(
-        rows["client_id"], lookups.clients, ["client_key", "time_zone"], problems, "client_id",
+        rows["client_id"],
+        lookups.clients,
+        ["client_key", "time_zone"],
+        problems,
+        "client_id",
         retry_hint("the roster", "clients.csv"),
     )
     utc, local_date = to_utc(rows["submitted_at"], rows["submitted_at__utc"], client["time_zone"])
     out = rows[
         [
-            "checkin_id", "craving", "stress", "mood", "sleep_hours", "sleep_quality",
-            "used_since_last", "triggers", "support_contact", "coping", "note",
+            "checkin_id",
+            "craving",
+            "stress",
+            "mood",
+            "sleep_hours",
+            "sleep_quality",
+            "used_since_last",
+            "triggers",
+            "support_contact",
+            "coping",
+            "note",
         ]
     ].copy()
     out["client_key"] = client["client_key"].astype("Int64")
@@ -65,10 +78,19 @@ KIND = Kind(
         natural_key="checkin_id",
         surrogate_key="checkin_key",
         columns=(
-            "client_key", "submitted_at", "local_date", "craving", "stress", "mood",
-            "sleep_hours", "sleep_quality", "used_since_last", "triggers",
+            "client_key",
+            "submitted_at",
+            "local_date",
+            "craving",
+            "stress",
+            "mood",
+            "sleep_hours",
+            "sleep_quality",
+            "used_since_last",
+            "triggers",
             *(f"trigger_{t}" for t in TRIGGERS),
-            "support_contact", "coping",
+            "support_contact",
+            "coping",
         ),
         satellite=PiiCheckinNote.__table__,
         satellite_columns=("note",),

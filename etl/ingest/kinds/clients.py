@@ -23,7 +23,25 @@ PHONE_RE = r"^[0-9+().\-\s]{7,40}$"
 EMAIL_RE = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
 # 45 CFR 164.514(b)(2)(i)(B): three-digit ZIP areas of 20,000 people or fewer (2000 census).
 RESTRICTED_ZIP3 = frozenset(
-    ["036", "059", "063", "102", "203", "556", "692", "790", "821", "823", "830", "831", "878", "879", "884", "890", "893"]
+    [
+        "036",
+        "059",
+        "063",
+        "102",
+        "203",
+        "556",
+        "692",
+        "790",
+        "821",
+        "823",
+        "830",
+        "831",
+        "878",
+        "879",
+        "884",
+        "890",
+        "893",
+    ]
 )
 
 
@@ -34,17 +52,34 @@ def zip3(zips: pd.Series) -> pd.Series:
 
 def build(rows: pd.DataFrame, lookups: Lookups, problems: Problems) -> pd.DataFrame:
     program = look_up(
-        rows["program_id"], lookups.programs, ["program_key"], problems, "program_id",
+        rows["program_id"],
+        lookups.programs,
+        ["program_key"],
+        problems,
+        "program_id",
         retry_hint("programs", "programs.csv"),
     )
     counselor = look_up(
-        rows["counselor_id"], lookups.staff, ["staff_key"], problems, "counselor_id",
+        rows["counselor_id"],
+        lookups.staff,
+        ["staff_key"],
+        problems,
+        "counselor_id",
         retry_hint("staff", "staff.csv"),
     )
     out = rows[
         [
-            "client_id", "sex", "admission_date", "discharge_date", "primary_substance",
-            "checkin_schedule", "first_name", "last_name", "date_of_birth", "zip", "phone",
+            "client_id",
+            "sex",
+            "admission_date",
+            "discharge_date",
+            "primary_substance",
+            "checkin_schedule",
+            "first_name",
+            "last_name",
+            "date_of_birth",
+            "zip",
+            "phone",
             "email",
         ]
     ].copy()
@@ -80,9 +115,11 @@ KIND = Kind(
         RowRule(
             "discharge_date",
             pa.Check(
-                lambda df: df["discharge_date"].isna()
-                | df["admission_date"].isna()
-                | (df["discharge_date"] >= df["admission_date"]),
+                lambda df: (
+                    df["discharge_date"].isna()
+                    | df["admission_date"].isna()
+                    | (df["discharge_date"] >= df["admission_date"])
+                ),
                 element_wise=False,
             ),
             lambda row: "discharge_date is before admission_date",
@@ -93,8 +130,15 @@ KIND = Kind(
         natural_key="client_id",
         surrogate_key="client_key",
         columns=(
-            "program_key", "counselor_key", "sex", "birth_year", "zip3", "admission_date",
-            "discharge_date", "primary_substance", "checkin_schedule",
+            "program_key",
+            "counselor_key",
+            "sex",
+            "birth_year",
+            "zip3",
+            "admission_date",
+            "discharge_date",
+            "primary_substance",
+            "checkin_schedule",
         ),
         satellite=PiiClient.__table__,
         satellite_columns=("first_name", "last_name", "date_of_birth", "zip", "phone", "email"),

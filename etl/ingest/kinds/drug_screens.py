@@ -16,7 +16,11 @@ RESULTS = ("positive", "negative", "dilute", "invalid", "refused")
 
 def build(rows: pd.DataFrame, lookups: Lookups, problems: Problems) -> pd.DataFrame:
     client = look_up(
-        rows["client_id"], lookups.clients, ["client_key", "time_zone"], problems, "client_id",
+        rows["client_id"],
+        lookups.clients,
+        ["client_key", "time_zone"],
+        problems,
+        "client_id",
         retry_hint("the roster", "clients.csv"),
     )
     utc, local_date = to_utc(rows["collected_at"], rows["collected_at__utc"], client["time_zone"])

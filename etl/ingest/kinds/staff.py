@@ -17,7 +17,11 @@ EMAIL_RE = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
 
 def build(rows: pd.DataFrame, lookups: Lookups, problems: Problems) -> pd.DataFrame:
     program = look_up(
-        rows["program_id"], lookups.programs, ["program_key"], problems, "program_id",
+        rows["program_id"],
+        lookups.programs,
+        ["program_key"],
+        problems,
+        "program_id",
         retry_hint("programs", "programs.csv"),
     )
     out = rows[["staff_id", "first_name", "last_name", "email", "role"]].copy()

@@ -257,8 +257,11 @@ class CsvSource:
                 raise FileRejected(f"column '{name}' appears twice in the header")
             seen.add(name)
         kind = detect_kind([h for h in header if h])
-        unknown = [h or f"(unnamed column {i + 1})" for i, h in enumerate(header)
-                   if h not in set(kind.columns)]
+        unknown = [
+            h or f"(unnamed column {i + 1})"
+            for i, h in enumerate(header)
+            if h not in set(kind.columns)
+        ]
         lines = rest.count(b"\n")
         avg = (len(rest) / lines) if lines else 200.0
         return CsvFile(
