@@ -119,6 +119,21 @@ class Loader:
         frame = pd.DataFrame(found, columns=[nk, key, "_old_hash"])
         return frame.astype({nk: "str", "_old_hash": "str", key: "Int64"})
 
+    def loaded_since(self, target: Target, rows: pd.DataFrame, load_ids: np.ndarray) -> np.ndarray:
+        """Which rows' records were last written by a load later than the given one."""
+        nk = target.natural_key
+        if rows.empty:
+            return np.zeros(0, dtype=bool)
+        ids_sql = (
+            "SELECT json_array_elements_text(%s::json)"
+            if self.postgres
+            else "SELECT value FROM json_each(?)"
+        )
+        sql = f"SELECT {nk}, load_id FROM {target.table.name} WHERE {nk} IN ({ids_sql})"
+        found = dict(self.conn.exec_driver_sql(sql, (json.dumps(rows[nk].tolist()),)).all())
+        current = rows[nk].map(lambda i: found.get(i) or 0).to_numpy(dtype=np.int64)
+        return current > np.asarray(load_ids, dtype=np.int64)
+
     def _remember(self, target: Target, ids: pd.Series) -> None:
         seen = self._inserted_ids.get(target.table.name)
         if seen is None:

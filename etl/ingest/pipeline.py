@@ -97,6 +97,7 @@ class Processed:
     rows: pd.DataFrame  # valid rows, shaped for the kind's target, with row_hash
     rejected: pd.DataFrame  # position, line, column, value, reason, raw
     read: int
+    positions: np.ndarray  # where each valid row was in the chunk
 
 
 # --------------------------------------------------------------------------- stage one chunk
@@ -122,7 +123,7 @@ def process_rows(kind: Kind, raw: pd.DataFrame, lines: np.ndarray, lookups: Look
     else:
         rejected["line"] = pd.Series([], dtype="int64")
         rejected["raw"] = pd.Series([], dtype=object)
-    return Processed(rows=rows, rejected=rejected, read=len(raw))
+    return Processed(rows=rows, rejected=rejected, read=len(raw), positions=np.flatnonzero(~bad))
 
 
 def _malformed_frame(chunk: Chunk) -> pd.DataFrame:
@@ -406,11 +407,16 @@ def _retry_kind(
                 dtype="str",
             )
             processed = process_rows(kind, raw, usable["line"].to_numpy(), lookups)
-            counts.add(loader.upsert(kind.target, processed.rows, file_changes))
-            dates.add(kind, processed.rows)
+            # A newer version of the record loaded since this row was quarantined wins.
+            queued_by = usable["load_id"].to_numpy()[processed.positions]
+            newer = loader.loaded_since(kind.target, processed.rows, queued_by)
+            ids = usable["quarantine_id"].to_numpy()[processed.positions]
+            counts.add(loader.upsert(kind.target, processed.rows[~newer], file_changes))
+            counts.unchanged += int(newer.sum())
+            dates.add(kind, processed.rows[~newer])
             bad_pos = set(processed.rejected["position"].tolist())
-            good_ids = [int(q) for i, q in enumerate(usable["quarantine_id"]) if i not in bad_pos]
-            quarantine.resolve(conn, good_ids, now)
+            quarantine.resolve(conn, [int(q) for q in ids[~newer]], now)
+            quarantine.resolve(conn, [int(q) for q in ids[newer]], now, status="superseded")
             quarantine.restate(
                 conn,
                 [

@@ -3,6 +3,7 @@
 Rows are kept as the text they arrived in, so a row rejected because its client was not on the
 roster yet can be loaded as it was once the roster is in (``caseload ingest --retry-quarantine``).
 Re-sending a file with the same bad row does not add a second entry: the open entry stands.
+An entry ends ``loaded``, or ``superseded`` when a newer version of its record loaded first.
 """
 
 from __future__ import annotations

@@ -156,3 +156,31 @@ def test_bulk_mode_restores_indexes_and_keys(engine, tmp_path, monkeypatch) -> N
             MigrationContext.configure(conn, opts={"compare_type": True}), Base.metadata
         )
     assert diff == []
+
+
+CALLS: list = []
+
+
+def record_hook(engine, changes) -> None:
+    CALLS.append((engine.dialect.name, dict(changes.client_dates)))
+
+
+def test_post_load_hooks_receive_the_changes(engine, tmp_path, monkeypatch) -> None:
+    from etl.ingest import hooks
+
+    CALLS.clear()
+    monkeypatch.setattr(hooks, "POST_LOAD", [f"{__name__}:record_hook"])
+    url = engine.url.render_as_string(hide_password=False)
+    files = copy_fixtures(tmp_path)
+    result = CliRunner().invoke(main, ["ingest", *map(str, files), "--database-url", url])
+    assert result.exit_code == 0, result.output
+    [(dialect, touched)] = CALLS
+    assert dialect == engine.dialect.name
+    assert sorted(touched.values()) == [
+        dt.date(2026, 9, 1),
+        dt.date(2026, 9, 15),
+        dt.date(2026, 10, 1),
+    ]
+    # Nothing changed on a second run: the hook is not called at all.
+    CliRunner().invoke(main, ["ingest", *map(str, files), "--database-url", url])
+    assert len(CALLS) == 1

@@ -97,3 +97,18 @@ def test_one_run_sorts_files_by_dependency(engine, tmp_path) -> None:
         "drug_screens",
     ]
     assert sum(f.rejected for f in report.files) == 0
+
+
+def test_retry_never_overwrites_a_newer_version(engine, tmp_path) -> None:
+    old = checkins(tmp_path / "old.csv", "K1,C001,2026-11-05T08:00:00,3,4,6,7.5,4,no,,yes,,")
+    ingest_paths(engine, [old])  # waits: no roster yet
+    ingest_paths(engine, copy_fixtures(tmp_path / "roster", ROSTER))
+    new = checkins(tmp_path / "new.csv", "K1,C001,2026-11-05T08:00:00,8,4,6,7.5,4,no,,yes,,")
+    ingest_paths(engine, [new])
+
+    [r] = ingest_paths(engine, [], retry_quarantine=True).files
+    assert (r.read, r.inserted, r.updated, r.unchanged, r.rejected) == (1, 0, 0, 1, 0)
+    assert [q.status for q in quarantine(engine)] == ["superseded"]
+    with engine.connect() as conn:
+        craving = conn.execute(select(FctCheckin.craving)).scalar_one()
+    assert craving == 8
