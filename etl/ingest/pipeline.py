@@ -31,7 +31,7 @@ from etl.ingest.validate import stage
 from etl.models import EtlQuarantine
 from etl.settings import get_settings
 
-ProgressFn = Callable[[str, int, int], None]  # (path, bytes done, bytes total)
+ProgressFn = Callable[[str, int, int], None]  # (path, rows written, rows expected)
 RETRY_PATH = "(quarantine retry)"
 _PG_INGEST_LOCK = 7_311_043
 _SQLITE_CACHE_KIB = 128 * 1024
@@ -219,7 +219,7 @@ def _load_file(
                 read += processed.read + len(chunk.malformed)
                 rejected += len(bad)
                 if on_progress:
-                    on_progress(result.path, chunk.progress, opened.size)
+                    on_progress(result.path, read, max(read, opened.estimated_rows))
             if aside is not None:
                 bulk.restore(conn, aside)
             bookkeeping.ensure_dates(conn, dates.first, dates.last)

@@ -8,12 +8,18 @@ from contextlib import contextmanager
 
 import click
 from rich.console import Console
-from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TextColumn,
+    TimeRemainingColumn,
+)
 from rich.table import Table
 
 from etl.ingest.pipeline import IngestReport, ProgressFn
 
-PROGRESS_MIN_BYTES = 8 << 20
+PROGRESS_MIN_ROWS = 100_000
 
 
 def render_table(report: IngestReport, console: Console) -> None:
@@ -69,17 +75,17 @@ def progress_bar(console: Console, enabled: bool) -> Iterator[ProgressFn | None]
     with Progress(
         TextColumn("{task.description}"),
         BarColumn(),
-        DownloadColumn(),
+        MofNCompleteColumn(),
         TimeRemainingColumn(),
         console=console,
         transient=True,
     ) as bar:
 
         def update(path: str, done: int, total: int) -> None:
-            if total < PROGRESS_MIN_BYTES:
+            if total < PROGRESS_MIN_ROWS:
                 return
             if path not in tasks:
                 tasks[path] = bar.add_task(path, total=total)
-            bar.update(tasks[path], completed=done)
+            bar.update(tasks[path], completed=done, total=total)
 
         yield update

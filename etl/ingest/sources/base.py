@@ -32,7 +32,6 @@ class Chunk:
     frame: pd.DataFrame  # the kind's columns present in the file, as text; RangeIndex
     lines: np.ndarray  # the physical line each row starts on (the header is line 1)
     malformed: list[Malformed] = field(default_factory=list)
-    progress: int = 0  # bytes of the file consumed so far
 
 
 class OpenedFile(Protocol):
