@@ -65,9 +65,11 @@ class Loader:
         if rows.empty:
             return counts
         rounds = rows.groupby(target.natural_key, sort=False).cumcount().to_numpy()
+        if not rounds.any():
+            return self._upsert_once(target, rows, changes)
         for r in range(int(rounds.max()) + 1):
-            part = rows[rounds == r] if r or rounds.any() else rows
-            counts.add(self._upsert_once(target, part.reset_index(drop=True), changes))
+            part = rows[rounds == r].reset_index(drop=True)
+            counts.add(self._upsert_once(target, part, changes))
         return counts
 
     def _upsert_once(self, target: Target, rows: pd.DataFrame, changes: ChangeSet) -> Counts:

@@ -54,19 +54,21 @@ class Problems:
         )
         # A cell that could not be read is also null: keep its first reason, not "is missing".
         frame = frame.drop_duplicates(["position", "column"])
-        frame = frame.sort_values(["position", "rank", "order"])
-        rows = []
-        for position, group in frame.groupby("position", sort=True):
-            first = group.iloc[0]
-            rows.append(
-                {
-                    "position": int(position),
-                    "column": first["column"],
-                    "value": first["value"],
-                    "reason": "; ".join(dict.fromkeys(group["reason"])),
-                }
-            )
-        return pd.DataFrame(rows, columns=["position", "column", "value", "reason"])
+        frame = frame.sort_values(["position", "rank", "order"], kind="stable")
+        first = frame.drop_duplicates("position")
+        reasons = (
+            frame.drop_duplicates(["position", "reason"])
+            .groupby("position", sort=True)["reason"]
+            .agg("; ".join)
+        )
+        return pd.DataFrame(
+            {
+                "position": first["position"].to_numpy(dtype=np.int64),
+                "column": first["column"].to_numpy(dtype=object),
+                "value": first["value"].to_numpy(dtype=object),
+                "reason": reasons.loc[first["position"]].to_numpy(dtype=object),
+            }
+        )
 
 
 def _isna(value: object) -> bool:

@@ -182,18 +182,16 @@ class CsvFile:
                     batch.append([record[i] for i in wanted])
                     lines.append(start)
                 if len(batch) >= rows:
-                    yield self._exact_chunk(batch, lines, bad, tap)
+                    yield self._exact_chunk(batch, lines, bad)
                     batch, lines, bad = [], [], []
             if batch or bad:
-                yield self._exact_chunk(batch, lines, bad, tap)
+                yield self._exact_chunk(batch, lines, bad)
         except UnicodeDecodeError as exc:
             raise FileRejected(NOT_UTF8) from exc
         except csv.Error as exc:
             raise FileRejected(f"cannot be parsed as CSV ({exc})") from exc
 
-    def _exact_chunk(
-        self, batch: list[list[str]], lines: list[int], bad: list[Malformed], tap: _Tap
-    ) -> Chunk:
+    def _exact_chunk(self, batch: list[list[str]], lines: list[int], bad: list[Malformed]) -> Chunk:
         frame = pd.DataFrame(batch, columns=self.known, dtype="str")
         if not batch:
             frame = pd.DataFrame({c: pd.Series([], dtype="str") for c in self.known})
