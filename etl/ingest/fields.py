@@ -34,8 +34,7 @@ _TS_RE = (
     r"^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?)?"
     r"(?P<tz>Z|z|[+-]\d{2}(:?\d{2})?)?$"
 )
-_TZ_SUFFIX_RE = r"(Z|z|[+-]\d{2}(:?\d{2})?)$"
-_TIME_PART_RE = r"[T ]\d{2}:\d{2}"
+_OFFSET_RE = r"[T ]\d{2}:\d{2}.*(Z|z|[+-]\d{2}(:?\d{2})?)$"
 
 
 @dataclass(frozen=True)
@@ -166,8 +165,9 @@ class Int(Field):
     def cast(self, text: pd.Series) -> Cast:
         arr = pc.utf8_trim_whitespace(_arrow(text))
         ok = pc.match_substring_regex(arr, _INT_RE)
-        digits = pc.replace_substring_regex(arr, r"\.0*$", "")
-        num = pc.cast(pc.if_else(ok, digits, None), pa_arrow.int64())
+        if pc.any(pc.match_substring(arr, ".")).as_py():  # "4.0" from spreadsheets
+            arr = pc.replace_substring_regex(arr, r"\.0*$", "")
+        num = pc.cast(pc.if_else(ok, arr, None), pa_arrow.int64())
         typed = pd.Series(num.to_pandas(types_mapper={pa_arrow.int64(): pd.Int64Dtype()}.get))
         typed.index = text.index
         bad = ~_mask(ok) & ~_blank(arr)
@@ -377,16 +377,12 @@ class Timestamp(Field):
     def cast(self, text: pd.Series) -> Cast:
         arr = pc.utf8_trim_whitespace(_arrow(text))
         shape_ok = _mask(pc.match_substring_regex(arr, _TS_RE))
-        aware = shape_ok & _mask(pc.match_substring_regex(arr, _TZ_SUFFIX_RE))
-        # A bare date ending in -DD looks like an offset: only a time part can carry one.
-        aware &= _mask(pc.match_substring_regex(arr, _TIME_PART_RE))
+        # An offset can only follow a time part (a bare date's "-DD" is not one).
+        aware = shape_ok & _mask(pc.match_substring_regex(arr, _OFFSET_RE))
         stripped = pd.Series(arr.to_pandas(), index=text.index, dtype="str")
-        out = pd.Series(pd.NaT, index=text.index, dtype="datetime64[us]")
         naive = shape_ok & ~aware
-        if naive.any():
-            out[naive] = pd.to_datetime(stripped[naive], format="ISO8601", errors="coerce").astype(
-                "datetime64[us]"
-            )
+        out = pd.to_datetime(stripped.where(naive), format="ISO8601", errors="coerce")
+        out = out.astype("datetime64[us]")
         if aware.any():
             utc = pd.to_datetime(stripped[aware], format="ISO8601", errors="coerce", utc=True)
             out[aware] = utc.dt.tz_localize(None).astype("datetime64[us]")

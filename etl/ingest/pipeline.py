@@ -111,9 +111,8 @@ def process_rows(kind: Kind, raw: pd.DataFrame, lines: np.ndarray, lookups: Look
     bad = problems.rejected_mask()
     rows = built[~bad].reset_index(drop=True)
     target = kind.target
-    rows["row_hash"] = row_hashes(
-        rows, [target.natural_key, *target.columns, *target.satellite_columns]
-    )
+    hashed = [c for c in target.columns if c not in target.derived]
+    rows["row_hash"] = row_hashes(rows, [target.natural_key, *hashed, *target.satellite_columns])
     rejected = problems.by_row(kind.columns)
     if not rejected.empty:
         pos = rejected["position"].to_numpy()

@@ -31,6 +31,7 @@ class Target:
     natural_key: str
     surrogate_key: str
     columns: tuple[str, ...]
+    derived: tuple[str, ...] = ()  # columns computed from other columns: left out of row_hash
     satellite: Table | None = None
     satellite_columns: tuple[str, ...] = ()
     satellite_when: str | None = None

@@ -7,6 +7,7 @@ note goes to ``pii_checkin_note``; triggers are kept as a normalised list and as
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
 from etl.ingest.fields import Float, Id, Int, Text, Timestamp, TokenList, YesNo
@@ -47,9 +48,11 @@ def build(rows: pd.DataFrame, lookups: Lookups, problems: Problems) -> pd.DataFr
     out["client_key"] = client["client_key"].astype("Int64")
     out["submitted_at"] = utc
     out["local_date"] = local_date
-    padded = ";" + rows["triggers"].fillna("") + ";"
+    # A handful of distinct trigger lists in a million rows: decide each flag once per list.
+    codes, lists = pd.factorize(rows["triggers"].fillna(""), use_na_sentinel=False)
     for trigger in TRIGGERS:
-        out[f"trigger_{trigger}"] = padded.str.contains(f";{trigger};", regex=False).astype(bool)
+        has = np.array([trigger in str(items).split(";") for items in lists], dtype=bool)
+        out[f"trigger_{trigger}"] = has[codes] if len(codes) else np.zeros(0, dtype=bool)
     return out
 
 
@@ -92,6 +95,7 @@ KIND = Kind(
             "support_contact",
             "coping",
         ),
+        derived=tuple(f"trigger_{t}" for t in TRIGGERS),
         satellite=PiiCheckinNote.__table__,
         satellite_columns=("note",),
         satellite_when="note",
