@@ -7,6 +7,9 @@ both for large loads ("Populating a Database"). Ingest already checks every refe
 and re-adding a foreign key re-validates all rows in one pass, so the guarantees are the same.
 The DDL is transactional on both databases: a failed or killed load restores the indexes and
 constraints with everything else. Natural-key unique constraints stay, since upserts need them.
+SQLite cannot drop a foreign key, so there the connection stops enforcing them for the load
+(``PRAGMA foreign_keys`` only changes outside a transaction) and ``PRAGMA foreign_key_check``
+verifies every row of the loaded tables before the commit; any violation aborts the file.
 
 Only files at least as large as the table they load into (and over a threshold) use it, so a
 daily file never pays for rebuilding a large table's indexes. On PostgreSQL the dropped objects
@@ -27,6 +30,25 @@ from etl.ingest.kinds.base import Target
 class SetAside:
     indexes: list[Index] = field(default_factory=list)
     foreign_keys: list[ForeignKeyConstraint] = field(default_factory=list)
+    checked: list[Table] = field(default_factory=list)  # SQLite: verify keys before commit
+
+
+class BrokenReference(Exception):
+    """Rows loaded in bulk mode refer to rows that do not exist (a bug, never bad input)."""
+
+
+def wanted(conn: Connection, target: Target, estimated_rows: int, threshold: int) -> bool:
+    return estimated_rows >= threshold and estimated_rows >= existing_rows(conn, target)
+
+
+def before_transaction(conn: Connection, bulk: bool) -> None:
+    if bulk and conn.dialect.name == "sqlite":
+        conn.exec_driver_sql("PRAGMA foreign_keys=OFF")
+
+
+def after_transaction(conn: Connection) -> None:
+    if conn.dialect.name == "sqlite":
+        conn.exec_driver_sql("PRAGMA foreign_keys=ON")
 
 
 def _tables(target: Target) -> list[Table]:
@@ -38,6 +60,8 @@ def set_aside(conn: Connection, target: Target) -> SetAside:
     aside = SetAside()
     inspector = inspect(conn)
     postgres = conn.dialect.name == "postgresql"
+    if not postgres:
+        aside.checked = _tables(target)
     for table in _tables(target):
         present = {i["name"] for i in inspector.get_indexes(table.name)}
         for index in sorted(table.indexes, key=lambda i: i.name or ""):
@@ -58,6 +82,10 @@ def restore(conn: Connection, aside: SetAside) -> None:
         conn.execute(CreateIndex(index))
     for fk in aside.foreign_keys:
         conn.execute(AddConstraint(fk))
+    for table in aside.checked:
+        broken = conn.exec_driver_sql(f"PRAGMA foreign_key_check({table.name})").fetchall()
+        if broken:
+            raise BrokenReference(f"{len(broken)} rows of {table.name} refer to missing rows")
 
 
 def existing_rows(conn: Connection, target: Target) -> int:

@@ -191,18 +191,16 @@ def _load_file(
     file_changes = ChangeSet()
     dates = _Dates()
     with engine.connect() as conn:
+        threshold = get_settings().ingest_bulk_rows
+        in_bulk = bulk.wanted(conn, kind.target, opened.estimated_rows, threshold)
+        bulk.before_transaction(conn, in_bulk)
         _begin_write(conn)
         _tune(conn, True)
         try:
             lookups = load_lookups(conn, kind.needs)
             loader = Loader(conn, result.load_id, now)
             sink = quarantine.QuarantineWriter(conn, result.load_id, result.path, kind.name, now)
-            aside = None
-            threshold = get_settings().ingest_bulk_rows
-            if opened.estimated_rows >= threshold and opened.estimated_rows >= bulk.existing_rows(
-                conn, kind.target
-            ):
-                aside = bulk.set_aside(conn, kind.target)
+            aside = bulk.set_aside(conn, kind.target) if in_bulk else None
 
             def prepared() -> Iterator[tuple[Chunk, Processed]]:
                 for chunk in opened.chunks(chunk_rows, exact=exact):
@@ -235,6 +233,7 @@ def _load_file(
             if conn.in_transaction():
                 conn.rollback()
             _tune(conn, False)
+            bulk.after_transaction(conn)
     changes.merge(file_changes)
     result.read, result.rejected = read, rejected
     result.inserted, result.updated, result.unchanged = (

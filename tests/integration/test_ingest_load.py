@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 
+import pytest
 from click.testing import CliRunner
 from ingest_support import ALL, copy_fixtures, count, loads
 from sqlalchemy import select
@@ -184,3 +185,29 @@ def test_post_load_hooks_receive_the_changes(engine, tmp_path, monkeypatch) -> N
     # Nothing changed on a second run: the hook is not called at all.
     CliRunner().invoke(main, ["ingest", *map(str, files), "--database-url", url])
     assert len(CALLS) == 1
+
+
+def test_bulk_mode_leaves_sqlite_enforcing_keys_and_checks_them(engine, tmp_path, monkeypatch):
+    from etl.ingest import bulk
+
+    monkeypatch.setenv("CASELOAD_INGEST_BULK_ROWS", "1")
+    ingest_paths(engine, copy_fixtures(tmp_path))
+    if engine.dialect.name != "sqlite":
+        return
+    for _ in range(3):  # every pooled connection enforces foreign keys again
+        with engine.connect() as conn:
+            assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+    with engine.connect() as conn:
+        conn.exec_driver_sql("PRAGMA foreign_keys=OFF")
+        conn.exec_driver_sql("BEGIN")
+        conn.exec_driver_sql(
+            "INSERT INTO fct_checkin (checkin_id, client_key, submitted_at, local_date, "
+            "trigger_people, trigger_places, trigger_music, trigger_routines, trigger_emotions, "
+            "trigger_other, row_hash, updated_at) VALUES ('X', 999, '2026-01-01 00:00:00', "
+            "'2026-01-01', 0, 0, 0, 0, 0, 0, 'h', '2026-01-01 00:00:00')"
+        )
+        aside = bulk.SetAside(checked=[FctCheckin.__table__])
+        with pytest.raises(bulk.BrokenReference, match="1 rows of fct_checkin"):
+            bulk.restore(conn, aside)
+        conn.rollback()
+        conn.exec_driver_sql("PRAGMA foreign_keys=ON")
