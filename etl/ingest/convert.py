@@ -38,12 +38,16 @@ def arrow_table(frame: pd.DataFrame, table: Table) -> pa.Table:
 
 
 def sqlite_columns(frame: pd.DataFrame, table: Table) -> list[list]:
-    """Column-wise Python values for sqlite3: timestamps as 'YYYY-MM-DD HH:MM:SS.ffffff'."""
+    """Column-wise Python values for sqlite3: timestamps as 'YYYY-MM-DD HH:MM:SS.ffffff', and
+    booleans as 0/1 (sqlite3 binds exact ints directly but looks up an adapter for each bool,
+    which costs more than the insert itself on wide tables)."""
     out = []
     for name in frame.columns:
         arr = arrow_column(frame[name], table.c[name])
         if pa.types.is_timestamp(arr.type) or pa.types.is_date(arr.type):
             arr = arr.cast(_SQLITE_DATETIME)
+        elif pa.types.is_boolean(arr.type):
+            arr = arr.cast(pa.int8())
         out.append(arr.to_pylist())
     return out
 
