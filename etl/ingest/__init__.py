@@ -4,6 +4,7 @@
 ``ChangeSet`` of client-days the derived facts must recompute. ``caseload ingest`` wraps it.
 """
 
-from etl.ingest.pipeline import FileResult, IngestReport, ingest_paths
+from etl.ingest.pipeline import ingest_paths
+from etl.ingest.results import FileResult, IngestReport
 
 __all__ = ["FileResult", "IngestReport", "ingest_paths"]

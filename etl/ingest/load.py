@@ -92,6 +92,14 @@ class Loader:
 
     # -- reads ---------------------------------------------------------------------------------
 
+    @property
+    def _ids_sql(self) -> str:
+        """A list of ids bound as one JSON text: binding 50,000 parameters, or an array, costs
+        more in the driver than the query costs in the database."""
+        if self.postgres:
+            return "SELECT json_array_elements_text(%s::json)"
+        return "SELECT value FROM json_each(?)"
+
     def _existing(self, target: Target, ids: list[str]) -> pd.DataFrame:
         t = target.table.name
         nk, key = target.natural_key, target.surrogate_key
@@ -109,13 +117,7 @@ class Loader:
                         "_old_hash": pd.Series([], dtype="str"),
                     }
                 )
-        # The ids travel as one JSON text: binding 50,000 parameters or an array costs more
-        # in the driver than the query costs in the database.
-        if self.postgres:
-            ids_sql = "SELECT json_array_elements_text(%s::json)"
-        else:
-            ids_sql = "SELECT value FROM json_each(?)"
-        sql = f"SELECT {nk}, {key}, row_hash FROM {t} WHERE {nk} IN ({ids_sql})"
+        sql = f"SELECT {nk}, {key}, row_hash FROM {t} WHERE {nk} IN ({self._ids_sql})"
         params = (json.dumps(ids),)
         found = self.conn.exec_driver_sql(sql, params).all()
         frame = pd.DataFrame(found, columns=[nk, key, "_old_hash"])
@@ -126,12 +128,7 @@ class Loader:
         nk = target.natural_key
         if rows.empty:
             return np.zeros(0, dtype=bool)
-        ids_sql = (
-            "SELECT json_array_elements_text(%s::json)"
-            if self.postgres
-            else "SELECT value FROM json_each(?)"
-        )
-        sql = f"SELECT {nk}, load_id FROM {target.table.name} WHERE {nk} IN ({ids_sql})"
+        sql = f"SELECT {nk}, load_id FROM {target.table.name} WHERE {nk} IN ({self._ids_sql})"
         found = dict(self.conn.exec_driver_sql(sql, (json.dumps(rows[nk].tolist()),)).all())
         current = rows[nk].map(lambda i: found.get(i) or 0).to_numpy(dtype=np.int64)
         return current > np.asarray(load_ids, dtype=np.int64)
@@ -249,7 +246,9 @@ class Loader:
 
     def _record_history(self, target: Target, rows: pd.DataFrame, old: pd.DataFrame) -> None:
         key = target.surrogate_key
-        fields = [*target.columns, *target.satellite_columns]
+        fields = [
+            c for c in (*target.columns, *target.satellite_columns) if c not in target.derived
+        ]
         by_key = {r[key]: r for r in old.to_dict("records")}
         new_values = _py_values(rows, target, fields)
         history = []

@@ -17,7 +17,8 @@ from rich.progress import (
 )
 from rich.table import Table
 
-from etl.ingest.pipeline import IngestReport, ProgressFn
+from etl.ingest.pipeline import ProgressFn
+from etl.ingest.results import IngestReport
 
 PROGRESS_MIN_ROWS = 100_000
 
