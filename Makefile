@@ -35,7 +35,7 @@ lint: venv
 	$(VENV)/bin/ruff format --check etl dashboard tests benchmarks alembic
 
 bench: venv
-	$(PY) -m benchmarks
+	$(PY) -m benchmarks $(BENCH)
 
 clean:
 	rm -rf $(VENV) data/caseload.db* $(DEMO_DIR) benchmarks/out

@@ -14,6 +14,7 @@ import click
 COMMANDS: dict[str, str] = {
     "ingest": "etl.ingest.cli:ingest_command",
     "init-db": "etl.migrate:init_db_command",
+    "synth": "etl.synth.cli:synth_command",
 }
 
 
