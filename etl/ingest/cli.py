@@ -77,7 +77,7 @@ def ingest_command(
         out = Console()
         if not out.is_terminal:  # a pipe or a log file: never truncate paths or kinds
             widest = max((len(f.path) for f in report.files), default=10)
-            out = Console(width=max(100, widest + 80))
+            out = Console(width=max(100, widest + 100))
         render_table(report, out)
         render_problems(report)
     sys.exit(0 if report.ok else 1)
