@@ -7,7 +7,7 @@ A new kind (the BAM instrument, say) is one module that builds a ``Kind`` and is
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import pandas as pd
 import pandera.pandas as pa
@@ -63,7 +63,6 @@ class Kind:
     needs: frozenset[str] = frozenset()  # lookups to load: programs, staff, clients
     row_rules: tuple[RowRule, ...] = ()
     signature: str = ""  # the column that identifies this kind in a header (its source id)
-    hash_fields: tuple[str, ...] = field(default=())
 
     @property
     def columns(self) -> tuple[str, ...]:
