@@ -12,6 +12,7 @@ import importlib
 import click
 
 COMMANDS: dict[str, str] = {
+    "ingest": "etl.ingest.cli:ingest_command",
     "init-db": "etl.migrate:init_db_command",
     "serve": "dashboard.serve:serve_command",
     "synth": "etl.synth.cli:synth_command",
