@@ -259,8 +259,8 @@ def checkin_calendar(days: pd.DataFrame) -> FigureSpec:
         return empty_figure("No expected check-ins in this period.", 200)
     d = days[["date", "is_expected", "is_received"]].copy()
     d["date"] = pd.to_datetime(d["date"])
-    d["week"] = d["date"] - pd.to_timedelta(d["date"].dt.weekday, unit="D")
-    d["weekday"] = d["date"].dt.weekday
+    d["week"] = d["date"] - pd.to_timedelta(d["date"].dt.day_of_week, unit="D")
+    d["weekday"] = d["date"].dt.day_of_week
     expected = d["is_expected"].fillna(False).astype(bool)
     received = d["is_received"].fillna(False).astype(bool)
     d["state"] = 0
@@ -312,7 +312,7 @@ def trigger_exposure(triggers: pd.DataFrame) -> FigureSpec:
     if flags is None or not flags.any().any():
         return empty_figure("No triggers reported in this period.", 220)
     dates = pd.to_datetime(triggers["date"])
-    weeks = dates - pd.to_timedelta(dates.dt.weekday, unit="D")
+    weeks = dates - pd.to_timedelta(dates.dt.day_of_week, unit="D")
     weekly = flags.astype(int).groupby(weeks.to_numpy()).sum()
     x = [pd.Timestamp(w).date().isoformat() for w in weekly.index]
     data = [
