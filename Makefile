@@ -23,6 +23,8 @@ demo-data: venv
 	$(CASELOAD) ingest $(DEMO_DIR)/*.csv
 
 demo: demo-data
+	$(CASELOAD) users demo
+	$(CASELOAD) serve --host 127.0.0.1 --port 8050
 
 test: venv
 	$(PY) -m pytest

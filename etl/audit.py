@@ -98,6 +98,11 @@ def record(
         raise ValueError(f"unknown audit action {action!r}")
     if conn.dialect.name == "postgresql":
         conn.execute(text("SELECT pg_advisory_xact_lock(:id)"), {"id": _PG_LOCK_ID})
+    elif conn.dialect.name == "sqlite":
+        # pysqlite runs a SELECT outside any transaction until the first write; this no-op
+        # write takes SQLite's writer lock first, so the previous hash read below is still the
+        # last row when ours is inserted.
+        conn.execute(text("UPDATE app_audit_log SET event_id = event_id WHERE 0"))
     prev = conn.execute(
         select(AppAuditLog.row_hash).order_by(AppAuditLog.event_id.desc()).limit(1)
     ).scalar()

@@ -12,12 +12,15 @@ import importlib
 import click
 
 COMMANDS: dict[str, str] = {
+    "ingest": "etl.ingest.cli:ingest_command",
     "init-db": "etl.migrate:init_db_command",
+    "serve": "dashboard.serve:serve_command",
     "synth": "etl.synth.cli:synth_command",
     "score": "etl.risk.cli:score_command",
     "evaluate-risk": "etl.risk.cli:evaluate_command",
     "scores": "etl.risk.cli:scores_command",
     "risk-config": "etl.risk.cli:risk_config_command",
+    "users": "dashboard.users:users_command",
 }
 
 

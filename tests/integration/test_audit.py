@@ -46,3 +46,21 @@ def test_tampering_is_detected(engine, tamper: str) -> None:
 def test_unknown_action_is_refused(engine) -> None:
     with engine.begin() as conn, pytest.raises(ValueError, match="unknown audit action"):
         record(conn, action="peek", actor=Actor())
+
+
+def test_concurrent_appends_keep_one_chain(engine) -> None:
+    """Two writers at once must not both chain onto the same previous row."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    def append(worker: int) -> None:
+        for _ in range(25):
+            with engine.begin() as conn:
+                record(conn, action="view", actor=Actor(user_id=worker, username=f"u{worker}"))
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        list(pool.map(append, [1, 2]))
+    with engine.connect() as conn:
+        prevs = conn.execute(select(AppAuditLog.prev_hash)).scalars().all()
+    assert len(prevs) == 50
+    assert len(set(prevs)) == 50
+    assert verify_chain(engine) is None

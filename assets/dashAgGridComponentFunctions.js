@@ -1,0 +1,119 @@
+/* Cell renderers for the Today grid. Loaded as a static asset (CSP: script-src 'self'). */
+var dagcomponentfuncs = (window.dashAgGridComponentFunctions =
+  window.dashAgGridComponentFunctions || {});
+
+(function () {
+  var h = function () {
+    return React.createElement.apply(React, arguments);
+  };
+
+  dagcomponentfuncs.TierBadge = function (props) {
+    var d = props.data || {};
+    var children = [
+      h("i", { className: "bi " + d.tier_icon + " me-1", "aria-hidden": "true", key: "i" }),
+      h("span", { key: "t" }, props.value),
+    ];
+    if (d.newly_high) {
+      children.push(
+        h("span", { className: "badge-new ms-1", key: "n", title: "Newly high since yesterday" }, "NEW")
+      );
+    }
+    return h(
+      "span",
+      { className: "tier-badge tier-" + d.tier_key, style: { color: d.tier_color } },
+      children
+    );
+  };
+
+  dagcomponentfuncs.ScoreChange = function (props) {
+    var v = props.value;
+    if (v === null || v === undefined) {
+      return h("span", { className: "text-muted" }, "–");
+    }
+    var up = v > 0;
+    var flat = v === 0;
+    var icon = flat ? "bi-dash" : up ? "bi-arrow-up-right" : "bi-arrow-down-right";
+    var cls = flat ? "change-flat" : up ? "change-up" : "change-down";
+    return h("span", { className: cls }, [
+      h("i", { className: "bi " + icon + " me-1", "aria-hidden": "true", key: "i" }),
+      h("span", { key: "v" }, (up ? "+" : "") + v.toFixed(1)),
+    ]);
+  };
+
+  dagcomponentfuncs.Sparkline = function (props) {
+    var values = props.value || [];
+    var w = 84, h2 = 26, pad = 4;
+    var nums = values.filter(function (v) { return v !== null && v !== undefined; });
+    if (nums.length < 2) {
+      return h("span", { className: "text-muted small" }, "not enough data");
+    }
+    var lo = Math.min.apply(null, nums), hi = Math.max.apply(null, nums);
+    if (hi - lo < 1) { hi = lo + 1; }
+    var step = (w - 2 * pad) / Math.max(1, values.length - 1);
+    var points = [];
+    values.forEach(function (v, i) {
+      if (v === null || v === undefined) { return; }
+      var x = pad + i * step;
+      var y = h2 - pad - ((v - lo) / (hi - lo)) * (h2 - 2 * pad);
+      points.push(x.toFixed(1) + "," + y.toFixed(1));
+    });
+    var last = points[points.length - 1].split(",");
+    return h(
+      "svg",
+      { width: w, height: h2, className: "sparkline", role: "img",
+        "aria-label": "score over 14 days, from " + nums[0].toFixed(0) + " to " + nums[nums.length - 1].toFixed(0) },
+      [
+        h("polyline", { key: "l", points: points.join(" "), fill: "none", stroke: "#555", strokeWidth: 1.5 }),
+        h("circle", { key: "c", cx: last[0], cy: last[1], r: 2.5, fill: (props.data || {}).tier_color || "#555" }),
+      ]
+    );
+  };
+
+  dagcomponentfuncs.ClientLink = function (props) {
+    var d = props.data || {};
+    var href = "/client/" + encodeURIComponent(d.client_id);
+    return h(
+      "a",
+      {
+        href: href,
+        className: "client-link",
+        onClick: function (e) {
+          // Same-page navigation through Dash's router, like dcc.Link.
+          if (e.ctrlKey || e.metaKey || e.shiftKey || e.button !== 0) { return; }
+          e.preventDefault();
+          window.history.pushState({}, "", href);
+          window.dispatchEvent(new CustomEvent("_dashprivate_pushstate"));
+          window.scrollTo(0, 0);
+        },
+      },
+      props.value
+    );
+  };
+
+  dagcomponentfuncs.FollowupStatus = function (props) {
+    var d = props.data || {};
+    var icons = { done: "bi-check-circle-fill", due: "bi-telephone-outbound", snoozed: "bi-pause-circle", none: "" };
+    if (!props.value) { return h("span", { className: "text-muted" }, "–"); }
+    return h("span", { className: "followup followup-" + d.followup_kind }, [
+      icons[d.followup_kind] ? h("i", { className: "bi " + icons[d.followup_kind] + " me-1", key: "i", "aria-hidden": "true" }) : null,
+      h("span", { key: "t" }, props.value),
+    ]);
+  };
+
+  dagcomponentfuncs.RowActions = function (props) {
+    var act = function (kind) {
+      return function (e) {
+        e.stopPropagation();
+        props.setData(kind);
+      };
+    };
+    return h("span", { className: "row-actions" }, [
+      h("button", { key: "c", type: "button", className: "btn btn-sm btn-outline-primary me-1 action-contact",
+        title: "Log a contact", "aria-label": "Log a contact", onClick: act("contact") },
+        h("i", { className: "bi bi-telephone", "aria-hidden": "true" })),
+      h("button", { key: "s", type: "button", className: "btn btn-sm btn-outline-secondary action-snooze",
+        title: "Snooze until a date", "aria-label": "Snooze", onClick: act("snooze") },
+        h("i", { className: "bi bi-alarm", "aria-hidden": "true" })),
+    ]);
+  };
+})();

@@ -1,0 +1,129 @@
+"""Caseload's dashboard: a Flask server with Dash mounted on it, built by ``create_app``.
+
+Order matters in the factory: the request guard is installed before CSRF protection and
+before Dash, so an unauthenticated request is refused before anything else looks at it.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+import traceback
+import uuid
+from pathlib import Path
+
+import dash
+from flask import Flask, jsonify, render_template, request
+from werkzeug.exceptions import HTTPException
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from dashboard.config import Config
+
+PACKAGE_DIR = Path(__file__).resolve().parent
+REPO_ROOT = PACKAGE_DIR.parent
+PAGES_FOLDER = PACKAGE_DIR / "pages"
+ASSETS_FOLDER = REPO_ROOT / "assets"
+STYLESHEETS = [
+    "/vendor/bootstrap5/css/bootstrap.min.css",
+    "/vendor/bootstrap5/css/font/bootstrap-icons.min.css",
+]
+
+log = logging.getLogger(__name__)
+
+
+class CaseloadFlask(Flask):
+    def log_exception(self, exc_info) -> None:
+        """Log where it failed, never the message: exception text can carry SQL parameters
+        (names, notes) and those must not reach the application log."""
+        exc_type, _exc, tb = exc_info
+        ref = uuid.uuid4().hex[:12]
+        frames = "".join(traceback.format_tb(tb)) if tb else ""
+        log.error(
+            "unhandled %s on %s %s (ref %s)\n%s",
+            exc_type.__name__ if exc_type else "?",
+            request.method,
+            request.path,
+            ref,
+            frames,
+        )
+
+
+def create_app(config: Config | None = None) -> Flask:
+    """Build the server. ``config`` defaults to the environment (``Config.from_env()``)."""
+    from dashboard.auth import init_auth
+    from dashboard.db import db
+    from dashboard.layout import shell
+    from dashboard.security import init_security
+
+    config = (config or Config.from_env()).resolved()
+    server = CaseloadFlask(
+        __name__, template_folder=str(PACKAGE_DIR / "templates"), static_folder=None
+    )
+    server.config.update(config.flask_settings())
+    server.config.update(
+        CASELOAD_LOGIN_WINDOW_MINUTES=config.login_window_minutes,
+        CASELOAD_LOGIN_MAX_FAILURES_USER=config.login_max_failures_per_user,
+        CASELOAD_LOGIN_MAX_FAILURES_ADDRESS=config.login_max_failures_per_address,
+        CASELOAD_PRODUCTION=config.production,
+    )
+    if config.proxy_hops:
+        server.wsgi_app = ProxyFix(  # type: ignore[method-assign]
+            server.wsgi_app,
+            x_for=config.proxy_hops,
+            x_proto=config.proxy_hops,
+            x_host=config.proxy_hops,
+        )
+
+    db.init_app(server, config.database_url, **config.engine_options)
+    init_auth(server)  # the guard: first before_request hook
+
+    app = dash.Dash(
+        "dashboard",
+        server=server,
+        use_pages=True,
+        pages_folder=str(PAGES_FOLDER),
+        assets_folder=str(ASSETS_FOLDER),
+        external_stylesheets=STYLESHEETS,
+        title="Caseload",
+        update_title=None,
+        include_pages_meta=False,
+        enable_mcp=False,
+        compress=False,
+        meta_tags=[{"name": "viewport", "content": "width=device-width, initial-scale=1"}],
+    )
+    app.layout = shell
+    init_security(server, app)
+    _register_error_pages(server)
+    # Dash copies callbacks registered with ``dash.callback`` (the page modules') from a
+    # process-wide list into the first app that serves a request. Claim them now, so a
+    # second app built in the same process (tests) gets its own and never another's.
+    with server.test_request_context("/"):
+        app._setup_server()  # noqa: SLF001
+    server.extensions["dash_app"] = app
+    return server
+
+
+def _register_error_pages(server: Flask) -> None:
+    """Generic error answers: no stack traces, no exception text, in any mode."""
+
+    @server.errorhandler(HTTPException)
+    def http_error(error: HTTPException):
+        if request.path.startswith("/_dash-") or request.method != "GET":
+            response = jsonify({"error": error.name})
+        else:
+            response = server.make_response(
+                (render_template("error.html", code=error.code, name=error.name), error.code)
+            )
+        response.status_code = error.code or 500
+        return response
+
+    @server.errorhandler(Exception)
+    def unhandled(error: Exception):
+        if isinstance(error, HTTPException):
+            return http_error(error)
+        server.log_exception(sys.exc_info())
+        if request.path.startswith("/_dash-") or request.method != "GET":
+            response = jsonify({"error": "Internal Server Error"})
+            response.status_code = 500
+            return response
+        return render_template("error.html", code=500, name="Something went wrong"), 500

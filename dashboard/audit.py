@@ -1,0 +1,89 @@
+"""Audit events from the web app: who (user, role, program, hashed session), from where, what.
+
+Commands write their audit row inside their own transaction (etl.audit.record with
+``actor_from_request()``); views and denials that change nothing write a row of their own with
+``audit_event``. Rows carry client surrogate keys and route names, never PHI values.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections.abc import Sequence
+from typing import Any
+
+from flask import has_request_context, request, session
+from flask_login import current_user
+
+from dashboard.db import db
+from etl.audit import Actor, record
+
+log = logging.getLogger(__name__)
+
+
+def session_ref() -> str | None:
+    """A stable, non-reversible reference to this login session (not the cookie itself)."""
+    sid = session.get("sid") if has_request_context() else None
+    return hashlib.sha256(sid.encode()).hexdigest()[:32] if sid else None
+
+
+def actor_from_request(username: str | None = None) -> Actor:
+    user = current_user if has_request_context() else None
+    address = request.remote_addr if has_request_context() else None
+    if user is not None and getattr(user, "is_authenticated", False):
+        return Actor(
+            user_id=user.user_id,
+            username=user.username,
+            role=user.role,
+            program_key=user.program_key,
+            session_ref=session_ref(),
+            source_address=address,
+        )
+    return Actor(user_id=None, username=username, source_address=address)
+
+
+def current_route() -> str | None:
+    if not has_request_context():
+        return None
+    if request.path == "/_dash-update-component":
+        body = request.get_json(silent=True) or {}
+        return f"callback:{str(body.get('output', ''))[:150]}"
+    return request.path[:200]
+
+
+def audit_event(
+    action: str,
+    *,
+    outcome: str = "success",
+    client_keys: Sequence[int] | None = None,
+    category: str | None = None,
+    detail: dict[str, Any] | None = None,
+    route: str | None = None,
+    username: str | None = None,
+) -> None:
+    """Write one audit row in its own transaction."""
+    with db.engine.begin() as conn:
+        record(
+            conn,
+            action=action,
+            actor=actor_from_request(username),
+            outcome=outcome,
+            route=route or current_route(),
+            client_keys=client_keys,
+            category=category,
+            detail=detail,
+        )
+
+
+def audit_denied(
+    *, reason: str, client_keys: Sequence[int] | None = None, detail: dict | None = None
+) -> None:
+    """Record a refused request; the application log gets the fact, never the PHI."""
+    log.warning("access denied: %s (route %s)", reason, current_route())
+    audit_event(
+        "denied",
+        outcome="denied",
+        client_keys=client_keys,
+        category="access",
+        detail={"reason": reason, **(detail or {})},
+    )

@@ -1,0 +1,68 @@
+"""One deny-by-default guard in front of every route, Dash's included.
+
+Only the endpoints in ``PUBLIC_ENDPOINTS`` answer without a session: the login form and
+static code (Dash's component bundles, the assets folder, the vendored Bootstrap). Matching on
+the endpoint Flask routed to, not on the path, means a route added later (a Dash hook, a new
+page) is private unless someone adds it here on purpose. Requests for data (Dash's JSON
+endpoints, any POST) get 401 JSON; page loads are redirected to the login form.
+"""
+
+from __future__ import annotations
+
+import time
+
+from flask import Flask, current_app, jsonify, redirect, request, session, url_for
+from flask_login import current_user, logout_user
+
+PUBLIC_ENDPOINTS = frozenset(
+    {
+        "auth.login",
+        "vendor.static",
+        "_dash_assets.static",
+        # Dash names its endpoints after their rules.
+        "/_dash-component-suites/<string:package_name>/<path:fingerprinted_path>",
+        "/_favicon.ico",
+    }
+)
+JSON_PATH_PREFIXES = ("/_dash-", "/_reload-hash")
+
+
+def wants_json() -> bool:
+    return request.method != "GET" or request.path.startswith(JSON_PATH_PREFIXES)
+
+
+def refuse():
+    if wants_json():
+        response = jsonify({"error": "authentication required"})
+        response.status_code = 401
+        return response
+    next_path = request.full_path if request.query_string else request.path
+    return redirect(url_for("auth.login", next=next_path))
+
+
+def _idle_expired() -> bool:
+    last_seen = session.get("last_seen")
+    limit = current_app.config["PERMANENT_SESSION_LIFETIME"].total_seconds()
+    return last_seen is None or time.time() - float(last_seen) > limit
+
+
+def guard():
+    if request.endpoint in PUBLIC_ENDPOINTS:
+        return None
+    if not current_user.is_authenticated:
+        session.pop("last_seen", None)
+        return refuse()
+    if _idle_expired():
+        from dashboard.audit import audit_event
+
+        audit_event("logout", detail={"reason": "idle timeout"})
+        logout_user()
+        session.clear()
+        return refuse()
+    session.permanent = True
+    session["last_seen"] = int(time.time())
+    return None
+
+
+def install_guard(app: Flask) -> None:
+    app.before_request(guard)

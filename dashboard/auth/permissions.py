@@ -1,0 +1,75 @@
+"""Roles carry permissions as strings; routes and callbacks check permissions, never roles.
+
+Two small helpers: ``permission_required`` for Flask views and ``callback_permission`` for
+Dash callbacks. A callback without the permission records a denial and answers nothing
+(``PreventUpdate``: HTTP 204 with an empty body).
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from typing import Any
+
+from dash.exceptions import PreventUpdate
+from flask import abort
+from flask_login import current_user
+
+VIEW_CASELOAD = "view_caseload"  # one's own clients
+VIEW_PROGRAM = "view_program"  # every client of one's program
+LOG_FOLLOWUP = "log_followup"  # contacts and snoozes
+EXPORT_ANONYMIZED = "export_anonymized"
+MANAGE_USERS = "manage_users"
+VIEW_AUDIT = "view_audit"
+
+ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
+    "counselor": frozenset({VIEW_CASELOAD, LOG_FOLLOWUP}),
+    "supervisor": frozenset({VIEW_CASELOAD, VIEW_PROGRAM, LOG_FOLLOWUP, EXPORT_ANONYMIZED}),
+    # Admins run the system (users, loads, the audit log); they read no client records.
+    "admin": frozenset({MANAGE_USERS, VIEW_AUDIT}),
+}
+ROLES = tuple(ROLE_PERMISSIONS)
+
+
+def permissions_for(role: str | None) -> frozenset[str]:
+    return ROLE_PERMISSIONS.get(role or "", frozenset())
+
+
+def has_permission(permission: str) -> bool:
+    return bool(current_user.is_authenticated) and permission in current_user.permissions
+
+
+def permission_required(permission: str) -> Callable:
+    """Decorate a Flask view: 403 unless the signed-in user holds ``permission``."""
+
+    def decorator(view: Callable) -> Callable:
+        @functools.wraps(view)
+        def wrapped(*args: Any, **kwargs: Any) -> Any:
+            if not has_permission(permission):
+                from dashboard.audit import audit_denied
+
+                audit_denied(reason=f"missing {permission}")
+                abort(403)
+            return view(*args, **kwargs)
+
+        return wrapped
+
+    return decorator
+
+
+def callback_permission(permission: str) -> Callable:
+    """Decorate a Dash callback body: no permission, no update, and a logged denial."""
+
+    def decorator(func: Callable) -> Callable:
+        @functools.wraps(func)
+        def wrapped(*args: Any, **kwargs: Any) -> Any:
+            if not has_permission(permission):
+                from dashboard.audit import audit_denied
+
+                audit_denied(reason=f"missing {permission}")
+                raise PreventUpdate
+            return func(*args, **kwargs)
+
+        return wrapped
+
+    return decorator

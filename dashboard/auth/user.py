@@ -1,0 +1,82 @@
+"""The signed-in user as the app sees it, and how a session cookie is turned back into one.
+
+The session stores ``"<user_id>:<session_epoch>"`` as Flask-Login's id. Every request reloads
+the user and compares the epoch with the database: logout, a password reset or disabling the
+account bumps the epoch, so every copy of an older cookie stops working at once.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from flask_login import UserMixin
+from sqlalchemy import Connection, select
+
+from dashboard.auth.permissions import permissions_for
+from etl.models import AppUser, DimProgram, DimStaff
+
+
+@dataclass(frozen=True)
+class CurrentUser(UserMixin):
+    user_id: int
+    username: str
+    role: str
+    staff_key: int | None
+    program_key: int | None
+    session_epoch: int
+    display_name: str
+    program_name: str | None
+    time_zone: str | None
+
+    def get_id(self) -> str:
+        return f"{self.user_id}:{self.session_epoch}"
+
+    @property
+    def permissions(self) -> frozenset[str]:
+        return permissions_for(self.role)
+
+
+def parse_session_id(value: str) -> tuple[int, int] | None:
+    try:
+        user_id, epoch = value.split(":", 1)
+        return int(user_id), int(epoch)
+    except (ValueError, AttributeError):
+        return None
+
+
+def load_current_user(conn: Connection, user_id: int, epoch: int | None) -> CurrentUser | None:
+    """The active user with this id (and this session epoch, when given), else None."""
+    stmt = (
+        select(
+            AppUser.user_id,
+            AppUser.username,
+            AppUser.role,
+            AppUser.staff_key,
+            AppUser.program_key,
+            AppUser.session_epoch,
+            DimStaff.first_name,
+            DimStaff.last_name,
+            DimProgram.name.label("program_name"),
+            DimProgram.time_zone,
+        )
+        .outerjoin(DimStaff, DimStaff.staff_key == AppUser.staff_key)
+        .outerjoin(DimProgram, DimProgram.program_key == AppUser.program_key)
+        .where(AppUser.user_id == user_id, AppUser.is_active.is_(True))
+    )
+    if epoch is not None:
+        stmt = stmt.where(AppUser.session_epoch == epoch)
+    row = conn.execute(stmt).mappings().first()
+    if row is None:
+        return None
+    name = " ".join(p for p in (row["first_name"], row["last_name"]) if p) or row["username"]
+    return CurrentUser(
+        user_id=row["user_id"],
+        username=row["username"],
+        role=row["role"],
+        staff_key=row["staff_key"],
+        program_key=row["program_key"],
+        session_epoch=row["session_epoch"],
+        display_name=name,
+        program_name=row["program_name"],
+        time_zone=row["time_zone"],
+    )

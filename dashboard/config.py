@@ -1,0 +1,106 @@
+"""Dashboard configuration, read from the environment in one place.
+
+``Config.from_env()`` is what ``caseload serve`` and the WSGI module use; tests build a
+``Config`` directly. Production (``CASELOAD_ENV=production``) refuses to start without a
+``SECRET_KEY``: a per-process random key would log every user out whenever a gunicorn
+worker restarts and would not be shared between workers.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import secrets
+from dataclasses import dataclass, field, replace
+
+from etl.settings import get_settings
+
+
+class ConfigError(RuntimeError):
+    """The configuration cannot run safely (e.g. production without a secret key)."""
+
+
+def _flag(name: str, default: bool = False) -> bool:
+    value = os.environ.get(name)
+    if value is None or value == "":
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+@dataclass(frozen=True)
+class Config:
+    """Everything the app factory needs. Field names mirror the environment variables."""
+
+    secret_key: str | None
+    database_url: str
+    production: bool = False
+    idle_timeout_minutes: int = 15
+    # Cookies get the Secure flag when the app is served over HTTPS (directly or via a proxy).
+    https: bool = False
+    # Number of trusted reverse proxies in front of the app (0 = none: ProxyFix off).
+    proxy_hops: int = 0
+    login_window_minutes: int = 15
+    login_max_failures_per_user: int = 5
+    login_max_failures_per_address: int = 20
+    # Pin "today" (ISO date) for demos of old data and for tests; None means the real date.
+    today: str | None = None
+    # Engine options (e.g. pool size) passed to etl.db.make_engine.
+    engine_options: dict = field(default_factory=dict)
+
+    @classmethod
+    def from_env(cls) -> Config:
+        production = os.environ.get("CASELOAD_ENV", "development").lower() == "production"
+        return cls(
+            secret_key=os.environ.get("SECRET_KEY") or None,
+            database_url=get_settings().database_url,
+            production=production,
+            idle_timeout_minutes=int(os.environ.get("CASELOAD_IDLE_TIMEOUT_MINUTES", "15")),
+            https=_flag("CASELOAD_HTTPS", default=production),
+            proxy_hops=int(os.environ.get("CASELOAD_PROXY_HOPS", "0")),
+            login_window_minutes=int(os.environ.get("CASELOAD_LOGIN_WINDOW_MINUTES", "15")),
+            login_max_failures_per_user=int(
+                os.environ.get("CASELOAD_LOGIN_MAX_FAILURES_USER", "5")
+            ),
+            login_max_failures_per_address=int(
+                os.environ.get("CASELOAD_LOGIN_MAX_FAILURES_ADDRESS", "20")
+            ),
+            today=os.environ.get("CASELOAD_TODAY") or None,
+        )
+
+    def resolved(self) -> Config:
+        """Fail closed in production; give development a throwaway key so it just runs."""
+        if self.secret_key:
+            if self.production and len(self.secret_key) < 32:
+                raise ConfigError("SECRET_KEY must be at least 32 characters in production")
+            return self
+        if self.production:
+            raise ConfigError("SECRET_KEY is not set: refusing to start in production mode")
+        return replace(self, secret_key=secrets.token_urlsafe(48))
+
+    def flask_settings(self) -> dict:
+        """The Flask, Flask-Login and Flask-WTF settings this configuration implies."""
+        idle_seconds = self.idle_timeout_minutes * 60
+        return {
+            "SECRET_KEY": self.secret_key,
+            "DEBUG": False,
+            "TESTING": False,
+            "PROPAGATE_EXCEPTIONS": False,
+            "SESSION_COOKIE_NAME": "caseload_session",
+            "SESSION_COOKIE_HTTPONLY": True,
+            "SESSION_COOKIE_SAMESITE": "Lax",
+            "SESSION_COOKIE_SECURE": self.https,
+            "PERMANENT_SESSION_LIFETIME": dt.timedelta(seconds=idle_seconds),
+            "SESSION_REFRESH_EACH_REQUEST": True,
+            # Remember-me is never issued; these only harden it should anyone turn it on.
+            "REMEMBER_COOKIE_DURATION": 0,
+            "REMEMBER_COOKIE_HTTPONLY": True,
+            "REMEMBER_COOKIE_SECURE": self.https,
+            "REMEMBER_COOKIE_SAMESITE": "Strict",
+            "WTF_CSRF_ENABLED": True,
+            # The token cookie is re-issued on every response, so it only ages while idle;
+            # never let it expire before the idle timeout does.
+            "WTF_CSRF_TIME_LIMIT": max(3600, idle_seconds),
+            "WTF_CSRF_SSL_STRICT": True,
+            "MAX_CONTENT_LENGTH": 2 * 1024 * 1024,
+            "CASELOAD_TODAY": self.today,
+        }

@@ -1,0 +1,28 @@
+"""The warehouse engine as a Flask extension: created unbound here, bound in ``create_app``.
+
+Callbacks and commands reach the engine through ``db.engine`` (the current app's), so two
+apps in one process (tests) never share a connection pool by accident.
+"""
+
+from __future__ import annotations
+
+from flask import Flask, current_app
+from sqlalchemy import Engine
+
+from etl.db import make_engine
+
+_KEY = "caseload_db"
+
+
+class Database:
+    def init_app(self, app: Flask, url: str, **engine_options) -> Engine:
+        engine = make_engine(url, **engine_options)
+        app.extensions[_KEY] = engine
+        return engine
+
+    @property
+    def engine(self) -> Engine:
+        return current_app.extensions[_KEY]
+
+
+db = Database()

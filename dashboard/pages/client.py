@@ -1,0 +1,292 @@
+"""One client's record: header, risk trend, signals against the personal baseline, check-in
+calendar, triggers, use and screens, and the follow-up history.
+
+The client id in the URL is an opaque request. The callback resolves it through the caller's
+scope before reading anything; a refused id gets the same neutral answer as an unknown one,
+and an audit row. Every successful read of the record writes a ``view`` audit row.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import dash
+import dash_bootstrap_components as dbc
+from dash import Input, Output, callback, dcc, html
+
+from dashboard.access import deny_client_access
+from dashboard.audit import audit_event
+from dashboard.auth.permissions import VIEW_CASELOAD, has_permission
+from dashboard.context import current_scope, program_today
+from dashboard.db import db
+from dashboard.figures import client as figs
+from dashboard.figures.palette import TIER_COLORS, TIER_ICONS, TIER_LABELS
+from dashboard.read import client as read_client
+from dashboard.read.baseline import WINDOW_DAYS, baseline_bands
+
+dash.register_page(
+    __name__,
+    path_template="/client/<client_id>",
+    name="Client",
+    title="Client · Caseload",
+    nav=False,
+)
+
+RANGES = {"30": 30, "90": 90, "all": None}
+GRAPH_CONFIG = {
+    "displaylogo": False,
+    "displayModeBar": False,
+    "modeBarButtonsToRemove": ["select2d", "lasso2d", "toImage"],
+}
+
+
+def _panel(title: str, body, sub: str | None = None) -> dbc.Card:
+    header = [html.Span(title, className="fw-semibold")]
+    if sub:
+        header.append(html.Span(sub, className="text-muted small ms-2"))
+    return dbc.Card(
+        [dbc.CardHeader(header, className="py-2"), dbc.CardBody(body, className="p-2")],
+        className="mb-3",
+    )
+
+
+def _graph(graph_id: str) -> dcc.Loading:
+    return dcc.Loading(dcc.Graph(id=graph_id, config=GRAPH_CONFIG), delay_show=250)
+
+
+def layout(client_id: str | None = None, **_kwargs) -> html.Div:
+    return html.Div(
+        [
+            dcc.Store(id="client-id", data=client_id),
+            dbc.Row(
+                [
+                    dbc.Col(dcc.Loading(html.Div(id="client-header"), delay_show=250), lg=9),
+                    dbc.Col(
+                        html.Div(
+                            [
+                                dbc.Label("Show", html_for="client-range", className="me-2 small"),
+                                dbc.RadioItems(
+                                    id="client-range",
+                                    options=[
+                                        {"label": "30 days", "value": "30"},
+                                        {"label": "90 days", "value": "90"},
+                                        {"label": "All", "value": "all"},
+                                    ],
+                                    value="90",
+                                    inline=True,
+                                    className="btn-group range-picker",
+                                    inputClassName="btn-check",
+                                    labelClassName="btn btn-sm btn-outline-primary",
+                                    labelCheckedClassName="active",
+                                ),
+                            ],
+                            className="d-flex align-items-center justify-content-lg-end",
+                        ),
+                        lg=3,
+                    ),
+                ],
+                className="align-items-start mb-2",
+            ),
+            html.Div(
+                id="client-body",
+                children=[
+                    dbc.Row(
+                        [
+                            dbc.Col(
+                                [
+                                    _panel(
+                                        "Risk",
+                                        _graph("client-risk-chart"),
+                                        "daily score, tier bands; use and screens below",
+                                    ),
+                                    _panel(
+                                        "Check-ins",
+                                        _graph("client-calendar-chart"),
+                                        "✓ done · ✕ missed · grey: not expected",
+                                    ),
+                                    _panel(
+                                        "Triggers",
+                                        _graph("client-triggers-chart"),
+                                        "check-ins reporting each cue, per week",
+                                    ),
+                                ],
+                                xl=6,
+                            ),
+                            dbc.Col(
+                                [
+                                    _panel(
+                                        "Signals",
+                                        _graph("client-signals-chart"),
+                                        f"band: own usual range, previous {WINDOW_DAYS} days",
+                                    ),
+                                ],
+                                xl=6,
+                            ),
+                        ]
+                    ),
+                    _panel("Follow-ups", html.Div(id="client-followups")),
+                ],
+            ),
+        ],
+        id="client-page",
+    )
+
+
+def _tier_badge(tier: str | None) -> html.Span:
+    if not tier:
+        return html.Span("Not scored", className="tier-badge text-muted")
+    return html.Span(
+        [html.I(className=f"bi {TIER_ICONS[tier]} me-1"), TIER_LABELS[tier]],
+        className=f"tier-badge tier-{tier}",
+        style={"color": TIER_COLORS[tier]},
+    )
+
+
+def _header(h: dict, risk_row, today: dt.date) -> html.Div:
+    days = figs.days_in_treatment(h["admission_date"], today, h["discharge_date"])
+    screen = h["last_screen"]
+    screen_text = (
+        f"{screen['result']} ({screen['substance']}) on {screen['local_date']:%b %-d}"
+        if screen
+        else "none on file"
+    )
+    counselor = " ".join(p for p in (h["counselor_first_name"], h["counselor_last_name"]) if p)
+    facts = [
+        ("Program", h["program_name"]),
+        ("Counselor", counselor or "unassigned"),
+        (
+            "In treatment",
+            f"{days} days (since {h['admission_date']:%b %-d, %Y})"
+            + (" · discharged" if h["discharge_date"] else ""),
+        ),
+        ("Last screen", screen_text),
+        ("Check-ins", h["checkin_schedule"]),
+    ]
+    score = []
+    if risk_row is not None:
+        score = [
+            html.Span(f"{risk_row['score']:.0f}", className="header-score ms-3 me-2"),
+            _tier_badge(risk_row["tier"]),
+            html.Span(f" on {risk_row['date']:%b %-d}", className="text-muted small ms-1"),
+        ]
+    return html.Div(
+        [
+            html.Div(
+                [
+                    html.H1(
+                        f"{h['first_name']} {h['last_name']}",
+                        className="h3 mb-0 d-inline",
+                        id="client-name",
+                    ),
+                    html.Span(h["client_id"], className="text-muted ms-2 small"),
+                    *score,
+                ],
+                className="d-flex align-items-baseline flex-wrap",
+            ),
+            html.Dl(
+                [x for k, v in facts for x in (html.Dt(k), html.Dd(v))],
+                className="header-facts mb-0",
+            ),
+        ]
+    )
+
+
+def _followups_table(rows: list[dict]):
+    if not rows:
+        return html.Div(
+            "No contacts logged yet. Log one from the Today page.", className="text-muted small p-2"
+        )
+    head = html.Thead(
+        html.Tr([html.Th(c) for c in ("When", "How", "Outcome", "Answered flag", "Note", "By")])
+    )
+    body = html.Tbody(
+        [
+            html.Tr(
+                [
+                    html.Td(r["when"]),
+                    html.Td(r["method"]),
+                    html.Td(r["outcome"]),
+                    html.Td(r["flag"]),
+                    html.Td(r["note"], className="note-cell"),
+                    html.Td(r["by"]),
+                ]
+            )
+            for r in rows
+        ]
+    )
+    return dbc.Table(
+        [head, body],
+        size="sm",
+        striped=True,
+        className="mb-0 followups-table",
+        id="client-followups-table",
+    )
+
+
+def _nothing(message: str):
+    empty = figs.empty_figure(message)
+    return (
+        dbc.Alert(message, color="light", className="empty-state border"),
+        {"display": "none"},
+        empty,
+        empty,
+        empty,
+        empty,
+        None,
+    )
+
+
+@callback(
+    Output("client-header", "children"),
+    Output("client-body", "style"),
+    Output("client-risk-chart", "figure"),
+    Output("client-signals-chart", "figure"),
+    Output("client-calendar-chart", "figure"),
+    Output("client-triggers-chart", "figure"),
+    Output("client-followups", "children"),
+    Input("client-id", "data"),
+    Input("client-range", "value"),
+)
+def load_client(client_id, range_value):
+    """Resolve the id through the scope, audit the view, read, build the figures."""
+    if not has_permission(VIEW_CASELOAD):
+        deny_client_access(client_id, reason="missing view_caseload", action="view")
+        return _nothing("No client record to show.")
+    scope = current_scope()
+    today = program_today()
+    with db.engine.connect() as conn:
+        client_key = read_client.resolve_client(conn, scope, client_id)
+        if client_key is None:
+            deny_client_access(client_id, reason="client outside scope", action="view")
+            return _nothing("No client record to show.")
+        header = read_client.client_header(conn, scope, client_key)
+        last_day = read_client.latest_day(conn, scope, client_key) or today
+        span = RANGES.get(str(range_value), 90)
+        start = None if span is None else last_day - dt.timedelta(days=span - 1)
+        base_start = None if start is None else start - dt.timedelta(days=WINDOW_DAYS)
+        days = read_client.client_days(conn, scope, client_key, base_start)
+        risk = read_client.client_risk(conn, scope, client_key, start)
+        floors = read_client.tier_floors(conn, scope, client_key)
+        triggers = read_client.client_triggers(conn, scope, client_key, start)
+        screens = read_client.client_screens(conn, scope, client_key, start)
+        followups = read_client.client_followups(conn, scope, client_key)
+    audit_event(
+        "view",
+        category="client_record",
+        client_keys=[client_key],
+        route=f"/client/{client_id}",
+        detail={"range": str(range_value)},
+    )
+    days = baseline_bands(days, read_client.SIGNALS)
+    if start is not None and not days.empty:
+        days = days[days["date"] >= start].reset_index(drop=True)
+    latest_risk = risk.iloc[-1] if not risk.empty else None
+    return (
+        _header(header, latest_risk, today),
+        {},
+        figs.risk_trend(risk, floors, days, screens),
+        figs.signal_multiples(days),
+        figs.checkin_calendar(days),
+        figs.trigger_exposure(triggers),
+        _followups_table(figs.followup_rows(followups, header["time_zone"])),
+    )

@@ -1,0 +1,212 @@
+"""Reads for one client's record. Each function re-checks the client against the scope.
+
+``resolve_client`` turns the opaque id from the URL into a key only when the caller may read
+that client; the other functions take the key and still join ``dim_client`` with the scope's
+filter, so a key forged in a callback payload finds nothing.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pandas as pd
+from sqlalchemy import Connection, and_, func, select
+from sqlalchemy.orm import aliased
+
+from dashboard.read.frames import frame
+from dashboard.read.scope import Scope, client_filter
+from etl.models import (
+    AppFollowup,
+    AppUser,
+    DimClient,
+    DimProgram,
+    DimStaff,
+    FctCheckin,
+    FctClientDay,
+    FctDrugScreen,
+    FctRiskScore,
+    PiiClient,
+)
+
+SIGNALS = ("craving", "stress", "mood", "sleep_hours", "sleep_quality")
+TRIGGERS = ("people", "places", "music", "routines", "emotions", "other")
+
+
+def resolve_client(conn: Connection, scope: Scope, client_id: str) -> int | None:
+    """The client's key if this scope may read it, else None (absent and forbidden look alike)."""
+    if not isinstance(client_id, str) or not client_id or len(client_id) > 64:
+        return None
+    return conn.execute(
+        select(DimClient.client_key).where(client_filter(scope), DimClient.client_id == client_id)
+    ).scalar()
+
+
+def client_key_for_audit(conn: Connection, client_id: str) -> int | None:
+    """Unscoped id lookup, used only to name the target of a refused request in the audit log."""
+    if not isinstance(client_id, str) or len(client_id) > 64:
+        return None
+    return conn.execute(
+        select(DimClient.client_key).where(DimClient.client_id == client_id)
+    ).scalar()
+
+
+def client_header(conn: Connection, scope: Scope, client_key: int) -> dict | None:
+    counselor = aliased(DimStaff)
+    row = (
+        conn.execute(
+            select(
+                DimClient.client_key,
+                DimClient.client_id,
+                PiiClient.first_name,
+                PiiClient.last_name,
+                DimProgram.name.label("program_name"),
+                DimProgram.time_zone,
+                counselor.first_name.label("counselor_first_name"),
+                counselor.last_name.label("counselor_last_name"),
+                DimClient.admission_date,
+                DimClient.discharge_date,
+                DimClient.primary_substance,
+                DimClient.checkin_schedule,
+            )
+            .join(PiiClient, PiiClient.client_key == DimClient.client_key)
+            .join(DimProgram, DimProgram.program_key == DimClient.program_key)
+            .outerjoin(counselor, counselor.staff_key == DimClient.counselor_key)
+            .where(client_filter(scope), DimClient.client_key == client_key)
+        )
+        .mappings()
+        .first()
+    )
+    if row is None:
+        return None
+    header = dict(row)
+    screen = (
+        conn.execute(
+            select(FctDrugScreen.local_date, FctDrugScreen.substance, FctDrugScreen.result)
+            .join(DimClient, DimClient.client_key == FctDrugScreen.client_key)
+            .where(client_filter(scope), FctDrugScreen.client_key == client_key)
+            .order_by(FctDrugScreen.local_date.desc(), FctDrugScreen.screen_key.desc())
+            .limit(1)
+        )
+        .mappings()
+        .first()
+    )
+    header["last_screen"] = dict(screen) if screen else None
+    return header
+
+
+def _scoped(client_key: int, scope: Scope):
+    return and_(client_filter(scope), DimClient.client_key == client_key)
+
+
+def latest_day(conn: Connection, scope: Scope, client_key: int) -> dt.date | None:
+    return conn.execute(
+        select(func.max(FctClientDay.date))
+        .join(DimClient, DimClient.client_key == FctClientDay.client_key)
+        .where(_scoped(client_key, scope))
+    ).scalar()
+
+
+def client_days(
+    conn: Connection, scope: Scope, client_key: int, start: dt.date | None
+) -> pd.DataFrame:
+    """Day facts from ``start`` (None: the whole enrolment)."""
+    stmt = (
+        select(
+            FctClientDay.date,
+            FctClientDay.is_expected,
+            FctClientDay.is_received,
+            *(getattr(FctClientDay, s) for s in SIGNALS),
+            FctClientDay.used_reported,
+            FctClientDay.screen_positive,
+            FctClientDay.trigger_count,
+            FctClientDay.missed_streak,
+        )
+        .join(DimClient, DimClient.client_key == FctClientDay.client_key)
+        .where(_scoped(client_key, scope))
+        .order_by(FctClientDay.date)
+    )
+    if start is not None:
+        stmt = stmt.where(FctClientDay.date >= start)
+    return frame(conn, stmt)
+
+
+def client_risk(
+    conn: Connection, scope: Scope, client_key: int, start: dt.date | None
+) -> pd.DataFrame:
+    stmt = (
+        select(FctRiskScore.date, FctRiskScore.score, FctRiskScore.tier, FctRiskScore.reasons)
+        .join(DimClient, DimClient.client_key == FctRiskScore.client_key)
+        .where(_scoped(client_key, scope))
+        .order_by(FctRiskScore.date)
+    )
+    if start is not None:
+        stmt = stmt.where(FctRiskScore.date >= start)
+    return frame(conn, stmt)
+
+
+def tier_floors(conn: Connection, scope: Scope, client_key: int) -> pd.DataFrame:
+    """The lowest score seen in each tier for this client: where the stored tiers begin, so the
+    chart's bands follow the program's own thresholds without re-deriving them here."""
+    stmt = (
+        select(FctRiskScore.tier, func.min(FctRiskScore.score).label("floor"))
+        .join(DimClient, DimClient.client_key == FctRiskScore.client_key)
+        .where(_scoped(client_key, scope))
+        .group_by(FctRiskScore.tier)
+    )
+    return frame(conn, stmt)
+
+
+def client_triggers(
+    conn: Connection, scope: Scope, client_key: int, start: dt.date | None
+) -> pd.DataFrame:
+    cols = [getattr(FctCheckin, f"trigger_{t}").label(t) for t in TRIGGERS]
+    stmt = (
+        select(FctCheckin.local_date.label("date"), *cols)
+        .join(DimClient, DimClient.client_key == FctCheckin.client_key)
+        .where(_scoped(client_key, scope))
+        .order_by(FctCheckin.local_date)
+    )
+    if start is not None:
+        stmt = stmt.where(FctCheckin.local_date >= start)
+    return frame(conn, stmt)
+
+
+def client_screens(
+    conn: Connection, scope: Scope, client_key: int, start: dt.date | None
+) -> pd.DataFrame:
+    stmt = (
+        select(
+            FctDrugScreen.local_date.label("date"), FctDrugScreen.substance, FctDrugScreen.result
+        )
+        .join(DimClient, DimClient.client_key == FctDrugScreen.client_key)
+        .where(_scoped(client_key, scope))
+        .order_by(FctDrugScreen.local_date)
+    )
+    if start is not None:
+        stmt = stmt.where(FctDrugScreen.local_date >= start)
+    return frame(conn, stmt)
+
+
+def client_followups(
+    conn: Connection, scope: Scope, client_key: int, limit: int = 200
+) -> pd.DataFrame:
+    """The contact history with notes (PHI: shown only on the record itself)."""
+    stmt = (
+        select(
+            AppFollowup.followup_id,
+            AppFollowup.contacted_at,
+            AppFollowup.method,
+            AppFollowup.outcome,
+            AppFollowup.note,
+            AppFollowup.risk_date,
+            AppFollowup.risk_tier,
+            AppFollowup.risk_score,
+            AppUser.username,
+        )
+        .join(DimClient, DimClient.client_key == AppFollowup.client_key)
+        .join(AppUser, AppUser.user_id == AppFollowup.user_id)
+        .where(_scoped(client_key, scope))
+        .order_by(AppFollowup.contacted_at.desc(), AppFollowup.followup_id.desc())
+        .limit(limit)
+    )
+    return frame(conn, stmt)

@@ -1,0 +1,160 @@
+"""The morning triage as pure functions: rank a caseload and summarise it for the cards.
+
+Separated from the queries so the ranking rules can be read and unit-tested on their own.
+Ranking: snoozed clients last; then newly high, then by tier (critical first), rising scores
+before steady or falling ones within a tier, then by score and missed-check-in streak.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from zoneinfo import ZoneInfo
+
+import pandas as pd
+
+TIER_RANK = {"critical": 3, "high": 2, "moderate": 1, "low": 0}
+HIGH_TIERS = ("high", "critical")
+TOP_REASONS = 2
+
+
+def reasons_list(value) -> list[dict]:
+    if value is None or (isinstance(value, float) and pd.isna(value)):
+        return []
+    if isinstance(value, str):
+        value = json.loads(value)
+    return [r for r in value if isinstance(r, dict)]
+
+
+def _initial_cap(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
+def reasons_text(value, top: int = TOP_REASONS) -> str:
+    """The top reasons in words a counselor can say: 'poor sleep: slept under 6 h on ...'."""
+    parts = []
+    for reason in reasons_list(value)[:top]:
+        signal, text = reason.get("signal"), reason.get("text")
+        if signal and text:
+            parts.append(f"{_initial_cap(str(signal))}: {text}")
+        elif text or signal:
+            parts.append(_initial_cap(str(text or signal)))
+    return "; ".join(parts)
+
+
+def local_time(utc_naive: dt.datetime | pd.Timestamp, tz: str) -> dt.datetime:
+    ts = pd.Timestamp(utc_naive).to_pydatetime()
+    return ts.replace(tzinfo=dt.UTC).astimezone(ZoneInfo(tz))
+
+
+def _sparks(history: pd.DataFrame, as_of: dt.date, days: int) -> dict[int, list]:
+    """Per client, the last ``days`` scores in date order (None where a day has none).
+    Plain Python: for one caseload (~2,000 values) it is faster than a pivot."""
+    first = as_of - dt.timedelta(days=days - 1)
+    sparks: dict[int, list] = {}
+    for key, day, score in zip(
+        history["client_key"].tolist(),
+        history["date"].tolist(),
+        history["score"].tolist(),
+        strict=True,
+    ):
+        offset = (day - first).days  # the read model hands out datetime.date values
+        if 0 <= offset < days and score == score:  # skip NaN
+            sparks.setdefault(int(key), [None] * days)[offset] = round(float(score), 1)
+    return sparks
+
+
+def rank_caseload(
+    rows: pd.DataFrame,
+    last_checkins: pd.DataFrame,
+    history: pd.DataFrame,
+    followups: pd.DataFrame,
+    snoozes: pd.DataFrame,
+    *,
+    as_of: dt.date,
+    today: dt.date,
+    time_zone: str,
+    spark_days: int = 14,
+) -> pd.DataFrame:
+    """The Today table: one ranked row per client with display-ready columns."""
+    if rows.empty:
+        return rows.assign(rank=pd.Series(dtype="int64"))
+    df = rows.copy()
+    df["tier"] = df["tier"].astype(object).where(df["tier"].notna(), None)
+    df["tier_rank"] = df["tier"].map(TIER_RANK).fillna(-1).astype(int)
+    df["score_change"] = pd.to_numeric(df["score_change"], errors="coerce")
+    df["is_newly_high"] = df["is_newly_high"].fillna(False).astype(bool)
+    df["is_rising"] = df["score_change"].fillna(0) > 0
+    df["missed_streak"] = pd.to_numeric(df["missed_streak"], errors="coerce").fillna(0).astype(int)
+    df["missed_latest"] = df["is_expected"].fillna(False).astype(bool) & ~df["is_received"].fillna(
+        False
+    ).astype(bool)
+    df["reasons_text"] = df["reasons"].map(reasons_text)
+    df["name"] = df["first_name"].astype(str) + " " + df["last_name"].astype(str)
+
+    last = dict(
+        zip(last_checkins.get("client_key", []), last_checkins.get("last_checkin", []), strict=True)
+    )
+    df["last_checkin"] = df["client_key"].map(last)
+    df["days_since_checkin"] = df["last_checkin"].map(
+        lambda d: None if d is None or pd.isna(d) else (as_of - pd.Timestamp(d).date()).days
+    )
+
+    sparks = _sparks(history, as_of, spark_days)
+    df["spark"] = df["client_key"].map(lambda k: sparks.get(int(k), [None] * spark_days))
+
+    latest_contact: dict[int, dict] = {}
+    answered: set[int] = set()
+    for contact in followups.to_dict("records"):  # oldest first: the last one wins
+        latest_contact[int(contact["client_key"])] = contact
+        if contact["risk_date"] == as_of:
+            answered.add(int(contact["client_key"]))
+    snoozed: dict[int, dt.date] = {}
+    for key, until in zip(
+        snoozes["client_key"].tolist(), snoozes["until_date"].tolist(), strict=True
+    ):
+        snoozed[int(key)] = max(until, snoozed.get(int(key), until))
+
+    kinds, texts = [], []
+    for key, tier in zip(df["client_key"].tolist(), df["tier"].tolist(), strict=True):
+        contact = latest_contact.get(int(key))
+        if key in answered and contact is not None:
+            when = local_time(contact["contacted_at"], time_zone).strftime("%H:%M")
+            outcome = f" · {contact['outcome'].replace('_', ' ')}" if contact["outcome"] else ""
+            kinds.append("done")
+            texts.append(f"Contacted {when} · {contact['method'].replace('_', ' ')}{outcome}")
+        elif key in snoozed:
+            kinds.append("snoozed")
+            texts.append(f"Snoozed until {snoozed[key]:%b %-d}")
+        elif tier in HIGH_TIERS:
+            kinds.append("due")
+            texts.append("Due today")
+        elif contact is not None:
+            kinds.append("none")
+            texts.append(f"Last contact {local_time(contact['contacted_at'], time_zone):%b %-d}")
+        else:
+            kinds.append("none")
+            texts.append("")
+    df["followup_kind"] = kinds
+    df["followup_text"] = texts
+    df["is_snoozed"] = df["followup_kind"] == "snoozed"
+
+    df = df.sort_values(
+        ["is_snoozed", "is_newly_high", "tier_rank", "is_rising", "score", "missed_streak"],
+        ascending=[True, False, False, False, False, False],
+        na_position="last",
+        kind="mergesort",
+    ).reset_index(drop=True)
+    df["rank"] = range(1, len(df) + 1)
+    return df
+
+
+def card_counts(ranked: pd.DataFrame) -> dict[str, int]:
+    if ranked.empty:
+        return {"high": 0, "newly_high": 0, "missed": 0, "due": 0}
+    return {
+        "high": int(ranked["tier"].isin(HIGH_TIERS).sum()),
+        "newly_high": int(ranked["is_newly_high"].sum()),
+        "missed": int(ranked["missed_latest"].sum()),
+        "due": int((ranked["followup_kind"] == "due").sum()),
+    }

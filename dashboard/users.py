@@ -1,0 +1,264 @@
+"""``caseload users``: add, disable and reset dashboard logins; create the demo logins.
+
+Passwords are read from standard input (``--password-stdin``), never from the command line
+where ``ps`` and shell history would keep them. Every change bumps the user's session epoch,
+so open sessions end, and writes a ``user_changed`` audit row.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import sys
+
+import click
+from sqlalchemy import Connection, func, insert, or_, select, update
+
+from dashboard.auth.passwords import check_password_policy, hash_password
+from dashboard.auth.permissions import ROLES
+from etl.audit import Actor, record
+from etl.db import make_engine
+from etl.models import AppUser, DimClient, DimProgram, DimStaff
+
+DEMO_LOGINS = (
+    ("demo.counselor", "counselor", "counselor-demo-2026"),
+    ("demo.supervisor", "supervisor", "supervisor-demo-2026"),
+    ("demo.admin", "admin", "admin-demo-2026"),
+)
+SYSTEM = Actor(username="system:cli")
+
+
+class UserError(click.ClickException):
+    pass
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC).replace(tzinfo=None)
+
+
+def _staff(conn: Connection, staff_id: str):
+    row = conn.execute(
+        select(DimStaff.staff_key, DimStaff.program_key, DimStaff.role).where(
+            DimStaff.staff_id == staff_id
+        )
+    ).first()
+    if row is None:
+        raise UserError(f"no staff member with id {staff_id!r} in the warehouse")
+    return row
+
+
+def create_user(
+    conn: Connection,
+    *,
+    username: str,
+    role: str,
+    password: str,
+    staff_id: str | None = None,
+    program_id: str | None = None,
+) -> int:
+    """Insert a login. Counselors must be tied to a staff record (their caseload); supervisors
+    to a program (through their staff record or ``program_id``)."""
+    username = username.strip().lower()
+    if role not in ROLES:
+        raise UserError(f"role must be one of {', '.join(ROLES)}")
+    if not username or len(username) > 64:
+        raise UserError("username must be 1-64 characters")
+    try:
+        check_password_policy(password)
+    except ValueError as exc:
+        raise UserError(str(exc)) from exc
+    staff_key = program_key = None
+    if staff_id:
+        staff = _staff(conn, staff_id)
+        staff_key, program_key = staff.staff_key, staff.program_key
+    if program_id:
+        program_key = conn.execute(
+            select(DimProgram.program_key).where(DimProgram.program_id == program_id)
+        ).scalar()
+        if program_key is None:
+            raise UserError(f"no program with id {program_id!r}")
+    if role == "counselor" and staff_key is None:
+        raise UserError("a counselor login needs --staff-id (it defines the caseload)")
+    if role == "supervisor" and program_key is None:
+        raise UserError("a supervisor login needs --staff-id or --program-id")
+    if conn.execute(select(AppUser.user_id).where(AppUser.username == username)).first():
+        raise UserError(f"user {username!r} already exists")
+    user_id = conn.execute(
+        insert(AppUser)
+        .values(
+            username=username,
+            password_hash=hash_password(password),
+            role=role,
+            staff_key=staff_key,
+            program_key=program_key,
+            is_active=True,
+            session_epoch=0,
+            created_at=_now(),
+        )
+        .returning(AppUser.user_id)
+    ).scalar_one()
+    record(
+        conn,
+        action="user_changed",
+        actor=SYSTEM,
+        category="user",
+        detail={"change": "added", "user_id": user_id, "role": role},
+    )
+    return int(user_id)
+
+
+def _change(conn: Connection, username: str, change: str, **values) -> None:
+    username = username.strip().lower()
+    user_id = conn.execute(select(AppUser.user_id).where(AppUser.username == username)).scalar()
+    if user_id is None:
+        raise UserError(f"no user {username!r}")
+    conn.execute(
+        update(AppUser)
+        .where(AppUser.user_id == user_id)
+        .values(session_epoch=AppUser.session_epoch + 1, **values)
+    )
+    record(
+        conn,
+        action="user_changed",
+        actor=SYSTEM,
+        category="user",
+        detail={"change": change, "user_id": user_id},
+    )
+
+
+def set_password(conn: Connection, username: str, password: str) -> None:
+    try:
+        check_password_policy(password)
+    except ValueError as exc:
+        raise UserError(str(exc)) from exc
+    _change(conn, username, "password_reset", password_hash=hash_password(password))
+
+
+def disable_user(conn: Connection, username: str) -> None:
+    _change(conn, username, "disabled", is_active=False)
+
+
+def _read_password(password_stdin: bool) -> str:
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    if not password:
+        raise UserError("no password given")
+    return password
+
+
+database_option = click.option(
+    "--database-url",
+    envvar="DATABASE_URL",
+    default=None,
+    help="Warehouse URL (default: DATABASE_URL or the SQLite file).",
+)
+
+
+@click.group("users")
+def users_command() -> None:
+    """Manage dashboard logins."""
+
+
+@users_command.command("add")
+@click.option("--username", required=True)
+@click.option("--role", required=True, type=click.Choice(ROLES))
+@click.option("--staff-id", default=None, help="The staff member this login belongs to.")
+@click.option("--program-id", default=None, help="Program of a supervisor without staff id.")
+@click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
+@database_option
+def add_command(username, role, staff_id, program_id, password_stdin, database_url) -> None:
+    """Add a login."""
+    password = _read_password(password_stdin)
+    with make_engine(database_url).begin() as conn:
+        user_id = create_user(
+            conn,
+            username=username,
+            role=role,
+            password=password,
+            staff_id=staff_id,
+            program_id=program_id,
+        )
+    click.echo(f"added user {username.strip().lower()} (id {user_id}, role {role})")
+
+
+@users_command.command("disable")
+@click.option("--username", required=True)
+@database_option
+def disable_command(username, database_url) -> None:
+    """Disable a login and end its sessions."""
+    with make_engine(database_url).begin() as conn:
+        disable_user(conn, username)
+    click.echo(f"disabled {username}")
+
+
+@users_command.command("reset-password")
+@click.option("--username", required=True)
+@click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
+@database_option
+def reset_password_command(username, password_stdin, database_url) -> None:
+    """Set a new password and end the user's sessions."""
+    password = _read_password(password_stdin)
+    with make_engine(database_url).begin() as conn:
+        set_password(conn, username, password)
+    click.echo(f"password reset for {username}")
+
+
+def _busiest_counselor(conn: Connection):
+    active = or_(
+        DimClient.discharge_date.is_(None), DimClient.discharge_date >= func.current_date()
+    )
+    return conn.execute(
+        select(DimStaff.staff_id, DimStaff.program_key, func.count(DimClient.client_key).label("n"))
+        .join(DimClient, DimClient.counselor_key == DimStaff.staff_key)
+        .where(DimStaff.role == "counselor", active)
+        .group_by(DimStaff.staff_id, DimStaff.program_key)
+        .order_by(func.count(DimClient.client_key).desc(), DimStaff.staff_id)
+        .limit(1)
+    ).first()
+
+
+def ensure_demo_logins(conn: Connection) -> list[tuple[str, str, str, str]]:
+    """Create (or reset) the three demo logins, tied to staff from the loaded data."""
+    counselor = _busiest_counselor(conn)
+    if counselor is None:
+        raise UserError("no counselor with clients in the warehouse: load data first")
+    supervisor_id = conn.execute(
+        select(DimStaff.staff_id)
+        .where(DimStaff.role == "supervisor", DimStaff.program_key == counselor.program_key)
+        .order_by(DimStaff.staff_id)
+        .limit(1)
+    ).scalar()
+    program_id = conn.execute(
+        select(DimProgram.program_id).where(DimProgram.program_key == counselor.program_key)
+    ).scalar()
+    binding = {
+        "counselor": {"staff_id": counselor.staff_id},
+        "supervisor": {"staff_id": supervisor_id} if supervisor_id else {"program_id": program_id},
+        "admin": {"program_id": program_id},
+    }
+    out = []
+    for username, role, password in DEMO_LOGINS:
+        exists = conn.execute(select(AppUser.user_id).where(AppUser.username == username)).first()
+        if exists:
+            set_password(conn, username, password)
+            conn.execute(update(AppUser).where(AppUser.username == username).values(is_active=True))
+        else:
+            create_user(conn, username=username, role=role, password=password, **binding[role])
+        bound = binding[role].get("staff_id") or f"program {program_id}"
+        out.append((username, password, role, bound))
+    return out
+
+
+@users_command.command("demo")
+@database_option
+def demo_command(database_url) -> None:
+    """Create the demo logins (counselor, supervisor, admin) and print them."""
+    if os.environ.get("CASELOAD_ENV", "").lower() == "production":
+        raise UserError("demo logins are refused in production mode")
+    with make_engine(database_url).begin() as conn:
+        logins = ensure_demo_logins(conn)
+    click.echo("Demo logins (for the synthetic demo only):")
+    for username, password, role, bound in logins:
+        click.echo(f"  {role:<10} username {username:<16} password {password:<22} ({bound})")

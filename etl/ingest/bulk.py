@@ -1,0 +1,95 @@
+"""Bulk mode: load a large file with the target's secondary indexes (and, on PostgreSQL, its
+foreign keys) set aside, and rebuild them once at the end of the same transaction.
+
+Maintaining a random-order index row by row costs more than building it once from sorted data,
+and PostgreSQL checks every foreign key row by row with a trigger; its manual advises dropping
+both for large loads ("Populating a Database"). Ingest already checks every reference itself,
+and re-adding a foreign key re-validates all rows in one pass, so the guarantees are the same.
+The DDL is transactional on both databases: a failed or killed load restores the indexes and
+constraints with everything else. Natural-key unique constraints stay, since upserts need them.
+SQLite cannot drop a foreign key, so there the connection stops enforcing them for the load
+(``PRAGMA foreign_keys`` only changes outside a transaction) and ``PRAGMA foreign_key_check``
+verifies every row of the loaded tables before the commit; any violation aborts the file.
+
+Only files at least as large as the table they load into (and over a threshold) use it, so a
+daily file never pays for rebuilding a large table's indexes. On PostgreSQL the dropped objects
+lock the tables until the load commits; dashboards reading the same tables wait for it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from sqlalchemy import Connection, ForeignKeyConstraint, Index, Table, inspect
+from sqlalchemy.schema import AddConstraint, CreateIndex, DropConstraint, DropIndex
+
+from etl.ingest.kinds.base import Target
+
+
+@dataclass
+class SetAside:
+    indexes: list[Index] = field(default_factory=list)
+    foreign_keys: list[ForeignKeyConstraint] = field(default_factory=list)
+    checked: list[Table] = field(default_factory=list)  # SQLite: verify keys before commit
+
+
+class BrokenReference(Exception):
+    """Rows loaded in bulk mode refer to rows that do not exist (a bug, never bad input)."""
+
+
+def wanted(conn: Connection, target: Target, estimated_rows: int, threshold: int) -> bool:
+    return estimated_rows >= threshold and estimated_rows >= existing_rows(conn, target)
+
+
+def before_transaction(conn: Connection, bulk: bool) -> None:
+    if bulk and conn.dialect.name == "sqlite":
+        conn.exec_driver_sql("PRAGMA foreign_keys=OFF")
+
+
+def after_transaction(conn: Connection) -> None:
+    if conn.dialect.name == "sqlite":
+        conn.exec_driver_sql("PRAGMA foreign_keys=ON")
+
+
+def _tables(target: Target) -> list[Table]:
+    return [t for t in (target.table, target.satellite) if t is not None]
+
+
+def set_aside(conn: Connection, target: Target) -> SetAside:
+    """Drop the target's non-unique indexes (and FKs on PostgreSQL) that exist right now."""
+    aside = SetAside()
+    inspector = inspect(conn)
+    postgres = conn.dialect.name == "postgresql"
+    if not postgres:
+        aside.checked = _tables(target)
+    for table in _tables(target):
+        present = {i["name"] for i in inspector.get_indexes(table.name)}
+        for index in sorted(table.indexes, key=lambda i: i.name or ""):
+            if not index.unique and index.name in present:
+                conn.execute(DropIndex(index))
+                aside.indexes.append(index)
+        if postgres:
+            fks = {fk["name"] for fk in inspector.get_foreign_keys(table.name)}
+            for fk in sorted(table.foreign_key_constraints, key=lambda c: c.name or ""):
+                if fk.name in fks:
+                    conn.execute(DropConstraint(fk))
+                    aside.foreign_keys.append(fk)
+    return aside
+
+
+def restore(conn: Connection, aside: SetAside) -> None:
+    for index in aside.indexes:
+        conn.execute(CreateIndex(index))
+    for fk in aside.foreign_keys:
+        conn.execute(AddConstraint(fk))
+    for table in aside.checked:
+        broken = conn.exec_driver_sql(f"PRAGMA foreign_key_check({table.name})").fetchall()
+        if broken:
+            raise BrokenReference(f"{len(broken)} rows of {table.name} refer to missing rows")
+
+
+def existing_rows(conn: Connection, target: Target) -> int:
+    """A cheap upper bound on the table's size: its highest surrogate key."""
+    key = target.surrogate_key
+    top = conn.exec_driver_sql(f"SELECT MAX({key}) FROM {target.table.name}").scalar()
+    return int(top or 0)

@@ -1,0 +1,83 @@
+"""``caseload ingest``: load files, print what happened, exit non-zero if any file failed."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+from rich.console import Console
+
+from etl.db import make_engine
+from etl.ingest.hooks import run_post_load
+from etl.ingest.pipeline import ingest_paths
+from etl.ingest.report import progress_bar, render_json, render_problems, render_table
+
+
+def _expand(paths: tuple[str, ...]) -> list[Path]:
+    """Directories stand for the .csv and .csv.gz files directly inside them."""
+    out: list[Path] = []
+    for raw in paths:
+        p = Path(raw)
+        if p.is_dir():
+            out += sorted(q for q in p.iterdir() if q.name.lower().endswith((".csv", ".csv.gz")))
+        else:
+            out.append(p)
+    return out
+
+
+@click.command("ingest")
+@click.argument("paths", nargs=-1, type=click.Path(path_type=str))
+@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON on stdout.")
+@click.option(
+    "--retry-quarantine",
+    is_flag=True,
+    help="After loading PATHS (if any), load open quarantined rows again.",
+)
+@click.option(
+    "--database-url",
+    envvar="DATABASE_URL",
+    default=None,
+    help="Warehouse URL (default: DATABASE_URL or the embedded SQLite file).",
+)
+@click.option("--chunk-rows", type=int, default=None, help="Rows per chunk (memory bound).")
+def ingest_command(
+    paths: tuple[str, ...],
+    as_json: bool,
+    retry_quarantine: bool,
+    database_url: str | None,
+    chunk_rows: int | None,
+) -> None:
+    """Load programs, staff, clients, check-ins and drug screens (CSV or CSV.GZ files).
+
+    Files load in dependency order whatever the order given; each file is one transaction.
+    Rejected rows go to the quarantine; a file that cannot be read fails with one line.
+    """
+    if not paths and not retry_quarantine:
+        raise click.UsageError("give files to load, or --retry-quarantine")
+    err = Console(stderr=True)
+    engine = make_engine(database_url)
+    try:
+        with progress_bar(err, enabled=not as_json) as on_progress:
+            report = ingest_paths(
+                engine,
+                _expand(paths),
+                chunk_rows=chunk_rows,
+                on_progress=on_progress,
+                retry_quarantine=retry_quarantine,
+            )
+        if report.changes:
+            run_post_load(engine, report.changes)
+    finally:
+        engine.dispose()
+    if as_json:
+        click.echo(render_json(report))
+        render_problems(report)
+    else:
+        out = Console()
+        if not out.is_terminal:  # a pipe or a log file: never truncate paths or kinds
+            widest = max((len(f.path) for f in report.files), default=10)
+            out = Console(width=max(100, widest + 100))
+        render_table(report, out)
+        render_problems(report)
+    sys.exit(0 if report.ok else 1)

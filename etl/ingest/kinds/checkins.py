@@ -1,0 +1,106 @@
+"""``checkins.csv``: the daily self-report, one row per submitted check-in.
+
+The submitted time becomes UTC and the check-in's calendar date is the program-local date, so a
+check-in sent at 11 pm in Denver belongs to that evening, not to the next UTC day. The free-text
+note goes to ``pii_checkin_note``; triggers are kept as a normalised list and as one flag each.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from etl.ingest.fields import Float, Id, Int, Text, Timestamp, TokenList, YesNo
+from etl.ingest.kinds.base import Kind, Target, retry_hint
+from etl.ingest.lookups import Lookups
+from etl.ingest.problems import Problems
+from etl.ingest.resolve import look_up, to_utc
+from etl.models import FctCheckin, PiiCheckinNote
+
+TRIGGERS = ("people", "places", "music", "routines", "emotions", "other")
+
+
+def build(rows: pd.DataFrame, lookups: Lookups, problems: Problems) -> pd.DataFrame:
+    client = look_up(
+        rows["client_id"],
+        lookups.clients,
+        ["client_key", "time_zone"],
+        problems,
+        "client_id",
+        retry_hint("the roster", "clients.csv"),
+    )
+    utc, local_date = to_utc(rows["submitted_at"], rows["submitted_at__utc"], client["time_zone"])
+    out = rows[
+        [
+            "checkin_id",
+            "craving",
+            "stress",
+            "mood",
+            "sleep_hours",
+            "sleep_quality",
+            "used_since_last",
+            "triggers",
+            "support_contact",
+            "coping",
+            "note",
+        ]
+    ].copy()
+    out["client_key"] = client["client_key"].astype("Int64")
+    out["submitted_at"] = utc
+    out["local_date"] = local_date
+    # A handful of distinct trigger lists in a million rows: decide each flag once per list.
+    codes, lists = pd.factorize(rows["triggers"].fillna(""), use_na_sentinel=False)
+    for trigger in TRIGGERS:
+        has = np.array([trigger in str(items).split(";") for items in lists], dtype=bool)
+        out[f"trigger_{trigger}"] = has[codes] if len(codes) else np.zeros(0, dtype=bool)
+    return out
+
+
+KIND = Kind(
+    name="checkins",
+    order=40,
+    signature="checkin_id",
+    needs=frozenset({"clients"}),
+    fields=(
+        Id("checkin_id"),
+        Id("client_id"),
+        Timestamp("submitted_at", required=True),
+        Int("craving", lo=0, hi=10),
+        Int("stress", lo=0, hi=10),
+        Int("mood", lo=0, hi=10),
+        Float("sleep_hours", lo=0, hi=24),
+        Int("sleep_quality", lo=1, hi=5),
+        YesNo("used_since_last"),
+        TokenList("triggers", vocabulary=TRIGGERS),
+        YesNo("support_contact"),
+        Text("coping", max_len=500),
+        Text("note", max_len=4000, pii=True),
+    ),
+    target=Target(
+        table=FctCheckin.__table__,
+        natural_key="checkin_id",
+        surrogate_key="checkin_key",
+        columns=(
+            "client_key",
+            "submitted_at",
+            "local_date",
+            "craving",
+            "stress",
+            "mood",
+            "sleep_hours",
+            "sleep_quality",
+            "used_since_last",
+            "triggers",
+            *(f"trigger_{t}" for t in TRIGGERS),
+            "support_contact",
+            "coping",
+        ),
+        derived=tuple(f"trigger_{t}" for t in TRIGGERS),
+        satellite=PiiCheckinNote.__table__,
+        satellite_columns=("note",),
+        satellite_when="note",
+        pii=frozenset({"note"}),
+        touch=("client_key", "local_date"),
+    ),
+    build=build,
+)

@@ -1,0 +1,122 @@
+"""``caseload ingest --retry-quarantine``: load the open quarantine again, kind by kind.
+
+Rows wait there when, say, check-ins arrived before the roster that names their clients. Each
+kind's retry is one transaction and one ``etl_load`` row; a row that now passes is loaded and
+its entry closed, a row that still fails keeps its entry with today's reason, and a row whose
+record was loaded in a newer version meanwhile is closed as superseded, never applied over it.
+"""
+
+from __future__ import annotations
+
+import time
+
+import pandas as pd
+from sqlalchemy import Engine, func, select
+
+from etl.changes import ChangeSet
+from etl.ingest import bookkeeping, quarantine
+from etl.ingest.chunk import DateSpan, begin_write, one_line, process_rows
+from etl.ingest.kinds import KINDS, Kind
+from etl.ingest.load import Counts, Loader
+from etl.ingest.lookups import load_lookups
+from etl.ingest.results import FileResult
+from etl.models import EtlQuarantine
+
+RETRY_PATH = "(quarantine retry)"
+
+
+def retry(engine: Engine, changes: ChangeSet, *, chunk_rows: int) -> list[FileResult]:
+    """Load the open quarantine again, kind by kind, now that more of the warehouse is in."""
+    results = []
+    for kind in KINDS:
+        with engine.connect() as conn:
+            pending = conn.execute(
+                select(func.count()).where(
+                    EtlQuarantine.kind == kind.name, EtlQuarantine.status == "open"
+                )
+            ).scalar_one()
+        if not pending:
+            continue
+        result = FileResult(path=RETRY_PATH, kind=kind.name)
+        result.load_id = bookkeeping.start(engine, RETRY_PATH, kind.name)
+        began = time.perf_counter()
+        try:
+            _retry_kind(engine, kind, result, changes, chunk_rows)
+        except Exception as exc:  # noqa: BLE001
+            result.status, result.error = "failed", one_line(exc)
+            bookkeeping.fail(engine, result.load_id, result.error)
+        result.seconds = time.perf_counter() - began
+        results.append(result)
+    return results
+
+
+def _retry_kind(
+    engine: Engine, kind: Kind, result: FileResult, changes: ChangeSet, chunk_rows: int
+) -> None:
+    now = bookkeeping.utcnow()
+    counts, read, rejected = Counts(), 0, 0
+    file_changes = ChangeSet()
+    dates = DateSpan()
+    with engine.connect() as conn:
+        begin_write(conn)
+        lookups = load_lookups(conn, kind.needs)
+        loader = Loader(conn, result.load_id, now)
+        after = 0
+        while True:
+            entries = quarantine.open_entries(conn, kind.name, after, chunk_rows)
+            if entries.empty:
+                break
+            after = int(entries["quarantine_id"].max())
+            malformed = entries["raw"].map(lambda r: quarantine.MALFORMED_KEY in (r or {}))
+            still_bad = entries[malformed.to_numpy()]
+            usable = entries[~malformed.to_numpy()].reset_index(drop=True)
+            raw = pd.DataFrame(
+                [
+                    {c: ("" if (r or {}).get(c) is None else str(r[c])) for c in kind.columns}
+                    for r in usable["raw"]
+                ],
+                columns=list(kind.columns),
+                dtype="str",
+            )
+            processed = process_rows(kind, raw, usable["line"].to_numpy(), lookups)
+            # A newer version of the record loaded since this row was quarantined wins.
+            queued_by = usable["load_id"].to_numpy()[processed.positions]
+            newer = loader.loaded_since(kind.target, processed.rows, queued_by)
+            ids = usable["quarantine_id"].to_numpy()[processed.positions]
+            counts.add(loader.upsert(kind.target, processed.rows[~newer], file_changes))
+            counts.unchanged += int(newer.sum())
+            dates.add(kind, processed.rows[~newer])
+            bad_pos = set(processed.rejected["position"].tolist())
+            quarantine.resolve(conn, [int(q) for q in ids[~newer]], now)
+            quarantine.resolve(conn, [int(q) for q in ids[newer]], now, status="superseded")
+            quarantine.restate(
+                conn,
+                [
+                    {
+                        "quarantine_id": int(usable["quarantine_id"].iloc[r.position]),
+                        "reason": r.reason,
+                        "column": r.column,
+                        "value": r.value,
+                    }
+                    for r in processed.rejected.itertuples(index=False)
+                ],
+            )
+            read += len(entries)
+            rejected += len(bad_pos) + len(still_bad)
+        bookkeeping.ensure_dates(conn, dates.first, dates.last)
+        final = {
+            "rows_read": read,
+            "rows_inserted": counts.inserted,
+            "rows_updated": counts.updated,
+            "rows_unchanged": counts.unchanged,
+            "rows_rejected": rejected,
+        }
+        bookkeeping.finish(conn, result.load_id, sha256=None, counts=final)
+        conn.commit()
+    changes.merge(file_changes)
+    result.read, result.rejected = read, rejected
+    result.inserted, result.updated, result.unchanged = (
+        counts.inserted,
+        counts.updated,
+        counts.unchanged,
+    )

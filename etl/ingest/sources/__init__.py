@@ -1,0 +1,28 @@
+"""Source formats Caseload reads. To add one (FHIR Bundles, NDJSON), write a module with a
+``Source`` and list it in ``SOURCES``; it only has to produce text chunks of a known kind."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from etl.ingest.errors import FileRejected
+from etl.ingest.sources.base import Chunk, Malformed, OpenedFile, Source
+from etl.ingest.sources.csv_source import CsvSource
+
+SOURCES: tuple[Source, ...] = (CsvSource(),)
+
+
+def open_file(path: Path) -> OpenedFile:
+    """Sniff ``path`` and return it opened for reading, or raise ``FileRejected``."""
+    if not path.exists():
+        raise FileRejected("no such file")
+    if path.is_dir():
+        raise FileRejected("is a directory")
+    for source in SOURCES:
+        if source.accepts(path):
+            return source.open(path)
+    suffix = "".join(path.suffixes[-2:]) or "(none)"
+    raise FileRejected(f"unsupported file type '{suffix}' (expected .csv or .csv.gz)")
+
+
+__all__ = ["SOURCES", "Chunk", "FileRejected", "Malformed", "OpenedFile", "Source", "open_file"]

@@ -1,0 +1,82 @@
+"""Driving the dashboard through Flask's test client the way the browser does: the login
+form with its CSRF token, then Dash's JSON endpoints with the ``X-CSRFToken`` header."""
+
+from __future__ import annotations
+
+import re
+
+from dash_fixtures import PASSWORD
+from flask.testing import FlaskClient
+
+_TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
+
+
+def login_form_token(client: FlaskClient) -> str:
+    page = client.get("/login").get_data(as_text=True)
+    match = _TOKEN.search(page)
+    assert match, "login form has no CSRF token"
+    return match.group(1)
+
+
+def login(client: FlaskClient, username: str, password: str = PASSWORD):
+    token = login_form_token(client)
+    return client.post(
+        "/login", data={"username": username, "password": password, "csrf_token": token}
+    )
+
+
+def csrf_cookie(client: FlaskClient) -> str | None:
+    cookie = client.get_cookie("_csrf_token")
+    return cookie.value if cookie else None
+
+
+def callback_payload(
+    deps: list[dict], output_contains: str, inputs: dict, state: dict | None = None
+) -> dict:
+    """Build the body the renderer would POST for the callback whose output names
+    ``output_contains``; ``inputs``/``state`` map ``"id.prop"`` to values."""
+    spec = next(d for d in deps if output_contains in d["output"])
+    outputs = []
+    for part in spec["output"].strip(".").split("..."):
+        cid, prop = part.split("@")[0].rsplit(".", 1)
+        outputs.append({"id": cid.strip("."), "property": prop})
+    if len(outputs) == 1 and not spec["output"].startswith(".."):
+        outputs_field = outputs[0]
+    else:
+        outputs_field = outputs
+
+    def items(specs, values):
+        return [
+            {
+                "id": s["id"],
+                "property": s["property"],
+                "value": values.get(f"{s['id']}.{s['property']}"),
+            }
+            for s in specs
+        ]
+
+    return {
+        "output": spec["output"],
+        "outputs": outputs_field,
+        "inputs": items(spec["inputs"], inputs),
+        "state": items(spec["state"], state or {}),
+        "changedPropIds": [f"{s['id']}.{s['property']}" for s in spec["inputs"]],
+    }
+
+
+def post_callback(client: FlaskClient, payload: dict, *, with_csrf: bool = True):
+    headers = {"X-CSRFToken": csrf_cookie(client)} if with_csrf and csrf_cookie(client) else {}
+    return client.post("/_dash-update-component", json=payload, headers=headers)
+
+
+def dependencies(client: FlaskClient) -> list[dict]:
+    response = client.get("/_dash-dependencies")
+    assert response.status_code == 200
+    return response.get_json()
+
+
+def client_from(app, address: str) -> FlaskClient:
+    """A test client whose requests come from ``address``."""
+    client = app.test_client()
+    client.environ_base["REMOTE_ADDR"] = address
+    return client

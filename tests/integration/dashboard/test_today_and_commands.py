@@ -1,0 +1,150 @@
+"""Today's ranking on real rows, and the two writes (contact, snooze): linked to the day's
+risk flag, audited in the same transaction, shown on the row afterwards."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from dash_client import callback_payload, dependencies, login, post_callback
+from sqlalchemy import select
+
+from dashboard.auth.permissions import permissions_for
+from dashboard.commands import AccessDenied, InvalidInput, log_followup, snooze_client
+from dashboard.commands.context import CommandContext
+from dashboard.read.scope import Scope
+from etl.audit import Actor, verify_chain
+from etl.models import AppAuditLog, AppFollowup, AppSnooze, FctRiskScore
+
+
+def _rows(client, deps, counselor_key):
+    payload = callback_payload(
+        deps,
+        "today-grid.rowData",
+        {"today-counselor.value": counselor_key, "today-refresh.data": 0},
+    )
+    return post_callback(client, payload).get_json()["response"]
+
+
+def _ctx(seeded, username, role, staff_id=None) -> CommandContext:
+    """The context a signed-in user's request would build (program P-EAST)."""
+    scope = Scope(
+        user_id=seeded.users[username],
+        role=role,
+        staff_key=seeded.world.staff[staff_id] if staff_id else None,
+        program_key=seeded.world.programs["P-EAST"],
+        permissions=permissions_for(role),
+    )
+    return CommandContext(
+        scope=scope,
+        actor=Actor(user_id=scope.user_id, username=username, role=role),
+        now=dt.datetime(2026, 11, 27, 14, 5),
+        today=dt.date(2026, 11, 27),
+    )
+
+
+def test_today_ranks_newly_high_and_high_first(client, seeded) -> None:
+    login(client, "ana")
+    data = _rows(client, dependencies(client), seeded.world.staff["S-C1"])
+    rows = data["today-grid"]["rowData"]
+    assert [r["rank"] for r in rows] == list(range(1, len(rows) + 1))
+    assert {r["client_id"] for r in rows} == set(seeded.world.caseloads["S-C1"])
+    assert "C-0008" not in {r["client_id"] for r in rows}  # discharged
+    by_id = {r["client_id"]: r for r in rows}
+    # C-0002 crossed into high on the last day; C-0001 has been high for days.
+    assert by_id["C-0002"]["newly_high"] is True and rows[0]["client_id"] == "C-0002"
+    assert by_id["C-0001"]["tier"] in ("High", "Critical")
+    assert by_id["C-0001"]["followup"] == "Due today"
+    assert len(by_id["C-0001"]["spark"]) == 14
+    # The top two reasons, ranked by points, in words.
+    assert by_id["C-0001"]["reasons"] == (
+        "Craving: craving 8/10; Stress: stress 8/10, above own baseline"
+    )
+    tiers = [r["tier"] for r in rows[1:]]
+    order = {"Critical": 3, "High": 2, "Moderate": 1, "Low": 0}
+    assert [order[t] for t in tiers] == sorted((order[t] for t in tiers), reverse=True)
+    assert data["today-card-newly_high"]["children"] == "1"
+    assert int(data["today-card-high"]["children"]) >= 2
+    assert data["today-asof"]["children"].startswith("Scores for Thursday Nov 26, 2026")
+
+
+def test_followup_is_linked_to_the_flag_and_audited(seeded) -> None:
+    ctx = _ctx(seeded, "ana", "counselor", "S-C1")
+    followup_id = log_followup(
+        seeded.engine,
+        ctx,
+        client_id="C-0001",
+        method="call",
+        outcome="support_planned",
+        note="Talked about sleep; will come in Monday.",
+    )
+    with seeded.engine.connect() as conn:
+        row = conn.execute(select(AppFollowup).where(AppFollowup.followup_id == followup_id)).one()
+        flag = conn.execute(
+            select(FctRiskScore).where(
+                FctRiskScore.client_key == seeded.world.clients["C-0001"],
+                FctRiskScore.date == dt.date(2026, 11, 26),
+            )
+        ).one()
+        audit = conn.execute(
+            select(AppAuditLog)
+            .where(AppAuditLog.action == "followup")
+            .order_by(AppAuditLog.event_id.desc())
+        ).first()
+    assert (row.risk_date, row.risk_score, row.risk_tier) == (flag.date, flag.score, flag.tier)
+    assert row.method == "call" and row.user_id == seeded.users["ana"]
+    assert audit.client_keys == [seeded.world.clients["C-0001"]]
+    assert audit.detail == {
+        "followup_id": followup_id,
+        "method": "call",
+        "outcome": "support_planned",
+        "has_note": True,
+    }
+    assert "sleep" not in str(audit.detail).lower()  # the note never reaches the log
+    assert verify_chain(seeded.engine) is None
+
+
+@pytest.mark.parametrize(
+    "kwargs, error",
+    [
+        ({"client_id": "C-0009", "method": "call"}, AccessDenied),
+        ({"client_id": "C-0001", "method": "carrier-pigeon"}, InvalidInput),
+        ({"client_id": "C-0001", "method": "call", "note": "x" * 1001}, InvalidInput),
+    ],
+)
+def test_followup_refusals(seeded, kwargs, error) -> None:
+    ctx = _ctx(seeded, "ana", "counselor", "S-C1")
+    with pytest.raises(error):
+        log_followup(seeded.engine, ctx, outcome=None, **{"note": None, **kwargs})
+
+
+def test_admin_cannot_log_contacts(seeded) -> None:
+    ctx = _ctx(seeded, "root", "admin")
+    with pytest.raises(AccessDenied):
+        log_followup(seeded.engine, ctx, client_id="C-0001", method="call", outcome=None, note=None)
+
+
+def test_contact_and_snooze_show_on_the_row(client, seeded) -> None:
+    ctx = _ctx(seeded, "ana", "counselor", "S-C1")
+    log_followup(
+        seeded.engine, ctx, client_id="C-0002", method="text", outcome="reached", note=None
+    )
+    snooze_client(
+        seeded.engine, ctx, client_id="C-0003", until=dt.date(2026, 11, 30), reason="in group today"
+    )
+    with pytest.raises(InvalidInput):
+        snooze_client(seeded.engine, ctx, client_id="C-0003", until=dt.date(2026, 11, 26))
+    login(client, "ana")
+    rows = _rows(client, dependencies(client), seeded.world.staff["S-C1"])
+    rows = rows["today-grid"]["rowData"]
+    by_id = {r["client_id"]: r for r in rows}
+    # 14:05 UTC is 09:05 in New York.
+    assert by_id["C-0002"]["followup"] == "Contacted 09:05 · text · reached"
+    assert by_id["C-0002"]["followup_kind"] == "done"
+    assert by_id["C-0003"]["followup"] == "Snoozed until Nov 30"
+    assert rows[-1]["client_id"] == "C-0003"  # snoozed rows sink to the bottom
+    with seeded.engine.connect() as conn:
+        snooze = conn.execute(select(AppSnooze)).first()
+        audit = conn.execute(select(AppAuditLog).where(AppAuditLog.action == "snooze")).first()
+    assert snooze.until_date == dt.date(2026, 11, 30)
+    assert audit.detail["risk_date"] == "2026-11-26"

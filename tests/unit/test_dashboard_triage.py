@@ -1,0 +1,186 @@
+"""The ranking rules and the card counts, on hand-made frames."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pandas as pd
+import pytest
+
+from dashboard.triage import card_counts, rank_caseload, reasons_text
+
+AS_OF = dt.date(2026, 11, 26)
+TODAY = dt.date(2026, 11, 27)
+
+
+def _rows(*clients) -> pd.DataFrame:
+    base = {
+        "first_name": "A",
+        "last_name": "B",
+        "admission_date": dt.date(2026, 1, 1),
+        "reasons": [],
+        "is_expected": True,
+        "is_received": True,
+        "missed_streak": 0,
+        "score_change": 0.0,
+        "is_newly_high": False,
+    }
+    return pd.DataFrame([{**base, **c} for c in clients])
+
+
+EMPTY = pd.DataFrame(columns=["client_key", "last_checkin"])
+NO_HISTORY = pd.DataFrame(columns=["client_key", "date", "score"])
+NO_FOLLOWUPS = pd.DataFrame(
+    columns=[
+        "client_key",
+        "followup_id",
+        "contacted_at",
+        "method",
+        "outcome",
+        "risk_date",
+        "username",
+    ]
+)
+NO_SNOOZES = pd.DataFrame(columns=["client_key", "until_date", "reason", "snooze_id"])
+
+
+def _rank(rows, followups=NO_FOLLOWUPS, snoozes=NO_SNOOZES, history=NO_HISTORY):
+    return rank_caseload(
+        rows,
+        EMPTY,
+        history,
+        followups,
+        snoozes,
+        as_of=AS_OF,
+        today=TODAY,
+        time_zone="America/New_York",
+    )
+
+
+def test_newly_high_first_then_tier_then_rising_then_score() -> None:
+    rows = _rows(
+        {"client_key": 1, "client_id": "low", "score": 10.0, "tier": "low"},
+        {"client_key": 2, "client_id": "crit", "score": 80.0, "tier": "critical"},
+        {
+            "client_key": 3,
+            "client_id": "high-flat",
+            "score": 70.0,
+            "tier": "high",
+            "score_change": -1.0,
+        },
+        {
+            "client_key": 4,
+            "client_id": "high-rising",
+            "score": 60.0,
+            "tier": "high",
+            "score_change": 5.0,
+        },
+        {
+            "client_key": 5,
+            "client_id": "new",
+            "score": 56.0,
+            "tier": "high",
+            "is_newly_high": True,
+            "score_change": 20.0,
+        },
+        {"client_key": 6, "client_id": "unscored", "score": None, "tier": None},
+    )
+    ranked = _rank(rows)
+    assert list(ranked["client_id"]) == [
+        "new",
+        "crit",
+        "high-rising",
+        "high-flat",
+        "low",
+        "unscored",
+    ]
+    assert list(ranked["rank"]) == [1, 2, 3, 4, 5, 6]
+
+
+def test_snoozed_sink_and_contacted_are_not_due() -> None:
+    rows = _rows(
+        {"client_key": 1, "client_id": "a", "score": 90.0, "tier": "critical"},
+        {"client_key": 2, "client_id": "b", "score": 80.0, "tier": "high"},
+        {"client_key": 3, "client_id": "c", "score": 20.0, "tier": "low"},
+    )
+    followups = pd.DataFrame(
+        [
+            {
+                "client_key": 2,
+                "followup_id": 1,
+                "contacted_at": dt.datetime(2026, 11, 27, 14, 0),
+                "method": "in_person",
+                "outcome": "support_planned",
+                "risk_date": AS_OF,
+                "username": "ana",
+            }
+        ]
+    )
+    snoozes = pd.DataFrame(
+        [{"client_key": 1, "until_date": dt.date(2026, 11, 29), "reason": None, "snooze_id": 1}]
+    )
+    ranked = _rank(rows, followups, snoozes)
+    assert list(ranked["client_id"]) == ["b", "c", "a"]
+    by_id = ranked.set_index("client_id")
+    assert by_id.loc["b", "followup_text"] == "Contacted 09:00 · in person · support planned"
+    assert by_id.loc["a", "followup_text"] == "Snoozed until Nov 29"
+    assert card_counts(ranked) == {"high": 2, "newly_high": 0, "missed": 0, "due": 0}
+
+
+def test_missed_and_due_counts_and_sparkline_alignment() -> None:
+    rows = _rows(
+        {
+            "client_key": 1,
+            "client_id": "a",
+            "score": 60.0,
+            "tier": "high",
+            "is_received": False,
+            "missed_streak": 3,
+        },
+        {"client_key": 2, "client_id": "b", "score": 10.0, "tier": "low"},
+    )
+    history = pd.DataFrame(
+        [
+            {"client_key": 1, "date": AS_OF, "score": 60.0},
+            {"client_key": 1, "date": AS_OF - dt.timedelta(days=13), "score": 12.0},
+        ]
+    )
+    ranked = _rank(rows, history=history)
+    spark = ranked.set_index("client_id").loc["a", "spark"]
+    assert len(spark) == 14 and spark[0] == 12.0 and spark[-1] == 60.0
+    assert spark[1:-1] == [None] * 12
+    assert card_counts(ranked) == {"high": 1, "newly_high": 0, "missed": 1, "due": 1}
+
+
+@pytest.mark.parametrize(
+    "reasons, text",
+    [
+        (
+            [
+                {
+                    "signal": "poor sleep",
+                    "text": "slept under 6 h on 4 of the last 7 nights",
+                    "points": 12,
+                }
+            ],
+            "Poor sleep: slept under 6 h on 4 of the last 7 nights",
+        ),
+        (
+            '[{"signal": "stress", "text": "2.1 SD above own baseline"},'
+            ' {"text": "used on Nov 24"}]',
+            "Stress: 2.1 SD above own baseline; Used on Nov 24",
+        ),
+        (
+            [
+                {"signal": "a", "text": "1"},
+                {"signal": "b", "text": "2"},
+                {"signal": "c", "text": "3"},
+            ],
+            "A: 1; B: 2",
+        ),
+        (None, ""),
+        ([], ""),
+    ],
+)
+def test_reasons_in_words(reasons, text) -> None:
+    assert reasons_text(reasons) == text
