@@ -14,7 +14,7 @@ from sqlalchemy import Engine
 
 from etl.changes import ChangeSet
 
-POST_LOAD: list[str] = []
+POST_LOAD: list[str] = ["etl.risk.score:refresh"]  # client-day facts and daily risk
 
 
 def run_post_load(engine: Engine, changes: ChangeSet, hooks: list[str] | None = None) -> list[str]:

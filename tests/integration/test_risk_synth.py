@@ -1,8 +1,8 @@
 """End to end on a synthetic program: the score must rank lapses better than each simple
 baseline, and no better than the simulator's own latent risk (the ceiling).
 
-The program comes from ``caseload synth`` (400 clients over 150 days, fixed seed) and is put
-into the warehouse directly by ``benchmarks.risk_data.load_synth``.
+The program comes from ``caseload synth`` (400 clients over 150 days, fixed seed), is loaded
+by ``caseload ingest``'s pipeline, and scored from the ChangeSet that ingest hands over.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ import datetime as dt
 
 import pytest
 
-from benchmarks.risk_data import load_synth
+from etl.ingest import ingest_paths
 from etl.risk import refresh
 from etl.risk.evaluate import evaluate
 from etl.synth import SynthConfig, generate
@@ -22,9 +22,10 @@ pytestmark = pytest.mark.slow
 def test_score_beats_every_baseline_on_synthetic_data(engine, tmp_path):
     out = tmp_path / "synth"
     generate(SynthConfig(out=out, clients=400, days=150, seed=7, as_of=dt.date(2026, 11, 27)))
-    counts = load_synth(engine, out)
-    assert counts["clients"] == 400 and counts["checkins"] > 10_000
-    stats = refresh(engine, None)
+    report = ingest_paths(engine, sorted(out.glob("*.csv")))
+    assert report.ok and all(f.rejected == 0 for f in report.files)
+    assert len(report.changes.client_dates) == 400
+    stats = refresh(engine, report.changes)
     # One row per enrolled client-day: exactly the simulator's enrolled days in the window.
     truth_days = sum(1 for _ in (out / "truth" / "daily.csv").open()) - 1
     assert stats.rows == truth_days
