@@ -78,6 +78,7 @@ def read_clients(conn: Connection) -> pd.DataFrame:
         DimClient.admission_date,
         DimClient.discharge_date,
         DimClient.checkin_schedule,
+        DimProgram.time_zone,
     ).join(DimProgram, DimProgram.program_key == DimClient.program_key)
     rows = conn.execute(stmt).all()
     cols = [
@@ -88,6 +89,7 @@ def read_clients(conn: Connection) -> pd.DataFrame:
         "admission_date",
         "discharge_date",
         "checkin_schedule",
+        "time_zone",
     ]
     frame = pd.DataFrame(rows, columns=cols)
     for c in ("admission_date", "discharge_date"):

@@ -72,6 +72,7 @@ class ClientDays:
     received: np.ndarray
     expected: np.ndarray
     missed: np.ndarray
+    pending: np.ndarray  # expected today, day not over, nothing yet: neither met nor missed
     missed_streak: np.ndarray
     adherence_7d: np.ndarray
     adherence_28d: np.ndarray
@@ -159,6 +160,7 @@ def build_client_days(
     first: dict[int, int] | None = None,
     data_start: dict[int, int] | None = None,
     seeds: pd.DataFrame | None = None,
+    open_day: int | None = None,
 ) -> ClientDays:
     """Lay check-ins and screens of ``clients`` on the grid ``[start, end]``.
 
@@ -172,6 +174,8 @@ def build_client_days(
     ``seeds``: the stored row of each client on the day before its data start (missed_streak,
     days_since_checkin, days_since_support, days_since_use), so that streaks and "days since"
     continue across an incremental recompute instead of restarting.
+    ``open_day``: the day number of a day not yet over in the program's time zone (today, in
+    a morning load): its expected check-ins not yet received are pending, not missed.
     """
     start = to_day(start) if isinstance(start, dt.date) else int(start)
     end = to_day(end) if isinstance(end, dt.date) else int(end)
@@ -267,7 +271,10 @@ def build_client_days(
     # A weekly check-in may come on any day of its week; daily and weekday ones on the day.
     in_week = since_checkin <= 6
     met = expected & np.where(sched == 2, in_week, received)
-    missed = expected & ~met
+    # The day still in progress (a morning load): a check-in not yet sent is pending, not
+    # missed, and counts neither for the streak nor against adherence until the day is over.
+    pending = expected & ~met & (days[None, :] == (open_day if open_day is not None else -1))
+    missed = expected & ~met & ~pending
 
     # Missed streak: expected check-ins missed in a row; any check-in resets it.
     reset = received | met
@@ -276,7 +283,7 @@ def build_client_days(
     seed_streak = _seed(seeds, keys, "missed_streak", np.zeros(n))
     streak = np.where(at_reset >= 0, inc - at_reset, inc + seed_streak[:, None])
 
-    exp_f, met_f = expected.astype(np.float64), met.astype(np.float64)
+    exp_f, met_f = (expected & ~pending).astype(np.float64), met.astype(np.float64)
     adherence = {}
     for w in (7, 28):
         e = rolling_sum(exp_f, w)
@@ -299,6 +306,7 @@ def build_client_days(
         received=received,
         expected=expected,
         missed=missed,
+        pending=pending,
         missed_streak=streak.astype(np.float64),
         adherence_7d=adherence[7],
         adherence_28d=adherence[28],

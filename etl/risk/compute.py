@@ -78,10 +78,19 @@ def compute(
     first: dict[int, int] | None = None,
     data_start: dict[int, int] | None = None,
     seeds: pd.DataFrame | None = None,
+    open_day: int | None = None,
 ) -> Computed:
     """Facts and scores for every enrolled day of ``clients`` from their first day to ``end``."""
     days = build_client_days(
-        clients, checkins, screens, start, end, first=first, data_start=data_start, seeds=seeds
+        clients,
+        checkins,
+        screens,
+        start,
+        end,
+        first=first,
+        data_start=data_start,
+        seeds=seeds,
+        open_day=open_day,
     )
     rules, stats = evaluate_rules(days, cfg)
     n, t = days.enrolled.shape

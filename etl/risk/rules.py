@@ -290,8 +290,9 @@ def _disengagement_rule(days: ClientDays, cfg: RiskConfig) -> RuleOutput:
     effective = streak * np.where(weekly, rule.weekly_weight, 1.0)
     streak_hit = effective >= rule.min_streak
     pts_streak = np.where(streak_hit, rule.points_per_missed * effective, 0.0)
-    expected_7d = rolling_sum(days.expected.astype(np.float64), 7)
-    answered_7d = rolling_sum((days.expected & ~days.missed).astype(np.float64), 7)
+    settled = days.expected & ~days.pending
+    expected_7d = rolling_sum(settled.astype(np.float64), 7)
+    answered_7d = rolling_sum((settled & ~days.missed).astype(np.float64), 7)
     low = (expected_7d >= rule.low_adherence_min_expected) & (
         answered_7d < rule.low_adherence * expected_7d
     )

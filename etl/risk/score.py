@@ -18,6 +18,7 @@ import time
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import ExitStack
 from dataclasses import dataclass, field
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import numpy as np
 import pandas as pd
@@ -64,17 +65,21 @@ def refresh(
     as_of: dt.date | None = None,
     *,
     config_dir=None,
+    now: dt.datetime | None = None,
 ) -> RefreshStats:
     """Recompute derived client-days and risk scores; None for ``changes`` means everything.
 
     ``as_of`` is the last day scored (default: the newest check-in or screen date, so a load
     that has not yet brought today's check-ins does not count today as missed for everyone).
+    A day not yet over in a program's time zone (``now``, default the clock) keeps its
+    expected check-ins pending; the next refresh settles it.
     Inputs are read on one connection and results written on another, in one transaction; on
     PostgreSQL a writer thread streams chunk k while chunk k+1 is computed.
     """
     started = time.perf_counter()
     mode = "full" if changes is None else "incremental"
-    computed_at = dt.datetime.now(dt.UTC).replace(tzinfo=None)
+    now = now or dt.datetime.now(dt.UTC)
+    computed_at = now.astimezone(dt.UTC).replace(tzinfo=None)
     # Reads in autocommit: they hold no locks that the writer's DDL could wait for.
     reader = engine.connect().execution_options(isolation_level="AUTOCOMMIT")
     with reader as read, engine.begin() as write:
@@ -83,6 +88,7 @@ def refresh(
         stats = RefreshStats(mode=mode, as_of=as_of)
         clients = bulk.read_clients(read)
         configs = {pid: load_config(pid, config_dir) for pid in clients["program_id"].unique()}
+        open_days = _open_days(clients, now)
         targets = _plan(read, clients, changes, as_of, configs)
         stats.clients = len(targets)
         writer = _Writer(write, stats, computed_at)
@@ -98,7 +104,9 @@ def refresh(
             try:
                 for chunk in _chunks(targets):
                     cfg = configs[chunk[0].program_id]
-                    writer.submit(_compute_chunk(read, chunk, by_key, cfg, stats), cfg)
+                    open_day = open_days.get(chunk[0].program_id)
+                    result = _compute_chunk(read, chunk, by_key, cfg, open_day, stats)
+                    writer.submit(result, cfg)
                 writer.finish()
             finally:
                 writer.close()
@@ -150,6 +158,18 @@ class _Writer:
             self.pool.shutdown(wait=True)
 
 
+def _open_days(clients: pd.DataFrame, now: dt.datetime) -> dict[str, int]:
+    """Per program, today's day number in its time zone: the day that is not over yet."""
+    out = {}
+    for pid, zone in clients.groupby("program_id")["time_zone"].first().items():
+        try:
+            local = now.astimezone(ZoneInfo(str(zone))).date()
+        except (ZoneInfoNotFoundError, ValueError):
+            local = now.astimezone(dt.UTC).date()
+        out[pid] = to_day(local)
+    return out
+
+
 def _roster_suspects(clients: pd.DataFrame, changes: ChangeSet) -> list[int]:
     """Touched clients that may have rows outside their enrolment after ``clear_from``: those
     touched on or before their admission (admission moved later) and those discharged before
@@ -196,8 +216,9 @@ def _plan(
             wanted[int(key)] = to_day(day)
         last = bulk.last_scored_date(conn)
         if last is not None:
-            # Everyone enrolled after the last scored day gets the new days, data or not.
-            frontier = to_day(last) + 1
+            # Everyone enrolled gets the new days, data or not, and the last scored day again:
+            # it may have been scored while still in progress (pending check-ins).
+            frontier = to_day(last)
             active = (admission <= end) & ~(discharge < frontier)
             for k in keys[active]:
                 wanted[int(k)] = min(wanted.get(int(k), frontier), frontier)
@@ -245,7 +266,12 @@ def _chunks(targets: list[_Target]):
 
 
 def _compute_chunk(
-    read, chunk: list[_Target], by_key: pd.DataFrame, cfg: RiskConfig, stats: RefreshStats
+    read,
+    chunk: list[_Target],
+    by_key: pd.DataFrame,
+    cfg: RiskConfig,
+    open_day: int | None,
+    stats: RefreshStats,
 ) -> Computed:
     keys = [t.client_key for t in chunk]
     start = min(t.start for t in chunk)
@@ -271,6 +297,7 @@ def _compute_chunk(
         first={t.client_key: t.first for t in chunk},
         data_start={t.client_key: t.start for t in chunk},
         seeds=seeds,
+        open_day=open_day,
     )
     stats.add_time("compute", time.perf_counter() - t0)
     return result

@@ -157,7 +157,9 @@ def test_incremental_refreshes_equal_a_full_recompute(engine, world):
     changes.touch(keys["steady"], day(40))
     changes.touch(keys["weekly"], day(40))
     stats = refresh(engine, changes)
-    assert stats.as_of == day(40) and stats.rows == 4
+    # The new day for the four clients, and the previous last day again (it may have been
+    # scored while still in progress).
+    assert stats.as_of == day(40) and stats.rows == 8
 
     # A correction in the past.
     with engine.begin() as conn:
@@ -305,3 +307,29 @@ def test_stored_rows_equal_the_pure_computation(engine, world):
         stored_scores["reasons"]
     )
     assert to_day(stored_scores["date"].max()) == to_day(day(39))
+
+
+def test_a_morning_load_keeps_today_pending_until_the_day_is_over(engine, world):
+    """Scored at 9:00 on day 39 (New York), the clients who usually check in later are not
+    counted as missed; the next day's refresh settles day 39 as a full recompute would."""
+    _, _, _, keys = world
+    morning = dt.datetime(2026, 10, 10, 13, 0, tzinfo=dt.UTC)  # day 39, 9:00 in New York
+    refresh(engine, None, day(39), now=morning)
+    with engine.connect() as conn:
+        silent = conn.execute(
+            select(
+                FctClientDay.is_expected, FctClientDay.is_missed, FctClientDay.missed_streak
+            ).where(FctClientDay.client_key == keys["silent"], FctClientDay.date == day(39))
+        ).one()
+    # Silent since day 30: days 30-38 missed, day 39 still pending.
+    assert silent.is_expected and not silent.is_missed and silent.missed_streak == 9
+
+    later = dt.datetime(2026, 10, 12, 13, 0, tzinfo=dt.UTC)
+    refresh(engine, ChangeSet(), day(40), now=later)
+    incremental = snapshot(engine)
+    refresh(engine, None, day(40), now=later)
+    full = snapshot(engine)
+    assert_same(incremental[0], full[0])
+    assert_same(incremental[1], full[1])
+    row = full[0][(full[0]["client_key"] == keys["silent"]) & (full[0]["date"] == day(39))]
+    assert bool(row["is_missed"].iloc[0]) and int(row["missed_streak"].iloc[0]) == 10

@@ -25,7 +25,8 @@ def test_score_beats_every_baseline_on_synthetic_data(engine, tmp_path):
     report = ingest_paths(engine, sorted(out.glob("*.csv")))
     assert report.ok and all(f.rejected == 0 for f in report.files)
     assert len(report.changes.client_dates) == 400
-    stats = refresh(engine, report.changes)
+    # Scored the morning after the export, so no day is still in progress.
+    stats = refresh(engine, report.changes, now=dt.datetime(2026, 11, 28, 12, tzinfo=dt.UTC))
     # One row per enrolled client-day: exactly the simulator's enrolled days in the window.
     truth_days = sum(1 for _ in (out / "truth" / "daily.csv").open()) - 1
     assert stats.rows == truth_days

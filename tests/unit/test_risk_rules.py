@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from etl.risk.client_day import to_day
 from etl.risk.compute import compute, to_frames
 from etl.risk.config import RiskConfig, default_config
 
@@ -75,6 +76,7 @@ def score_history(
     screens: list[tuple[int, str]] = (),
     cfg: RiskConfig | None = None,
     admission_day: int = 0,
+    open_day: int | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     clients = pd.DataFrame(
         {
@@ -100,6 +102,7 @@ def score_history(
         START,
         START + dt.timedelta(days=days - 1),
         cfg or default_config(),
+        open_day=None if open_day is None else to_day(START) + open_day,
     )
     day, score = to_frames(result)
     return day, score
@@ -389,3 +392,16 @@ def test_trend_is_the_slope_over_the_last_week():
     rows = history(30, {d: dict(craving=d - 23) for d in range(23, 30)})  # 0..6
     day, _ = score_history(rows, 30)
     assert day.iloc[-1]["craving_trend"] == pytest.approx(1.0)
+
+
+def test_today_not_yet_answered_is_pending_not_missed():
+    day, score = score_history(history(30, {28: None, 29: None}), 30, open_day=29)
+    today = day.iloc[-1]
+    assert today["is_expected"] and not today["is_missed"]
+    assert today["missed_streak"] == 1  # yesterday only
+    assert today["adherence_7d"] == pytest.approx(5 / 6, abs=1e-4)  # today not counted yet
+    assert reason(score.iloc[-1], "disengagement") is None
+    # The same history once the day is over: two missed in a row.
+    day, score = score_history(history(30, {28: None, 29: None}), 30)
+    assert day.iloc[-1]["missed_streak"] == 2
+    assert reason(score.iloc[-1], "disengagement")["values"]["missed_in_a_row"] == 2
