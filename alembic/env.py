@@ -4,7 +4,6 @@ metadata from etl.models, so migrations and models never drift apart silently.""
 from logging.config import fileConfig
 
 from alembic import context
-
 from etl.db import make_engine
 from etl.models import Base
 
@@ -17,8 +16,9 @@ target_metadata = Base.metadata
 
 def run_migrations_offline() -> None:
     url = config.get_main_option("sqlalchemy.url") or str(make_engine().url)
-    context.configure(url=url, target_metadata=target_metadata, literal_binds=True,
-                      render_as_batch=True)
+    context.configure(
+        url=url, target_metadata=target_metadata, literal_binds=True, render_as_batch=True
+    )
     with context.begin_transaction():
         context.run_migrations()
 
@@ -36,8 +36,12 @@ def run_migrations_online() -> None:
 
 def _run(connection) -> None:
     # Batch mode lets the same migrations alter tables on SQLite, which lacks ALTER COLUMN.
-    context.configure(connection=connection, target_metadata=target_metadata,
-                      render_as_batch=True, compare_type=True)
+    context.configure(
+        connection=connection,
+        target_metadata=target_metadata,
+        render_as_batch=True,
+        compare_type=True,
+    )
     with context.begin_transaction():
         context.run_migrations()
 

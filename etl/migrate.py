@@ -33,8 +33,12 @@ def downgrade(engine: Engine, revision: str = "base") -> None:
 
 
 @click.command("init-db")
-@click.option("--database-url", envvar="DATABASE_URL", default=None,
-              help="Warehouse URL (default: DATABASE_URL or the embedded SQLite file).")
+@click.option(
+    "--database-url",
+    envvar="DATABASE_URL",
+    default=None,
+    help="Warehouse URL (default: DATABASE_URL or the embedded SQLite file).",
+)
 def init_db_command(database_url: str | None) -> None:
     """Create or upgrade the warehouse schema (alembic upgrade head)."""
     engine = make_engine(database_url)

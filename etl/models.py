@@ -433,7 +433,7 @@ class AppFollowup(Base):
 
 
 class AppSnooze(Base):
-    """A counselor's decision to hold a client's flag until a date."""
+    """A counselor's decision to hold a client's flag until a date, linked to the flag it held."""
 
     __tablename__ = "app_snooze"
     __table_args__ = (Index("ix_app_snooze_client_until", "client_key", "until_date"),)
@@ -444,3 +444,5 @@ class AppSnooze(Base):
     created_at: Mapped[dt.datetime] = mapped_column(DateTime)
     until_date: Mapped[dt.date] = mapped_column(Date)
     reason: Mapped[str | None] = mapped_column(String(200))
+    risk_date: Mapped[dt.date | None] = mapped_column(Date)
+    risk_tier: Mapped[str | None] = mapped_column(String(16))

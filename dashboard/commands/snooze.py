@@ -41,6 +41,8 @@ def snooze_client(
                 created_at=ctx.now,
                 until_date=until,
                 reason=reason,
+                risk_date=flag.date if flag else None,
+                risk_tier=flag.tier if flag else None,
             )
             .returning(AppSnooze.snooze_id)
         ).scalar_one()
@@ -54,8 +56,6 @@ def snooze_client(
             detail={
                 "snooze_id": int(snooze_id),
                 "until": until.isoformat(),
-                "risk_date": flag.date.isoformat() if flag else None,
-                "risk_tier": flag.tier if flag else None,
             },
         )
     return int(snooze_id)

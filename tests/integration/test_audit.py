@@ -13,9 +13,15 @@ def _append_three(engine) -> list[int]:
     ids = []
     with engine.begin() as conn:
         for action in ("login", "view", "export"):
-            ids.append(record(conn, action=action, actor=Actor(user_id=1, username="ana",
-                                                                role="counselor"),
-                              client_keys=[3, 1], category="client_record"))
+            ids.append(
+                record(
+                    conn,
+                    action=action,
+                    actor=Actor(user_id=1, username="ana", role="counselor"),
+                    client_keys=[3, 1],
+                    category="client_record",
+                )
+            )
     return ids
 
 
@@ -36,8 +42,9 @@ def test_tampering_is_detected(engine, tamper: str) -> None:
     ids = _append_three(engine)
     with engine.begin() as conn:
         if tamper == "edit":
-            conn.execute(update(AppAuditLog).where(AppAuditLog.event_id == ids[1])
-                         .values(username="mallory"))
+            conn.execute(
+                update(AppAuditLog).where(AppAuditLog.event_id == ids[1]).values(username="mallory")
+            )
         else:
             conn.execute(delete(AppAuditLog).where(AppAuditLog.event_id == ids[1]))
     assert verify_chain(engine) == (ids[1] if tamper == "edit" else ids[2])

@@ -147,4 +147,6 @@ def test_contact_and_snooze_show_on_the_row(client, seeded) -> None:
         snooze = conn.execute(select(AppSnooze)).first()
         audit = conn.execute(select(AppAuditLog).where(AppAuditLog.action == "snooze")).first()
     assert snooze.until_date == dt.date(2026, 11, 30)
-    assert audit.detail["risk_date"] == "2026-11-26"
+    assert snooze.risk_date == dt.date(2026, 11, 26)  # linked to the flag it held
+    assert snooze.risk_tier is not None
+    assert audit.detail["snooze_id"] == snooze.snooze_id
