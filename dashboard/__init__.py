@@ -13,6 +13,7 @@ import uuid
 from pathlib import Path
 
 import dash
+from dash.exceptions import DependencyException
 from flask import Flask, jsonify, render_template, request
 from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
@@ -27,6 +28,10 @@ STYLESHEETS = [
     "/vendor/bootstrap5/css/bootstrap.min.css",
     "/vendor/bootstrap5/css/font/bootstrap-icons.min.css",
 ]
+
+BUNDLE_ENDPOINTS = frozenset(
+    {"/_dash-component-suites/<string:package_name>/<path:fingerprinted_path>"}
+)
 
 log = logging.getLogger(__name__)
 
@@ -116,6 +121,16 @@ def _register_error_pages(server: Flask) -> None:
             )
         response.status_code = error.code or 500
         return response
+
+    @server.errorhandler(DependencyException)
+    def unknown_bundle(error: DependencyException):
+        """Dash raises this for a component bundle it does not know: a missing file (404), not a
+        server error, and its message (which echoes the requested path) is never returned."""
+        if request.endpoint in BUNDLE_ENDPOINTS:
+            response = jsonify({"error": "Not Found"})
+            response.status_code = 404
+            return response
+        return unhandled(error)
 
     @server.errorhandler(Exception)
     def unhandled(error: Exception):
