@@ -25,10 +25,15 @@ PUBLIC_ENDPOINTS = frozenset(
     }
 )
 JSON_PATH_PREFIXES = ("/_dash-", "/_reload-hash")
+# Plain HTML forms posted by the browser itself: a refusal is a trip to the login page, not a
+# JSON body the user would be left looking at (sign-out after the session already ended).
+FORM_ENDPOINTS = frozenset({"auth.logout"})
 
 
 def wants_json() -> bool:
-    return request.method != "GET" or request.path.startswith(JSON_PATH_PREFIXES)
+    if request.path.startswith(JSON_PATH_PREFIXES):
+        return True
+    return request.method != "GET" and request.endpoint not in FORM_ENDPOINTS
 
 
 def refuse():
@@ -36,6 +41,8 @@ def refuse():
         response = jsonify({"error": "authentication required"})
         response.status_code = 401
         return response
+    if request.method != "GET":
+        return redirect(url_for("auth.login"))
     next_path = request.full_path if request.query_string else request.path
     return redirect(url_for("auth.login", next=next_path))
 

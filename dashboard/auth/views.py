@@ -173,11 +173,16 @@ def logout():
 
 @bp.app_errorhandler(CSRFError)
 def csrf_failed(error: CSRFError):
-    """A stale login form gets a fresh one; anything else gets a bare 400."""
+    """A stale login form gets a fresh one, a stale sign-out button a fresh one too (the token in
+    the page's sign-out form is an hour old after an hour); anything else gets a bare 400."""
     from flask import jsonify
 
     if request.endpoint == "auth.login":
         return _render("The form expired. Please sign in again.", status=400)
+    if request.endpoint == "auth.logout":
+        if not current_user.is_authenticated:
+            return redirect(url_for("auth.login"))
+        return render_template("logout.html"), 400
     response = jsonify({"error": "CSRF token missing or invalid"})
     response.status_code = 400
     return response
