@@ -3,6 +3,11 @@
 The session stores ``"<user_id>:<session_epoch>"`` as Flask-Login's id. Every request reloads
 the user and compares the epoch with the database: logout, a password reset or disabling the
 account bumps the epoch, so every copy of an older cookie stops working at once.
+
+A login tied to a staff member follows that staff record as the roster has it today: a
+supervisor moved to another program sees the new program only, and one the roster no longer
+lists as a supervisor keeps a counselor's view (their own caseload) until an administrator
+changes the login. Access never outlives the roster that granted it.
 """
 
 from __future__ import annotations
@@ -10,7 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from flask_login import UserMixin
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, func, select
 
 from dashboard.auth.permissions import permissions_for
 from etl.models import AppUser, DimProgram, DimStaff
@@ -46,21 +51,23 @@ def parse_session_id(value: str) -> tuple[int, int] | None:
 
 def load_current_user(conn: Connection, user_id: int, epoch: int | None) -> CurrentUser | None:
     """The active user with this id (and this session epoch, when given), else None."""
+    program_key = func.coalesce(DimStaff.program_key, AppUser.program_key)
     stmt = (
         select(
             AppUser.user_id,
             AppUser.username,
             AppUser.role,
             AppUser.staff_key,
-            AppUser.program_key,
+            program_key.label("program_key"),
             AppUser.session_epoch,
+            DimStaff.role.label("staff_role"),
             DimStaff.first_name,
             DimStaff.last_name,
             DimProgram.name.label("program_name"),
             DimProgram.time_zone,
         )
         .outerjoin(DimStaff, DimStaff.staff_key == AppUser.staff_key)
-        .outerjoin(DimProgram, DimProgram.program_key == AppUser.program_key)
+        .outerjoin(DimProgram, DimProgram.program_key == program_key)
         .where(AppUser.user_id == user_id, AppUser.is_active.is_(True))
     )
     if epoch is not None:
@@ -69,10 +76,13 @@ def load_current_user(conn: Connection, user_id: int, epoch: int | None) -> Curr
     if row is None:
         return None
     name = " ".join(p for p in (row["first_name"], row["last_name"]) if p) or row["username"]
+    role = row["role"]
+    if role == "supervisor" and row["staff_key"] is not None and row["staff_role"] != role:
+        role = "counselor"
     return CurrentUser(
         user_id=row["user_id"],
         username=row["username"],
-        role=row["role"],
+        role=role,
         staff_key=row["staff_key"],
         program_key=row["program_key"],
         session_epoch=row["session_epoch"],
