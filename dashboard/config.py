@@ -35,6 +35,9 @@ class Config:
     database_url: str
     production: bool = False
     idle_timeout_minutes: int = 15
+    # However active, a session ends this long after sign-in: a copied cookie kept alive by
+    # its holder's own requests does not outlive the working day.
+    session_max_hours: int = 12
     # Cookies get the Secure flag when the app is served over HTTPS (directly or via a proxy).
     https: bool = False
     # Number of trusted reverse proxies in front of the app (0 = none: ProxyFix off).
@@ -55,6 +58,7 @@ class Config:
             database_url=get_settings().database_url,
             production=production,
             idle_timeout_minutes=int(os.environ.get("CASELOAD_IDLE_TIMEOUT_MINUTES", "15")),
+            session_max_hours=int(os.environ.get("CASELOAD_SESSION_MAX_HOURS", "12")),
             https=_flag("CASELOAD_HTTPS", default=production),
             proxy_hops=int(os.environ.get("CASELOAD_PROXY_HOPS", "0")),
             login_window_minutes=int(os.environ.get("CASELOAD_LOGIN_WINDOW_MINUTES", "15")),
@@ -103,4 +107,5 @@ class Config:
             "WTF_CSRF_SSL_STRICT": True,
             "MAX_CONTENT_LENGTH": 2 * 1024 * 1024,
             "CASELOAD_TODAY": self.today,
+            "CASELOAD_SESSION_MAX_SECONDS": self.session_max_hours * 3600,
         }

@@ -47,10 +47,20 @@ def refuse():
     return redirect(url_for("auth.login", next=next_path))
 
 
-def _idle_expired() -> bool:
+def _expired() -> str | None:
+    """Why this session has ended (idle too long, or signed in too long ago), or None."""
+    now = time.time()
     last_seen = session.get("last_seen")
-    limit = current_app.config["PERMANENT_SESSION_LIFETIME"].total_seconds()
-    return last_seen is None or time.time() - float(last_seen) > limit
+    idle_limit = current_app.config["PERMANENT_SESSION_LIFETIME"].total_seconds()
+    if last_seen is None or now - float(last_seen) > idle_limit:
+        return "idle timeout"
+    signed_in_at = session.get("login_at")
+    if (
+        signed_in_at is None
+        or now - float(signed_in_at) > current_app.config["CASELOAD_SESSION_MAX_SECONDS"]
+    ):
+        return "session lifetime"
+    return None
 
 
 def guard():
@@ -59,10 +69,11 @@ def guard():
     if not current_user.is_authenticated:
         session.pop("last_seen", None)
         return refuse()
-    if _idle_expired():
+    reason = _expired()
+    if reason:
         from dashboard.audit import audit_event
 
-        audit_event("logout", detail={"reason": "idle timeout"})
+        audit_event("logout", detail={"reason": reason})
         logout_user()
         session.clear()
         return refuse()

@@ -133,7 +133,7 @@ def login():
     # A fresh session on every login: nothing from before sign-in carries over.
     session.clear()
     session["sid"] = secrets.token_urlsafe(24)
-    session["last_seen"] = int(now.replace(tzinfo=dt.UTC).timestamp())
+    session["last_seen"] = session["login_at"] = int(now.replace(tzinfo=dt.UTC).timestamp())
     session.permanent = True
     login_user(user, remember=False)
     with db.engine.begin() as conn:
