@@ -34,6 +34,19 @@ ACTIONS = frozenset(
     }
 )
 
+# Column widths (etl.models.AppAuditLog) and the longest text kept in ``detail``: values that
+# came from a request are cut to size here, so a forged input can neither bloat the log nor make
+# the insert fail on PostgreSQL (and with it the action it records).
+_WIDTHS = {
+    "username": 64,
+    "role": 20,
+    "session_ref": 64,
+    "source_address": 64,
+    "route": 200,
+    "category": 64,
+}
+MAX_DETAIL_TEXT = 200
+
 # A fixed lock id: PostgreSQL writers take it for the length of their transaction so that two
 # concurrent appends cannot both chain onto the same previous row.
 _PG_LOCK_ID = 7_311_042
@@ -78,6 +91,17 @@ def _hashed_fields(row: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+def _bounded(value: Any) -> Any:
+    """``detail`` with every string (keys included) cut to ``MAX_DETAIL_TEXT`` characters."""
+    if isinstance(value, str):
+        return value[:MAX_DETAIL_TEXT]
+    if isinstance(value, dict):
+        return {str(k)[:MAX_DETAIL_TEXT]: _bounded(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_bounded(v) for v in value]
+    return value
+
+
 def record(
     conn: Connection,
     *,
@@ -119,8 +143,11 @@ def record(
         "client_keys": sorted({int(k) for k in client_keys}) if client_keys else None,
         "category": category,
         "outcome": outcome,
-        "detail": detail,
+        "detail": _bounded(detail) if detail is not None else None,
     }
+    for column, width in _WIDTHS.items():
+        if isinstance(row[column], str):
+            row[column] = row[column][:width]
     prev_hash = prev or GENESIS
     row["prev_hash"] = prev_hash
     row["row_hash"] = _row_hash(prev_hash, _hashed_fields(row))

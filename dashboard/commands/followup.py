@@ -7,6 +7,7 @@ from sqlalchemy import Engine, insert
 from dashboard.auth.permissions import LOG_FOLLOWUP
 from dashboard.commands.context import CommandContext, current_flag, require, scoped_client
 from dashboard.commands.errors import InvalidInput
+from dashboard.commands.validate import choice, optional_text
 from etl.audit import record
 from etl.models import AppFollowup
 
@@ -37,11 +38,10 @@ def log_followup(
 ) -> int:
     """Write the contact and its audit row together; return the follow-up id."""
     require(ctx, LOG_FOLLOWUP)
-    if method not in FOLLOWUP_METHODS:
-        raise InvalidInput("unknown contact method")
-    if outcome is not None and outcome not in FOLLOWUP_OUTCOMES:
-        raise InvalidInput("unknown outcome")
-    note = (note or "").strip() or None
+    method = choice(method, FOLLOWUP_METHODS, "contact method")
+    if outcome is not None:
+        outcome = choice(outcome, FOLLOWUP_OUTCOMES, "outcome")
+    note = optional_text(note, "note")
     if note is not None and len(note) > MAX_NOTE:
         raise InvalidInput(f"note longer than {MAX_NOTE} characters")
     with engine.begin() as conn:

@@ -9,6 +9,7 @@ from sqlalchemy import Engine, insert
 from dashboard.auth.permissions import LOG_FOLLOWUP
 from dashboard.commands.context import CommandContext, current_flag, require, scoped_client
 from dashboard.commands.errors import InvalidInput
+from dashboard.commands.validate import optional_text
 from etl.audit import record
 from etl.models import AppSnooze
 
@@ -29,7 +30,7 @@ def snooze_client(
         raise InvalidInput("until must be a date")
     if until < ctx.today or until > ctx.today + dt.timedelta(days=MAX_SNOOZE_DAYS):
         raise InvalidInput(f"snooze until a date within {MAX_SNOOZE_DAYS} days")
-    reason = (reason or "").strip()[:MAX_REASON] or None
+    reason = (optional_text(reason, "reason") or "")[:MAX_REASON] or None
     with engine.begin() as conn:
         client_key = scoped_client(conn, ctx, client_id)
         flag = current_flag(conn, client_key, ctx.today)

@@ -233,6 +233,11 @@ def fill_counselor_picker(_page_id):
     return options, default, visible
 
 
+def _bump(refresh) -> int:
+    """The next value of the reload counter (the browser's copy may be anything)."""
+    return refresh + 1 if type(refresh) is int and 0 <= refresh < 2**31 else 1
+
+
 def _empty_state(message: list) -> dbc.Alert:
     return dbc.Alert(message, color="light", className="empty-state border")
 
@@ -261,7 +266,8 @@ def load_today(counselor_key, _refresh):
     today = program_today()
     with db.engine.connect() as conn:
         allowed = set(read_today.counselors(conn, scope)["staff_key"].astype(int))
-        if not isinstance(counselor_key, int) or counselor_key not in allowed:
+        # type(), not isinstance(): JSON true is a bool, and bool is an int subclass.
+        if type(counselor_key) is not int or counselor_key not in allowed:
             audit_denied(
                 reason="caseload outside scope", detail={"counselor_key": str(counselor_key)[:20]}
             )
@@ -345,10 +351,11 @@ def load_today(counselor_key, _refresh):
 def open_action(action, rows):
     """Open the contact or snooze form for the clicked row. Only the opaque client id is kept;
     the save callbacks re-check it."""
-    if not action or not has_permission(LOG_FOLLOWUP):
+    if not isinstance(action, dict) or not has_permission(LOG_FOLLOWUP):
         raise PreventUpdate
     client_id = action.get("rowId")
-    row = next((r for r in rows or [] if r.get("client_id") == client_id), None)
+    rows = rows if isinstance(rows, list) else []
+    row = next((r for r in rows if isinstance(r, dict) and r.get("client_id") == client_id), None)
     if row is None:
         raise PreventUpdate
     today = program_today()
@@ -411,7 +418,7 @@ def save_contact(_save, _cancel, client_id, method, outcome, note, refresh):
         return False, no_update, "The contact was not saved.", True
     except InvalidInput as exc:
         return True, no_update, f"Not saved: {exc}.", True
-    return False, (refresh or 0) + 1, "Contact logged.", True
+    return False, _bump(refresh), "Contact logged.", True
 
 
 @callback(
@@ -443,4 +450,4 @@ def save_snooze(_save, _cancel, client_id, until, reason, refresh):
         return False, no_update, "The snooze was not saved.", True
     except InvalidInput as exc:
         return True, no_update, f"Not saved: {exc}.", True
-    return False, (refresh or 0) + 1, f"Snoozed until {until_date:%b %-d}.", True
+    return False, _bump(refresh), f"Snoozed until {until_date:%b %-d}.", True

@@ -32,9 +32,15 @@ SIGNALS = ("craving", "stress", "mood", "sleep_hours", "sleep_quality")
 TRIGGERS = ("people", "places", "music", "routines", "emotions", "other")
 
 
+def _plausible_id(client_id: object) -> bool:
+    """A string that could be a stored id; anything else (a NUL byte PostgreSQL refuses to
+    bind, a list, a megabyte) is not looked up at all."""
+    return isinstance(client_id, str) and 0 < len(client_id) <= 64 and "\x00" not in client_id
+
+
 def resolve_client(conn: Connection, scope: Scope, client_id: str) -> int | None:
     """The client's key if this scope may read it, else None (absent and forbidden look alike)."""
-    if not isinstance(client_id, str) or not client_id or len(client_id) > 64:
+    if not _plausible_id(client_id):
         return None
     return conn.execute(
         select(DimClient.client_key).where(client_filter(scope), DimClient.client_id == client_id)
@@ -43,7 +49,7 @@ def resolve_client(conn: Connection, scope: Scope, client_id: str) -> int | None
 
 def client_key_for_audit(conn: Connection, client_id: str) -> int | None:
     """Unscoped id lookup, used only to name the target of a refused request in the audit log."""
-    if not isinstance(client_id, str) or len(client_id) > 64:
+    if not _plausible_id(client_id):
         return None
     return conn.execute(
         select(DimClient.client_key).where(DimClient.client_id == client_id)
