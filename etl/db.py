@@ -25,6 +25,9 @@ def normalize_url(url: str) -> str:
 
 
 def make_engine(url: str | None = None, **kwargs) -> Engine:
+    """An engine for ``url``. Bound parameters are names, notes and phone numbers, so they are
+    kept out of SQLAlchemy's exception messages and SQL log lines (``hide_parameters``)."""
+    kwargs.setdefault("hide_parameters", True)
     url = normalize_url(url or get_settings().database_url)
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
