@@ -174,7 +174,8 @@ def logout():
 @bp.app_errorhandler(CSRFError)
 def csrf_failed(error: CSRFError):
     """A stale login form gets a fresh one, a stale sign-out button a fresh one too (the token in
-    the page's sign-out form is an hour old after an hour); anything else gets a bare 400."""
+    the page's sign-out form is an hour old after an hour); anything else gets a bare 400, and
+    an audited denial when it came with a session."""
     from flask import jsonify
 
     if request.endpoint == "auth.login":
@@ -183,6 +184,11 @@ def csrf_failed(error: CSRFError):
         if not current_user.is_authenticated:
             return redirect(url_for("auth.login"))
         return render_template("logout.html"), 400
+    if current_user.is_authenticated:
+        # A signed-in session sending a request it did not get a token for: worth a record.
+        from dashboard.audit import audit_denied
+
+        audit_denied(reason="csrf token missing or invalid")
     response = jsonify({"error": "CSRF token missing or invalid"})
     response.status_code = 400
     return response

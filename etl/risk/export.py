@@ -3,7 +3,8 @@
 The file holds the program's client ids next to each score, so it is identified data: the
 export is written to the access audit log (action ``export``) with the client keys it covers,
 in the same transaction that makes the file visible. The file is written under a temporary
-name first and renamed only once the audit row is committed, so no export exists unlogged.
+name first and renamed only once the audit row is committed, so no export exists unlogged; it
+is readable by its owner only.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import datetime as dt
 import getpass
 import json
 import os
+import socket
 from pathlib import Path
 
 from sqlalchemy import Engine, select
@@ -30,11 +32,21 @@ def _cell(value: str) -> str:
 
 
 def cli_actor() -> Actor:
+    """The operating-system user and the host the command ran on: who and from where."""
     try:
         user = getpass.getuser()
     except Exception:  # no login name (containers): still an attributable actor
         user = "unknown"
-    return Actor(username=f"cli:{user}", role="admin")
+    return Actor(username=f"cli:{user}", role="admin", source_address=socket.gethostname() or None)
+
+
+def _private_file(path: Path):
+    """Open a new file only the owner can read (identified data; the umask is often 022).
+    O_EXCL after removing any leftover: a symlink planted under this name in a shared
+    directory is not followed."""
+    path.unlink(missing_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    return open(fd, "w", encoding="utf-8", newline="")
 
 
 def export_scores(
@@ -68,7 +80,7 @@ def export_scores(
     rows = 0
     keys: set[int] = set()
     try:
-        with engine.connect() as conn, tmp.open("w", encoding="utf-8", newline="") as fh:
+        with engine.connect() as conn, _private_file(tmp) as fh:
             writer = csv.writer(fh, lineterminator="\n")
             writer.writerow(COLUMNS)
             result = conn.execution_options(stream_results=True, yield_per=20_000).execute(stmt)
