@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import re
 from collections.abc import Sequence
 from typing import Any
 
@@ -42,13 +43,22 @@ def actor_from_request(username: str | None = None) -> Actor:
     return Actor(user_id=None, username=username, source_address=address)
 
 
+_UNPRINTABLE = re.compile(r"[^\x20-\x7e]")
+
+
 def current_route() -> str | None:
+    """The path, or the callback's output for Dash. Both come from the request (a refused
+    callback's output is whatever the sender wrote), so only printable ASCII is kept: no line
+    breaks to forge entries in the application log."""
     if not has_request_context():
         return None
     if request.path == "/_dash-update-component":
-        body = request.get_json(silent=True) or {}
-        return f"callback:{str(body.get('output', ''))[:150]}"
-    return request.path[:200]
+        body = request.get_json(silent=True)
+        output = body.get("output", "") if isinstance(body, dict) else ""
+        route = f"callback:{str(output)[:150]}"
+    else:
+        route = request.path[:200]
+    return _UNPRINTABLE.sub("?", route)
 
 
 def audit_event(

@@ -198,3 +198,23 @@ def test_scores_export_does_not_follow_a_planted_link(seeded, tmp_path) -> None:
     assert trap.read_text() == ""
     assert (shared / "scores.csv").read_text().startswith("client_id,")
     assert not (shared / ".scores.csv.partial").exists()
+
+
+def test_request_text_cannot_forge_log_lines(app, seeded, caplog) -> None:
+    """A refused callback's ``output`` is whatever its sender wrote; it reaches the log and the
+    audit route only as one line of printable text."""
+    client = client_from(app, "10.44.0.11")
+    login(client, "ben")
+    start = _high_water(seeded)
+    for body in ({"output": "x\nERROR unhandled FAKE ENTRY\r\n\x1b[31m"}, [1, 2], "text"):
+        response = client.post(
+            "/_dash-update-component", json=body, headers={"X-CSRFToken": "forged"}
+        )
+        assert response.status_code == 400
+    lines = caplog.text.splitlines()
+    assert not any(line.startswith("ERROR unhandled FAKE") for line in lines)
+    assert "\x1b" not in caplog.text
+    events = _events_after(seeded, start)
+    assert [e.action for e in events] == ["denied"] * 3
+    assert events[0].route == "callback:x?ERROR unhandled FAKE ENTRY???[31m"
+    assert events[1].route == events[2].route == "callback:"
