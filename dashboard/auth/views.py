@@ -97,8 +97,13 @@ def login():
                 AppUser.username == username
             )
         ).first()
-        # Always one Argon2 verification, so timing does not tell whether the name exists.
-        password_ok = verify_or_burn(user_row.password_hash if user_row else None, password)
+        # One Argon2 verification whether or not the name exists, so timing does not tell.
+        # A throttled attempt is refused without one: throttling treats unknown names exactly
+        # like real ones (so skipping reveals nothing), and a flood of attempts from a throttled
+        # address or against a locked name must not cost 64 MiB of hashing each.
+        password_ok = not throttled and verify_or_burn(
+            user_row.password_hash if user_row else None, password
+        )
         ok = bool(user_row and user_row.is_active and password_ok and not throttled and username)
         if not ok:
             record_failure(conn, username or "-", address, now)

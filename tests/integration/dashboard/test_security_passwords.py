@@ -71,6 +71,25 @@ def test_unknown_names_cost_a_hash_too(app_factory, seeded) -> None:
     assert time.perf_counter() - start > 0.3 * statistics.median(known)
 
 
+def test_throttled_attempts_spend_no_hash(app_factory, seeded) -> None:
+    """Once an address is throttled its attempts are refused before any hashing, for real and
+    unknown names alike, so a flood costs the server little."""
+    app = app_factory(login_max_failures_per_address=2, login_max_failures_per_user=100)
+    for i in range(2):
+        _timed_login(app, "10.56.0.1", f"filler-{i}")
+    hashed = statistics.median(_timed_login(app, f"10.56.1.{i}", "dev") for i in range(3))
+    known = statistics.median(_timed_login(app, "10.56.0.1", "dev") for _ in range(3))
+    unknown = statistics.median(_timed_login(app, "10.56.0.1", "no-such-user") for _ in range(3))
+    assert known < 0.5 * hashed and unknown < 0.5 * hashed, (hashed, known, unknown)
+    with seeded.engine.connect() as conn:
+        reasons = conn.execute(
+            select(AppAuditLog.detail)
+            .where(AppAuditLog.source_address == "10.56.0.1")
+            .order_by(AppAuditLog.event_id)
+        ).scalars()
+        assert [r["reason"] for r in reasons][2:] == ["throttled"] * 6
+
+
 def test_an_old_weaker_hash_is_upgraded_at_sign_in(app, seeded) -> None:
     add_user(seeded.engine, "legacy", "counselor", staff_id="S-C2")
     weak = hash_secret(
