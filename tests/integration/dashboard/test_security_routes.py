@@ -178,3 +178,21 @@ def test_unknown_component_bundle_is_a_quiet_404(client, caplog) -> None:
         assert "<b>" not in body and "registered" not in body
     assert "unhandled" not in caplog.text
     assert "Traceback" not in caplog.text
+
+
+def test_vendored_files_are_stylesheets_and_fonts_only(client) -> None:
+    """Scripts served from this origin are allowed by the CSP; the vendored Bootstrap wheel's
+    jQuery and JavaScript are not needed, so they are not served."""
+    for path in (
+        "/vendor/bootstrap5/css/bootstrap.min.css",
+        "/vendor/bootstrap5/css/font/bootstrap-icons.min.css",
+        "/vendor/bootstrap5/css/font/fonts/bootstrap-icons.woff2",
+    ):
+        assert client.get(path).status_code == 200, path
+    for path in (
+        "/vendor/bootstrap4/jquery.min.js",
+        "/vendor/bootstrap5/js/bootstrap.min.js",
+        "/vendor/bootstrap5/umd/popper.min.js",
+        "/vendor/bootstrap5/css/bootstrap.min.css.map",
+    ):
+        assert client.get(path).status_code == 404, path
