@@ -21,7 +21,7 @@ from dashboard import create_app
 from dashboard.auth import passwords
 from dashboard.config import Config, ConfigError
 from etl.cli import main
-from etl.models import AppAuditLog, AppUser
+from etl.models import AppAuditLog, AppLoginAttempt, AppUser
 
 
 def _params(encoded: str) -> dict[str, int]:
@@ -88,6 +88,29 @@ def test_throttled_attempts_spend_no_hash(app_factory, seeded) -> None:
             .order_by(AppAuditLog.event_id)
         ).scalars()
         assert [r["reason"] for r in reasons][2:] == ["throttled"] * 6
+
+
+def test_failed_attempts_keep_no_typed_text(app_factory, seeded) -> None:
+    """A password typed into the name field must not be stored in clear; throttling and the
+    reset on success still work on the keyed hash."""
+    app = app_factory(login_max_failures_per_address=100)
+    typed = "Winter2026-my-actual-password"
+    assert login(client_from(app, "10.57.0.1"), typed, "x").status_code == 401
+    for i in range(4):
+        assert (
+            login(client_from(app, f"10.57.1.{i}"), " Ben ", "wrong-password-x").status_code == 401
+        )
+    with seeded.engine.connect() as conn:
+        stored = conn.execute(select(AppLoginAttempt.username)).scalars().all()
+    assert stored and not any(typed.lower() in s or s == "ben" for s in stored)
+    assert all(len(s) == 64 for s in stored)
+    assert login(client_from(app, "10.57.2.1"), "ben").status_code == 302  # 4 < 5: allowed
+    for i in range(4):  # the success forgave the earlier four
+        assert login(client_from(app, f"10.57.3.{i}"), "ben", "wrong-password-x").status_code == 401
+    assert login(client_from(app, "10.57.4.1"), "ben").status_code == 302
+    for i in range(5):
+        login(client_from(app, f"10.57.5.{i}"), "BEN", "wrong-password-x")
+    assert login(client_from(app, "10.57.6.1"), "ben").status_code == 401  # locked, any case
 
 
 def test_an_old_weaker_hash_is_upgraded_at_sign_in(app, seeded) -> None:
