@@ -26,7 +26,7 @@ COLUMN_DEFS = [
         "field": "name",
         "headerName": "Client",
         "cellRenderer": "ClientLink",
-        "width": 160,
+        "width": 150,
         "pinned": "left",
         "filter": "agTextColumnFilter",
     },
@@ -58,7 +58,7 @@ COLUMN_DEFS = [
         "tooltipField": "reasons",
         "headerName": "Top reasons",
         "flex": 1,
-        "minWidth": 240,
+        "minWidth": 200,
         "wrapText": True,
         "autoHeight": True,
         "cellClass": "wrap-cell reasons-cell",
@@ -67,7 +67,7 @@ COLUMN_DEFS = [
     {
         "field": "last_checkin",
         "headerName": "Last check-in",
-        "width": 116,
+        "width": 128,
         "filter": "agTextColumnFilter",
     },
     {
