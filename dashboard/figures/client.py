@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 
+import numpy as np
 import pandas as pd
 
 from dashboard.figures import palette
@@ -190,28 +192,46 @@ def risk_trend(
     return figure(data, 340, shapes=shapes, annotations=labels, **axes)
 
 
-def baseline_band(days: pd.DataFrame, signal: str, sd_floor: float | None) -> pd.DataFrame:
-    """The stored baseline of ``signal`` and the band one SD either side, per day with a
-    baseline. The SD is the one the rule divides by (never below the rule's floor), so a
-    day that reads "1.5 SD above own baseline" sits half an SD above the band's edge."""
-    base = pd.to_numeric(days[f"{signal}_baseline"], errors="coerce").astype("float64")
-    sd = pd.to_numeric(days[f"{signal}_sd"], errors="coerce").astype("float64")
+@dataclass(frozen=True)
+class Band:
+    """A signal's stored baseline and the band one SD either side, on the days that have one."""
+
+    dates: list
+    baseline: np.ndarray
+    sd: np.ndarray
+
+    @property
+    def low(self) -> np.ndarray:
+        return self.baseline - self.sd
+
+    @property
+    def high(self) -> np.ndarray:
+        return self.baseline + self.sd
+
+    def runs(self) -> list[slice]:
+        """Consecutive days: a gap (no baseline yet, or not enrolled) splits the band, so a
+        filled polygon never bridges days that have none."""
+        if not self.dates:
+            return []
+        ordinals = np.array([d.toordinal() for d in self.dates])
+        cuts = np.flatnonzero(np.diff(ordinals) != 1) + 1
+        edges = [0, *cuts.tolist(), len(self.dates)]
+        return [slice(a, b) for a, b in zip(edges[:-1], edges[1:], strict=True)]
+
+
+def baseline_band(days: pd.DataFrame, signal: str, sd_floor: float | None) -> Band:
+    """The stored baseline of ``signal`` and its SD, per day with both. The SD is the one the
+    rule divides by (never below the rule's floor), so a day that reads "1.5 SD above own
+    baseline" sits half an SD above the band's edge."""
+    base = pd.to_numeric(days[f"{signal}_baseline"], errors="coerce").to_numpy(np.float64)
+    sd = pd.to_numeric(days[f"{signal}_sd"], errors="coerce").to_numpy(np.float64)
     if sd_floor is not None:
-        sd = sd.clip(lower=sd_floor)
-    band = pd.DataFrame({"date": days["date"], "baseline": base, "sd": sd})
-    band["low"] = band["baseline"] - band["sd"]
-    band["high"] = band["baseline"] + band["sd"]
-    return band.dropna(subset=["baseline", "sd"]).reset_index(drop=True)
-
-
-def _runs(band: pd.DataFrame) -> list[pd.DataFrame]:
-    """Consecutive days of a band: a gap (no baseline yet, or not enrolled) splits it, so a
-    filled polygon never bridges days that have no baseline."""
-    if band.empty:
-        return []
-    dates = pd.to_datetime(band["date"])
-    breaks = (dates.diff().dt.days.fillna(1) != 1).cumsum()
-    return [part for _, part in band.groupby(breaks.to_numpy())]
+        sd = np.maximum(sd, sd_floor)  # NaN stays NaN
+    ok = ~(np.isnan(base) | np.isnan(sd))
+    dates = [d for d, keep in zip(days["date"].tolist(), ok.tolist(), strict=True) if keep]
+    if dates and type(dates[0]) is not dt.date:  # e.g. Timestamps from a test frame
+        dates = [pd.Timestamp(d).date() for d in dates]
+    return Band(dates=dates, baseline=base[ok], sd=sd[ok])
 
 
 def signal_multiples(
@@ -231,14 +251,14 @@ def signal_multiples(
     for row, signal in enumerate(SIGNALS, start=1):
         where = row_ref(row)
         band = baseline_band(days, signal, floors.get(signal))
-        for i, part in enumerate(_runs(band)):
+        for i, run in enumerate(band.runs()):
             # One closed polygon per run: the upper edge forward, the lower edge back.
-            run_dates = _iso(part["date"])
+            run_dates = _iso(band.dates[run])
             data.append(
                 {
                     "type": "scatter",
                     "x": run_dates + run_dates[::-1],
-                    "y": part["high"].tolist() + part["low"].tolist()[::-1],
+                    "y": band.high[run].tolist() + band.low[run][::-1].tolist(),
                     "mode": "lines",
                     "fill": "toself",
                     "fillcolor": palette.BASELINE_FILL,
@@ -250,13 +270,12 @@ def signal_multiples(
                     **where,
                 }
             )
-        base = band.set_index("date")
         data.append(
             {
                 "type": "scatter",
-                "x": _iso(base.index),
-                "y": _values(base["baseline"]),
-                "customdata": _values(base["sd"].round(1)),
+                "x": _iso(band.dates),
+                "y": band.baseline.tolist(),
+                "customdata": band.sd.round(1).tolist(),
                 "mode": "lines",
                 "line": {"color": palette.BASELINE_LINE, "dash": "dot", "width": 1},
                 "name": "Own baseline",

@@ -38,10 +38,22 @@ def test_baseline_band_is_the_stored_baseline_one_floored_sd_either_side() -> No
     )
     band = baseline_band(days, "stress", sd_floor=1.0)
     # No baseline yet (first day) or no SD (last day): no band; the SD never below the floor.
-    assert band["date"].tolist() == list(days["date"].iloc[1:3])
-    assert band[["low", "high"]].to_numpy().tolist() == [[1.0, 5.0], [3.0, 5.0]]
+    assert band.dates == list(days["date"].iloc[1:3])
+    assert band.low.tolist() == [1.0, 3.0] and band.high.tolist() == [5.0, 5.0]
     raw = baseline_band(days, "stress", sd_floor=None)
-    assert raw["sd"].tolist() == [2.0, 0.4]
+    assert raw.sd.tolist() == [2.0, 0.4]
+
+
+def test_a_gap_in_the_baseline_splits_the_band() -> None:
+    days = pd.DataFrame(
+        {
+            "date": pd.date_range("2026-01-01", periods=6).date,
+            "mood_baseline": [5.0, 5.0, None, 5.0, 5.0, 5.0],
+            "mood_sd": [1.0] * 6,
+        }
+    )
+    band = baseline_band(days, "mood", sd_floor=None)
+    assert [(r.start, r.stop) for r in band.runs()] == [(0, 2), (2, 5)]
 
 
 def test_the_band_is_where_a_reason_says_the_day_deviates() -> None:
@@ -54,7 +66,7 @@ def test_the_band_is_where_a_reason_says_the_day_deviates() -> None:
     band = baseline_band(days, "stress", settings.sd_floors["stress"])
     sd_used = max(0.5, default_config().stress.sd_floor)
     value = 3.0 + 2.0 * sd_used
-    assert value - band["high"].iloc[0] == pytest.approx(sd_used)
+    assert value - band.high[0] == pytest.approx(sd_used)
 
 
 def test_tier_bands_follow_the_configured_thresholds() -> None:
