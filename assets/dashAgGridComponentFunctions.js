@@ -41,31 +41,39 @@ var dagcomponentfuncs = (window.dashAgGridComponentFunctions =
   };
 
   dagcomponentfuncs.Sparkline = function (props) {
+    // One fixed 0-100 scale for every row, so a flat line near 100 and one near 10 do not
+    // look alike; the dashed line marks where the program's high tier begins.
     var values = props.value || [];
-    var w = 84, h2 = 26, pad = 4;
+    var d = props.data || {};
+    var w = 84, h2 = 28, pad = 3;
     var nums = values.filter(function (v) { return v !== null && v !== undefined; });
     if (nums.length < 2) {
       return h("span", { className: "text-muted small" }, "not enough data");
     }
-    var lo = Math.min.apply(null, nums), hi = Math.max.apply(null, nums);
-    if (hi - lo < 1) { hi = lo + 1; }
+    var y = function (v) {
+      var c = Math.max(0, Math.min(100, v));
+      return h2 - pad - (c / 100) * (h2 - 2 * pad);
+    };
     var step = (w - 2 * pad) / Math.max(1, values.length - 1);
     var points = [];
     values.forEach(function (v, i) {
       if (v === null || v === undefined) { return; }
-      var x = pad + i * step;
-      var y = h2 - pad - ((v - lo) / (hi - lo)) * (h2 - 2 * pad);
-      points.push(x.toFixed(1) + "," + y.toFixed(1));
+      points.push((pad + i * step).toFixed(1) + "," + y(v).toFixed(1));
     });
     var last = points[points.length - 1].split(",");
+    var parts = [];
+    if (typeof d.spark_high === "number") {
+      var yh = y(d.spark_high).toFixed(1);
+      parts.push(h("line", { key: "t", x1: pad, x2: w - pad, y1: yh, y2: yh,
+        stroke: "#D55E00", strokeWidth: 1, strokeDasharray: "2,2", opacity: 0.6 }));
+    }
+    parts.push(h("polyline", { key: "l", points: points.join(" "), fill: "none", stroke: "#555", strokeWidth: 1.5 }));
+    parts.push(h("circle", { key: "c", cx: last[0], cy: last[1], r: 2.5, fill: d.tier_color || "#555" }));
     return h(
       "svg",
       { width: w, height: h2, className: "sparkline", role: "img",
         "aria-label": "score over 14 days, from " + nums[0].toFixed(0) + " to " + nums[nums.length - 1].toFixed(0) },
-      [
-        h("polyline", { key: "l", points: points.join(" "), fill: "none", stroke: "#555", strokeWidth: 1.5 }),
-        h("circle", { key: "c", cx: last[0], cy: last[1], r: 2.5, fill: (props.data || {}).tier_color || "#555" }),
-      ]
+      parts
     );
   };
 

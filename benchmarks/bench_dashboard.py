@@ -38,11 +38,16 @@ from sqlalchemy import Engine, event, text
 
 from etl.db import make_engine
 from etl.models import Base
+from etl.risk.client_day import rolling_sum
+from etl.risk.config import default_config
+from etl.risk.features import signal_stats
 
 AS_OF = dt.date(2026, 11, 26)
 PASSWORD = "bench-password-123"
 PG_ENV = ("CASELOAD_BENCH_POSTGRES_URL", "CASELOAD_TEST_POSTGRES_URL")
 TRIGGERS = ("people", "places", "music", "routines", "emotions", "other")
+SIGNALS = ("craving", "stress", "mood", "sleep_hours", "sleep_quality")
+RISK_CONFIG = default_config()
 NOW = dt.datetime(2026, 11, 27, 6, 0)
 
 
@@ -78,11 +83,25 @@ def _rows_for_batch(rng: np.random.Generator, keys: np.ndarray, ids: list[str], 
         0,
         100,
     ).round(1)
-    tier_idx = np.digitize(score, [30, 55, 75])
+    tiers_cfg = RISK_CONFIG.tiers
+    tier_idx = np.digitize(score, [tiers_cfg.moderate, tiers_cfg.high, tiers_cfg.critical])
     tiers = np.array(["low", "moderate", "high", "critical"])[tier_idx]
     change = np.concatenate([np.full((n, 1), np.nan), np.diff(score, axis=1)], axis=1)
     newly = (tier_idx >= 2) & np.concatenate([np.zeros((n, 1), bool), tier_idx[:, :-1] < 2], axis=1)
     trig = rng.random((n, days, len(TRIGGERS))) < 0.12
+    # Personal baselines as the risk engine stores them, from the engine's own feature code.
+    answers = {
+        "craving": np.round(craving),
+        "stress": np.round(stress),
+        "mood": np.round(mood),
+        "sleep_hours": np.round(sleep, 1),
+        "sleep_quality": np.clip(np.round(sleep - 3), 1, 5),
+    }
+    stats = {
+        name: signal_stats(np.where(received, values, np.nan), RISK_CONFIG)
+        for name, values in answers.items()
+    }
+    cue_days = rolling_sum((trig.any(axis=2) & received).astype(np.float64), 7).astype(int)
     day_rows, risk_rows, checkin_rows = [], [], []
     for i in range(n):
         key, cid = int(keys[i]), ids[i]
@@ -108,6 +127,13 @@ def _rows_for_batch(rng: np.random.Generator, keys: np.ndarray, ids: list[str], 
                     int(trig[i, d].sum()) if got else 0,
                     got or None,
                     int(streak[i, d]),
+                    not got,
+                    int(cue_days[i, d]),
+                    *(
+                        None if np.isnan(v) else float(v)
+                        for st in stats.values()
+                        for v in (st.baseline[i, d], st.sd[i, d])
+                    ),
                 )
             )
             s = float(score[i, d])
@@ -174,6 +200,9 @@ DAY_COLS = (
     "trigger_count",
     "support_contact",
     "missed_streak",
+    "is_missed",
+    "cue_days_7d",
+    *(f"{s}_{part}" for s in SIGNALS for part in ("baseline", "sd")),
 )
 RISK_COLS = ("client_key", "date", "score", "tier", "score_change", "is_newly_high", "reasons")
 CHECKIN_COLS = (

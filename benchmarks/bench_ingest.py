@@ -29,24 +29,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from etl.ingest.kinds import BY_NAME
+
 OUT = Path(__file__).resolve().parent / "out"
 GOAL_RATIO = 2.0
 GOAL_PEAK_MIB = 1024
-CHECKIN_COLUMNS = [
-    "checkin_id",
-    "client_id",
-    "submitted_at",
-    "craving",
-    "stress",
-    "mood",
-    "sleep_hours",
-    "sleep_quality",
-    "used_since_last",
-    "triggers",
-    "support_contact",
-    "coping",
-    "note",
-]
+CHECKIN_COLUMNS = list(BY_NAME["checkins"].columns)
 
 
 # --------------------------------------------------------------------------- data

@@ -3,12 +3,18 @@
 Separated from the queries so the ranking rules can be read and unit-tested on their own.
 Ranking: snoozed clients last; then newly high, then by tier (critical first), rising scores
 before steady or falling ones within a tier, then by score and missed-check-in streak.
+
+Dates follow the risk engine: the latest scored day may be today while it is still in
+progress (a morning load), when today's expected check-ins not yet in are *pending*, not
+missed. So "missed" always means a day that is over: the card counts yesterday's misses as the
+engine settled them, and the page says which day the scores are for and when they were made.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import json
+from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
 import pandas as pd
@@ -19,6 +25,7 @@ TOP_REASONS = 2
 
 
 def reasons_list(value) -> list[dict]:
+    """A stored reasons value (JSON text or a list) as a list of reason dicts."""
     if value is None or (isinstance(value, float) and pd.isna(value)):
         return []
     if isinstance(value, str):
@@ -30,16 +37,25 @@ def _initial_cap(text: str) -> str:
     return text[:1].upper() + text[1:]
 
 
-def reasons_text(value, top: int = TOP_REASONS) -> str:
-    """The top reasons in words a counselor can say: 'poor sleep: slept under 6 h on ...'."""
-    parts = []
-    for reason in reasons_list(value)[:top]:
-        signal, text = reason.get("signal"), reason.get("text")
-        if signal and text:
-            parts.append(f"{_initial_cap(str(signal))}: {text}")
-        elif text or signal:
-            parts.append(_initial_cap(str(text or signal)))
-    return "; ".join(parts)
+def reason_line(reason: dict) -> str:
+    """One reason in words a counselor can say: 'Poor sleep: slept under 6 h on ...'.
+
+    The signal's name leads unless the engine's text already starts with it ('craving 9/10
+    yesterday' needs no 'Craving:' in front)."""
+    signal, text = str(reason.get("signal") or ""), str(reason.get("text") or "")
+    if not (signal and text):
+        return _initial_cap(text or signal)
+    lowered = text.lower()
+    names = {signal.lower(), str(reason.get("code") or "").lower()} - {""}
+    if any(lowered.startswith(n) for n in names):
+        return _initial_cap(text)
+    return f"{_initial_cap(signal)}: {text}"
+
+
+def reasons_text(value, top: int = TOP_REASONS, sep: str = "\n") -> str:
+    """The top reasons, one per line by default (a reason's own clauses are joined by '; ',
+    so reasons need a stronger separator to be told apart)."""
+    return sep.join(line for r in reasons_list(value)[:top] if (line := reason_line(r)))
 
 
 def local_time(utc_naive: dt.datetime | pd.Timestamp, tz: str) -> dt.datetime:
@@ -86,9 +102,6 @@ def rank_caseload(
     df["is_newly_high"] = df["is_newly_high"].fillna(False).astype(bool)
     df["is_rising"] = df["score_change"].fillna(0) > 0
     df["missed_streak"] = pd.to_numeric(df["missed_streak"], errors="coerce").fillna(0).astype(int)
-    df["missed_latest"] = df["is_expected"].fillna(False).astype(bool) & ~df["is_received"].fillna(
-        False
-    ).astype(bool)
     df["reasons_text"] = df["reasons"].map(reasons_text)
     df["name"] = df["first_name"].astype(str) + " " + df["last_name"].astype(str)
 
@@ -96,8 +109,9 @@ def rank_caseload(
         zip(last_checkins.get("client_key", []), last_checkins.get("last_checkin", []), strict=True)
     )
     df["last_checkin"] = df["client_key"].map(last)
+    # Counted from today, not from the scored day: "3 d ago" must stay true on stale data.
     df["days_since_checkin"] = df["last_checkin"].map(
-        lambda d: None if d is None or pd.isna(d) else (as_of - pd.Timestamp(d).date()).days
+        lambda d: None if d is None or pd.isna(d) else (today - pd.Timestamp(d).date()).days
     )
 
     sparks = _sparks(history, as_of, spark_days)
@@ -149,12 +163,71 @@ def rank_caseload(
     return df
 
 
-def card_counts(ranked: pd.DataFrame) -> dict[str, int]:
+def _is_open(day: dt.date, scored_at: dt.datetime | None) -> bool:
+    """Whether ``day`` was still in progress (program time) when it was last scored."""
+    return scored_at is not None and scored_at.date() <= day
+
+
+@dataclass(frozen=True)
+class MissedDay:
+    """Yesterday's missed check-ins: the count, or None with the reason it is not known."""
+
+    day: dt.date
+    count: int | None
+    note: str
+
+
+def missed_yesterday(
+    facts: pd.DataFrame, *, today: dt.date, as_of: dt.date, scored_at: dt.datetime | None
+) -> MissedDay:
+    """Clients whose expected check-in of yesterday never came (``is_missed`` as the engine
+    settled it). ``facts`` holds yesterday's client-day rows of the caseload; ``scored_at`` is
+    when the latest scores were made, in the program's time zone."""
+    day = today - dt.timedelta(days=1)
+    label = f"{day:%a %b %-d}"
+    if as_of < day or facts.empty:
+        return MissedDay(day, None, f"no check-in data for {label}")
+    if as_of == day and _is_open(day, scored_at):
+        return MissedDay(day, None, f"{label} was not over at the last load")
+    count = int(facts["is_missed"].fillna(False).astype(bool).sum())
+    return MissedDay(day, count, f"expected {label}, not received")
+
+
+def as_of_status(
+    as_of: dt.date, today: dt.date, scored_at: dt.datetime | None, received_today: int
+) -> tuple[str, bool]:
+    """The line under the page title: which day the scores are for, when they were made, and
+    whether that day was still in progress. Returns (text, stale)."""
+    day = f"{as_of:%A %b %-d}"
+    if as_of == today:
+        text = f"Scores for today, {day}"
+        if _is_open(as_of, scored_at):
+            plural = "" if received_today == 1 else "s"
+            text += (
+                f" · scored {scored_at:%-I:%M %p} from the {received_today} check-in{plural} "
+                "in so far today; expected check-ins not in yet are pending, not missed"
+            )
+        return text, False
+    if as_of == today - dt.timedelta(days=1):
+        text = f"Latest scores: yesterday, {day} · no check-ins for today loaded yet"
+        if _is_open(as_of, scored_at):
+            text += f" · scored {scored_at:%-I:%M %p}, before the day was over"
+        return text, False
+    age = (today - as_of).days
+    return (
+        f"Latest scores: {day}, {as_of:%Y} · data is {age} days old: "
+        "reasons, streaks and 'yesterday' are as of that day",
+        True,
+    )
+
+
+def card_counts(ranked: pd.DataFrame, missed: MissedDay) -> dict[str, int | None]:
+    """The cards' numbers; ``missed`` is None when the day it counts is not settled."""
     if ranked.empty:
-        return {"high": 0, "newly_high": 0, "missed": 0, "due": 0}
+        return {"high": 0, "newly_high": 0, "missed": missed.count, "due": 0}
     return {
         "high": int(ranked["tier"].isin(HIGH_TIERS).sum()),
         "newly_high": int(ranked["is_newly_high"].sum()),
-        "missed": int(ranked["missed_latest"].sum()),
+        "missed": missed.count,
         "due": int((ranked["followup_kind"] == "due").sum()),
     }

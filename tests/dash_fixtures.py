@@ -4,6 +4,9 @@ Two programs in different time zones, five staff, a few clients per counselor, `
 of check-ins, client-day facts, drug screens and risk scores with reasons in the shape the risk
 engine stores. The first client of every counselor is made high risk over the last days and
 the second newly high on the last day, so ranking tests have something definite to find.
+Tiers use the shipped risk thresholds and each day stores its signals' personal baseline (mean
+and SD of the previous 28 days' answers, from 7 on), as the engine does; the scores themselves
+come from a simpler points model. Tests of the real pipeline seed through synth and ingest.
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ import hashlib
 import json
 import random
 from dataclasses import dataclass, field
+from statistics import fmean, stdev
 from zoneinfo import ZoneInfo
 
 from faker import Faker
@@ -28,6 +32,7 @@ from etl.models import (
     FctRiskScore,
     PiiClient,
 )
+from etl.risk.config import default_config
 
 AS_OF = dt.date(2026, 11, 26)
 PASSWORD = "correct-horse-battery"
@@ -43,7 +48,15 @@ STAFF = (
     ("S-S2", "P-HARBOR", "Erin", "Walsh", "supervisor"),
 )
 TRIGGERS = ("people", "places", "music", "routines", "emotions", "other")
-TIER_FLOORS = (("critical", 75.0), ("high", 55.0), ("moderate", 30.0), ("low", 0.0))
+_TIERS = default_config().tiers
+TIER_FLOORS = (
+    ("critical", _TIERS.critical),
+    ("high", _TIERS.high),
+    ("moderate", _TIERS.moderate),
+    ("low", 0.0),
+)
+SIGNALS = ("craving", "stress", "mood", "sleep_hours", "sleep_quality")
+BASELINE_DAYS, BASELINE_MIN = 28, 7
 
 
 @dataclass
@@ -256,6 +269,7 @@ def _client_days(
 ) -> None:
     craving, stress, mood, sleep = rng.uniform(1, 4), rng.uniform(2, 5), rng.uniform(5, 8), 7.0
     streak, prev_score, prev_tier = 0, None, None
+    answers: list[tuple[int, dict]] = []  # (day offset, values) of received days
     last_day = min(as_of, discharge) if discharge else as_of
     start = as_of - dt.timedelta(days=days - 1)
     n_days = (last_day - start).days + 1
@@ -289,10 +303,20 @@ def _client_days(
             "sleep_quality": max(1, min(5, round(sleep - 3))),
             "used": used,
         }
+        window = [v for o, v in answers if offset - BASELINE_DAYS <= o < offset]
+        baselines = {}
+        for sig in SIGNALS:
+            past = [float(v[sig]) for v in window]
+            enough = len(past) >= BASELINE_MIN
+            baselines[f"{sig}_baseline"] = fmean(past) if enough else None
+            baselines[f"{sig}_sd"] = stdev(past) if enough else None
+        if received:
+            answers.append((offset, vals))
         days_rows.append(
             {
                 "client_key": key,
                 "date": day,
+                **baselines,
                 "is_expected": expected,
                 "is_received": received,
                 "checkin_count": int(received),

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 
+import numpy as np
 import pandas as pd
 
 from dashboard.figures import palette
@@ -52,32 +54,32 @@ def empty_figure(message: str, height: int = 220) -> FigureSpec:
     )
 
 
-def tier_bands(floors: pd.DataFrame, top: float) -> list[tuple[str, float, float]]:
-    """(tier, from, to) bands from the lowest score stored in each tier."""
-    known = {
-        t: float(f)
-        for t, f in zip(floors.get("tier", []), floors.get("floor", []), strict=True)
-        if t in palette.TIERS
-    }
-    ordered = [t for t in palette.TIERS if t in known]
-    bands = []
-    for i, tier in enumerate(ordered):
-        start = 0.0 if i == 0 else known[tier]
-        end = known[ordered[i + 1]] if i + 1 < len(ordered) else top
-        if end > start:
-            bands.append((tier, start, end))
-    return bands
+def tier_bands(thresholds: dict[str, float] | None, top: float) -> list[tuple[str, float, float]]:
+    """(tier, from, to) bands from the program's thresholds (score >= threshold is in the
+    tier, as the engine assigns it); none when the thresholds are unknown."""
+    if not thresholds:
+        return []
+    edges = [0.0, *(float(thresholds[t]) for t in palette.TIERS[1:]), top]
+    return [
+        (tier, edges[i], edges[i + 1])
+        for i, tier in enumerate(palette.TIERS)
+        if edges[i + 1] > edges[i]
+    ]
 
 
 def risk_trend(
-    risk: pd.DataFrame, floors: pd.DataFrame, days: pd.DataFrame, screens: pd.DataFrame
+    risk: pd.DataFrame,
+    thresholds: dict[str, float] | None,
+    days: pd.DataFrame,
+    screens: pd.DataFrame,
 ) -> FigureSpec:
-    """Daily score with tier bands, and a strip below for reported use and drug screens."""
+    """Daily score with the program's tier bands, and a strip below for reported use and
+    drug screens."""
     if risk.empty:
         return empty_figure("No risk scores yet for this client.", 300)
     top = max(100.0, float(risk["score"].max()) * 1.05)
     shapes, labels = [], []
-    for tier, start, end in tier_bands(floors, top):
+    for tier, start, end in tier_bands(thresholds, top):
         shapes.append(
             {
                 "type": "rect",
@@ -105,7 +107,7 @@ def risk_trend(
                 "font": {"size": 10, "color": palette.TIER_COLORS[tier]},
             }
         )
-    hover = [reasons_text(r, top=3) or "no flagged signal" for r in risk["reasons"]]
+    hover = [reasons_text(r, top=3, sep="<br>") or "no flagged signal" for r in risk["reasons"]]
     data = [
         {
             "type": "scatter",
@@ -190,28 +192,79 @@ def risk_trend(
     return figure(data, 340, shapes=shapes, annotations=labels, **axes)
 
 
-def signal_multiples(days: pd.DataFrame) -> FigureSpec:
-    """One small chart per signal, with the client's own 28-day baseline band (IQR)."""
+@dataclass(frozen=True)
+class Band:
+    """A signal's stored baseline and the band one SD either side, on the days that have one."""
+
+    dates: list
+    baseline: np.ndarray
+    sd: np.ndarray
+
+    @property
+    def low(self) -> np.ndarray:
+        return self.baseline - self.sd
+
+    @property
+    def high(self) -> np.ndarray:
+        return self.baseline + self.sd
+
+    def runs(self) -> list[slice]:
+        """Consecutive days: a gap (no baseline yet, or not enrolled) splits the band, so a
+        filled polygon never bridges days that have none."""
+        if not self.dates:
+            return []
+        ordinals = np.array([d.toordinal() for d in self.dates])
+        cuts = np.flatnonzero(np.diff(ordinals) != 1) + 1
+        edges = [0, *cuts.tolist(), len(self.dates)]
+        return [slice(a, b) for a, b in zip(edges[:-1], edges[1:], strict=True)]
+
+
+def baseline_band(days: pd.DataFrame, signal: str, sd_floor: float | None) -> Band:
+    """The stored baseline of ``signal`` and its SD, per day with both. The SD is the one the
+    rule divides by (never below the rule's floor), so a day that reads "1.5 SD above own
+    baseline" sits half an SD above the band's edge."""
+    base = pd.to_numeric(days[f"{signal}_baseline"], errors="coerce").to_numpy(np.float64)
+    sd = pd.to_numeric(days[f"{signal}_sd"], errors="coerce").to_numpy(np.float64)
+    if sd_floor is not None:
+        sd = np.maximum(sd, sd_floor)  # NaN stays NaN
+    ok = ~(np.isnan(base) | np.isnan(sd))
+    dates = [d for d, keep in zip(days["date"].tolist(), ok.tolist(), strict=True) if keep]
+    if dates and type(dates[0]) is not dt.date:  # e.g. Timestamps from a test frame
+        dates = [pd.Timestamp(d).date() for d in dates]
+    return Band(dates=dates, baseline=base[ok], sd=sd[ok])
+
+
+def signal_multiples(
+    days: pd.DataFrame,
+    sd_floors: dict[str, float] | None = None,
+    baseline_days: int = 28,
+) -> FigureSpec:
+    """One small chart per signal against the client's own baseline as the risk engine
+    stored it: the mean of the previous ``baseline_days`` days' answers (dotted) and a band of
+    one SD either side."""
     if days.empty or days[list(SIGNALS)].notna().sum().sum() == 0:
         return empty_figure("No check-ins in this period.", 260)
+    floors = sd_floors or {}
     dates = _iso(days["date"])
     data = []
+    band_name = f"Own baseline ± 1 SD ({baseline_days}-day mean)"
     for row, signal in enumerate(SIGNALS, start=1):
         where = row_ref(row)
-        band = days[["date", f"{signal}_q25", f"{signal}_q75"]].dropna()
-        if not band.empty:
-            # One closed polygon per band: the upper edge forward, the lower edge back.
-            band_dates = _iso(band["date"])
+        band = baseline_band(days, signal, floors.get(signal))
+        for i, run in enumerate(band.runs()):
+            # One closed polygon per run: the upper edge forward, the lower edge back.
+            run_dates = _iso(band.dates[run])
             data.append(
                 {
                     "type": "scatter",
-                    "x": band_dates + band_dates[::-1],
-                    "y": band[f"{signal}_q75"].tolist() + band[f"{signal}_q25"].tolist()[::-1],
+                    "x": run_dates + run_dates[::-1],
+                    "y": band.high[run].tolist() + band.low[run][::-1].tolist(),
+                    "mode": "lines",
                     "fill": "toself",
                     "fillcolor": palette.BASELINE_FILL,
                     "line": {"width": 0},
-                    "name": "Usual range (28-day IQR)",
-                    "showlegend": row == 1,
+                    "name": band_name,
+                    "showlegend": row == 1 and i == 0,
                     "legendgroup": "band",
                     "hoverinfo": "skip",
                     **where,
@@ -220,14 +273,15 @@ def signal_multiples(days: pd.DataFrame) -> FigureSpec:
         data.append(
             {
                 "type": "scatter",
-                "x": dates,
-                "y": _values(days[f"{signal}_median"]),
+                "x": _iso(band.dates),
+                "y": band.baseline.tolist(),
+                "customdata": band.sd.round(1).tolist(),
                 "mode": "lines",
                 "line": {"color": palette.BASELINE_LINE, "dash": "dot", "width": 1},
-                "name": "Own median",
-                "showlegend": row == 1,
-                "legendgroup": "median",
-                "hovertemplate": "median %{y:.1f}<extra></extra>",
+                "name": "Own baseline",
+                "showlegend": False,
+                "legendgroup": "band",
+                "hovertemplate": "baseline %{y:.1f} ± %{customdata:.1f}<extra></extra>",
                 **where,
             }
         )
@@ -253,21 +307,41 @@ def signal_multiples(days: pd.DataFrame) -> FigureSpec:
     return figure(data, 620, **axes)
 
 
-def checkin_calendar(days: pd.DataFrame) -> FigureSpec:
-    """Weeks across, weekdays down: done, missed, or not expected."""
+CALENDAR_STATES = {  # state -> (label, mark)
+    0: ("not expected", ""),
+    1: ("missed", "✕"),
+    2: ("done", "✓"),
+    3: ("due today, not in yet", "…"),
+}
+
+
+def calendar_states(days: pd.DataFrame, schedule: str | None = None) -> pd.Series:
+    """Each day's state from the engine's facts: done (a check-in came), missed (expected and
+    settled as missed), pending (expected, not in, day not over when scored), else not
+    expected. A weekly check-in already sent earlier in its week leaves the due day met."""
+    received = days["is_received"].fillna(False).astype(bool)
+    expected = days["is_expected"].fillna(False).astype(bool)
+    missed = days["is_missed"].fillna(False).astype(bool)
+    open_ = expected & ~received & ~missed
+    if schedule == "weekly":
+        since = pd.to_numeric(days["days_since_checkin"], errors="coerce")
+        open_ &= ~(since <= 6)
+    state = pd.Series(0, index=days.index)
+    state[missed] = 1
+    state[open_] = 3
+    state[received] = 2
+    return state
+
+
+def checkin_calendar(days: pd.DataFrame, schedule: str | None = None) -> FigureSpec:
+    """Weeks across, weekdays down: done, missed, pending today, or not expected."""
     if days.empty:
         return empty_figure("No expected check-ins in this period.", 200)
-    d = days[["date", "is_expected", "is_received"]].copy()
+    d = days[["date"]].copy()
     d["date"] = pd.to_datetime(d["date"])
     d["week"] = d["date"] - pd.to_timedelta(d["date"].dt.day_of_week, unit="D")
     d["weekday"] = d["date"].dt.day_of_week
-    expected = d["is_expected"].fillna(False).astype(bool)
-    received = d["is_received"].fillna(False).astype(bool)
-    d["state"] = 0
-    d.loc[expected & ~received, "state"] = 1
-    d.loc[received, "state"] = 2
-    label = {0: "not expected", 1: "missed", 2: "done"}
-    mark = {0: "", 1: "✕", 2: "✓"}
+    d["state"] = calendar_states(days, schedule).to_numpy()
     weeks = sorted(d["week"].unique())
     z = [[None] * len(weeks) for _ in range(7)]
     text = [[""] * len(weeks) for _ in range(7)]
@@ -276,9 +350,10 @@ def checkin_calendar(days: pd.DataFrame) -> FigureSpec:
     for date, week, weekday, state in zip(
         d["date"], d["week"], d["weekday"], d["state"], strict=True
     ):
+        label, mark = CALENDAR_STATES[int(state)]
         z[weekday][col[week]] = int(state)
-        text[weekday][col[week]] = mark[int(state)]
-        hover[weekday][col[week]] = f"{date:%a %b %-d}: {label[int(state)]}"
+        text[weekday][col[week]] = mark
+        hover[weekday][col[week]] = f"{date:%a %b %-d}: {label}"
     heat = {
         "type": "heatmap",
         "z": z,
@@ -290,17 +365,19 @@ def checkin_calendar(days: pd.DataFrame) -> FigureSpec:
         "customdata": hover,
         "hovertemplate": "%{customdata}<extra></extra>",
         "zmin": 0,
-        "zmax": 2,
+        "zmax": 3,
         "xgap": 2,
         "ygap": 2,
         "showscale": False,
         "colorscale": [
             [0, palette.NOT_EXPECTED],
-            [0.33, palette.NOT_EXPECTED],
-            [0.34, palette.MISSED],
-            [0.66, palette.MISSED],
-            [0.67, palette.DONE],
-            [1, palette.DONE],
+            [0.24, palette.NOT_EXPECTED],
+            [0.25, palette.MISSED],
+            [0.49, palette.MISSED],
+            [0.5, palette.DONE],
+            [0.74, palette.DONE],
+            [0.75, palette.PENDING],
+            [1, palette.PENDING],
         ],
     }
     return figure([heat], 230, yaxis={"autorange": "reversed"}, hovermode="closest")

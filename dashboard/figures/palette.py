@@ -31,6 +31,7 @@ TIER_LABELS = {t: t.capitalize() for t in TIERS}
 DONE = "#0072B2"
 MISSED = "#E69F00"
 NOT_EXPECTED = "#E9ECEF"
+PENDING = "#8FA9BF"  # expected today, day not over: neither done nor missed
 SIGNAL_LINE = "#333333"
 BASELINE_FILL = "rgba(86,180,233,0.25)"
 BASELINE_LINE = "#56B4E9"

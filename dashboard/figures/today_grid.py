@@ -26,7 +26,7 @@ COLUMN_DEFS = [
         "field": "name",
         "headerName": "Client",
         "cellRenderer": "ClientLink",
-        "width": 160,
+        "width": 150,
         "pinned": "left",
         "filter": "agTextColumnFilter",
     },
@@ -34,7 +34,7 @@ COLUMN_DEFS = [
         "field": "tier",
         "headerName": "Tier",
         "cellRenderer": "TierBadge",
-        "width": 124,
+        "width": 116,
         "filter": "agTextColumnFilter",
     },
     {
@@ -47,7 +47,8 @@ COLUMN_DEFS = [
     {
         "field": "change",
         "headerName": "Δ day",
-        "width": 84,
+        "width": 80,
+        "headerTooltip": "Change since the day before",
         "cellRenderer": "ScoreChange",
         "type": "numericColumn",
         "filter": "agNumberColumnFilter",
@@ -60,19 +61,19 @@ COLUMN_DEFS = [
         "minWidth": 200,
         "wrapText": True,
         "autoHeight": True,
-        "cellClass": "wrap-cell",
+        "cellClass": "wrap-cell reasons-cell",
         "filter": "agTextColumnFilter",
     },
     {
         "field": "last_checkin",
         "headerName": "Last check-in",
-        "width": 124,
+        "width": 128,
         "filter": "agTextColumnFilter",
     },
     {
         "field": "missed_streak",
         "headerName": "Missed",
-        "width": 86,
+        "width": 80,
         "type": "numericColumn",
         "filter": "agNumberColumnFilter",
         "headerTooltip": "Expected check-ins missed in a row",
@@ -80,6 +81,7 @@ COLUMN_DEFS = [
     {
         "field": "spark",
         "headerName": "14 days",
+        "headerTooltip": "Daily score on a 0-100 scale; the dashed line is where high begins",
         "width": 104,
         "cellRenderer": "Sparkline",
         "sortable": False,
@@ -92,7 +94,7 @@ COLUMN_DEFS = [
         "wrapText": True,
         "autoHeight": True,
         "headerName": "Follow-up",
-        "width": 200,
+        "width": 156,
         "cellRenderer": "FollowupStatus",
         "filter": "agTextColumnFilter",
     },
@@ -129,8 +131,9 @@ def _number(value, digits: int = 1):
     return round(float(value), digits)
 
 
-def grid_rows(ranked: pd.DataFrame) -> list[dict]:
-    """JSON-ready rows. Only what the counselor sees on screen goes to the browser."""
+def grid_rows(ranked: pd.DataFrame, high_from: float | None = None) -> list[dict]:
+    """JSON-ready rows. Only what the counselor sees on screen goes to the browser.
+    ``high_from``: the program's high-tier threshold, drawn across the sparkline."""
     rows = []
     for r in ranked.to_dict("records"):
         tier = r["tier"] if isinstance(r["tier"], str) else None
@@ -151,6 +154,7 @@ def grid_rows(ranked: pd.DataFrame) -> list[dict]:
                 "last_checkin": _last_checkin_text(r["last_checkin"], r["days_since_checkin"]),
                 "missed_streak": int(r["missed_streak"]),
                 "spark": list(r["spark"]),
+                "spark_high": high_from,
                 "followup": r["followup_text"],
                 "followup_kind": r["followup_kind"],
             }

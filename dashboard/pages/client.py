@@ -22,7 +22,8 @@ from dashboard.db import db
 from dashboard.figures import client as figs
 from dashboard.figures.palette import TIER_COLORS, TIER_ICONS, TIER_LABELS
 from dashboard.read import client as read_client
-from dashboard.read.baseline import WINDOW_DAYS, baseline_bands
+from dashboard.risk_settings import RiskSettings, program_settings
+from dashboard.triage import reason_line, reasons_list
 
 dash.register_page(
     __name__,
@@ -33,6 +34,7 @@ dash.register_page(
 )
 
 RANGES = {"30": 30, "90": 90, "all": None}
+TOP_REASONS = 4
 GRAPH_CONFIG = {
     "displaylogo": False,
     "displayModeBar": False,
@@ -40,10 +42,11 @@ GRAPH_CONFIG = {
 }
 
 
-def _panel(title: str, body, sub: str | None = None) -> dbc.Card:
+def _panel(title: str, body, sub: str | None = None, sub_id: str | None = None) -> dbc.Card:
     header = [html.Span(title, className="fw-semibold")]
-    if sub:
-        header.append(html.Span(sub, className="text-muted small ms-2"))
+    if sub or sub_id:
+        extra = {"id": sub_id} if sub_id else {}
+        header.append(html.Span(sub, className="text-muted small ms-2", **extra))
     return dbc.Card(
         [dbc.CardHeader(header, className="py-2"), dbc.CardBody(body, className="p-2")],
         className="mb-3",
@@ -98,11 +101,13 @@ def layout(client_id: str | None = None, **_kwargs) -> html.Div:
                                         "Risk",
                                         _graph("client-risk-chart"),
                                         "daily score, tier bands; use and screens below",
+                                        sub_id="client-risk-sub",
                                     ),
                                     _panel(
                                         "Check-ins",
                                         _graph("client-calendar-chart"),
-                                        "✓ done · ✕ missed · grey: not expected",
+                                        "✓ done · ✕ missed · … due today, not in yet · "
+                                        "grey: not expected",
                                     ),
                                     _panel(
                                         "Triggers",
@@ -117,7 +122,7 @@ def layout(client_id: str | None = None, **_kwargs) -> html.Div:
                                     _panel(
                                         "Signals",
                                         _graph("client-signals-chart"),
-                                        f"band: own usual range, previous {WINDOW_DAYS} days",
+                                        sub_id="client-signals-sub",
                                     ),
                                 ],
                                 xl=6,
@@ -162,13 +167,24 @@ def _header(h: dict, risk_row, today: dt.date) -> html.Div:
         ("Last screen", screen_text),
         ("Check-ins", h["checkin_schedule"]),
     ]
-    score = []
+    score, why = [], []
     if risk_row is not None:
+        day = risk_row["date"]
+        when = f"today, {day:%b %-d}" if day == today else f"on {day:%b %-d}"
         score = [
             html.Span(f"{risk_row['score']:.0f}", className="header-score ms-3 me-2"),
             _tier_badge(risk_row["tier"]),
-            html.Span(f" on {risk_row['date']:%b %-d}", className="text-muted small ms-1"),
+            html.Span(when, className="text-muted small ms-1"),
         ]
+        lines = [reason_line(r) for r in reasons_list(risk_row["reasons"])[:TOP_REASONS]]
+        if lines:
+            why = [
+                html.Ul(
+                    [html.Li(line) for line in lines if line],
+                    className="header-reasons mb-0",
+                    id="client-reasons",
+                )
+            ]
     return html.Div(
         [
             html.Div(
@@ -187,6 +203,7 @@ def _header(h: dict, risk_row, today: dt.date) -> html.Div:
                 [x for k, v in facts for x in (html.Dt(k), html.Dd(v))],
                 className="header-facts mb-0",
             ),
+            *why,
         ]
     )
 
@@ -233,6 +250,31 @@ def _nothing(message: str):
         empty,
         empty,
         None,
+        "",
+        "",
+    )
+
+
+def _risk_sub(settings: RiskSettings | None, risk) -> str:
+    """What the tier bands are, and whether the scores shown were made under other settings."""
+    if settings is None:
+        return "daily score; tier bands unavailable (the program's risk settings do not load)"
+    t = settings.thresholds
+    text = (
+        f"daily score · bands: the program's tiers (moderate from {t['moderate']:g}, high "
+        f"{t['high']:g}, critical {t['critical']:g}) · use and screens below"
+    )
+    if not risk.empty and (risk["config_hash"] != settings.config_hash).any():
+        text += " · some scores were made under earlier settings"
+    return text
+
+
+def _signals_sub(settings: RiskSettings | None) -> str:
+    days = settings.baseline_days if settings else 28
+    least = settings.baseline_min_days if settings else 7
+    return (
+        f"band: own baseline ± 1 SD, from the previous {days} days' answers "
+        f"(once {least} are in), as the risk rules use it"
     )
 
 
@@ -244,6 +286,8 @@ def _nothing(message: str):
     Output("client-calendar-chart", "figure"),
     Output("client-triggers-chart", "figure"),
     Output("client-followups", "children"),
+    Output("client-risk-sub", "children"),
+    Output("client-signals-sub", "children"),
     Input("client-id", "data"),
     Input("client-range", "value"),
 )
@@ -263,10 +307,8 @@ def load_client(client_id, range_value):
         last_day = read_client.latest_day(conn, scope, client_key) or today
         span = RANGES.get(str(range_value), 90)
         start = None if span is None else last_day - dt.timedelta(days=span - 1)
-        base_start = None if start is None else start - dt.timedelta(days=WINDOW_DAYS)
-        days = read_client.client_days(conn, scope, client_key, base_start)
+        days = read_client.client_days(conn, scope, client_key, start)
         risk = read_client.client_risk(conn, scope, client_key, start)
-        floors = read_client.tier_floors(conn, scope, client_key)
         triggers = read_client.client_triggers(conn, scope, client_key, start)
         screens = read_client.client_screens(conn, scope, client_key, start)
         followups = read_client.client_followups(conn, scope, client_key)
@@ -277,16 +319,20 @@ def load_client(client_id, range_value):
         route=f"/client/{client_id}",
         detail={"range": str(range_value)},
     )
-    days = baseline_bands(days, read_client.SIGNALS)
-    if start is not None and not days.empty:
-        days = days[days["date"] >= start].reset_index(drop=True)
+    settings = program_settings(header["program_id"])
     latest_risk = risk.iloc[-1] if not risk.empty else None
     return (
         _header(header, latest_risk, today),
         {},
-        figs.risk_trend(risk, floors, days, screens),
-        figs.signal_multiples(days),
-        figs.checkin_calendar(days),
+        figs.risk_trend(risk, settings.thresholds if settings else None, days, screens),
+        figs.signal_multiples(
+            days,
+            settings.sd_floors if settings else None,
+            settings.baseline_days if settings else 28,
+        ),
+        figs.checkin_calendar(days, header["checkin_schedule"]),
         figs.trigger_exposure(triggers),
         _followups_table(figs.followup_rows(followups, header["time_zone"])),
+        _risk_sub(settings, risk),
+        _signals_sub(settings),
     )

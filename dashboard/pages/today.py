@@ -30,14 +30,22 @@ from dashboard.context import command_context, current_scope, program_today, use
 from dashboard.db import db
 from dashboard.figures.today_grid import COLUMN_DEFS, DEFAULT_COL_DEF, grid_rows
 from dashboard.read import today as read_today
-from dashboard.triage import card_counts, rank_caseload
+from dashboard.risk_settings import program_settings
+from dashboard.triage import (
+    as_of_status,
+    card_counts,
+    local_time,
+    missed_yesterday,
+    rank_caseload,
+)
 
 dash.register_page(__name__, path="/", name="Today", title="Today · Caseload", order=0)
 
+ASOF_CLASS = {False: "text-muted small", True: "small text-warning-emphasis fw-semibold"}
 CARDS = (
     ("high", "High or critical", "bi-exclamation-triangle-fill", "card-high"),
     ("newly_high", "Newly high", "bi-arrow-up-right-circle-fill", "card-new"),
-    ("missed", "Missed check-in", "bi-calendar-x", "card-missed"),
+    ("missed", "Missed yesterday", "bi-calendar-x", "card-missed"),
     ("due", "Follow-ups due", "bi-telephone-outbound", "card-due"),
 )
 
@@ -145,7 +153,7 @@ def layout(**_kwargs) -> html.Div:
                     dbc.Col(
                         [
                             html.H1("Today", className="h3 mb-0"),
-                            html.Div(id="today-asof", className="text-muted small"),
+                            html.Div(id="today-asof", className=ASOF_CLASS[False]),
                         ],
                         width="auto",
                     ),
@@ -245,6 +253,7 @@ def _empty_state(message: list) -> dbc.Alert:
 @callback(
     Output("today-grid", "rowData"),
     Output("today-asof", "children"),
+    Output("today-asof", "className"),
     Output("today-empty", "children"),
     *[Output(f"today-card-{k}", "children") for k, *_ in CARDS],
     *[Output(f"today-card-{k}-sub", "children") for k, *_ in CARDS],
@@ -256,10 +265,15 @@ def load_today(counselor_key, _refresh):
     n_cards = len(CARDS)
     if not has_permission(VIEW_CASELOAD):
         msg = _empty_state(
-            "Your role has no caseload. Administrators manage users and data "
-            "loads with the `caseload users` and `caseload ingest` commands."
+            [
+                "Your role has no caseload. Administrators manage users and data loads with the ",
+                html.Code("caseload users"),
+                " and ",
+                html.Code("caseload ingest"),
+                " commands.",
+            ]
         )
-        return [], "", msg, *["–"] * n_cards, *[""] * n_cards
+        return [], "", ASOF_CLASS[False], msg, *["–"] * n_cards, *[""] * n_cards
     if counselor_key is None:
         raise PreventUpdate
     scope = current_scope()
@@ -271,7 +285,8 @@ def load_today(counselor_key, _refresh):
             audit_denied(
                 reason="caseload outside scope", detail={"counselor_key": str(counselor_key)[:20]}
             )
-            return [], "", _empty_state("No caseload to show."), *["–"] * n_cards, *[""] * n_cards
+            empty = _empty_state("No caseload to show.")
+            return [], "", ASOF_CLASS[False], empty, *["–"] * n_cards, *[""] * n_cards
         as_of = read_today.caseload_as_of(conn, scope, counselor_key, today)
         if as_of is None:
             msg = _empty_state(
@@ -282,14 +297,19 @@ def load_today(counselor_key, _refresh):
                     " (check-ins are scored as they load), then reload this page.",
                 ]
             )
-            return [], "", msg, *["0"] * n_cards, *[""] * n_cards
+            return [], "", ASOF_CLASS[False], msg, *["0"] * n_cards, *[""] * n_cards
+        program = read_today.counselor_program(conn, scope, counselor_key) or {}
         rows = read_today.caseload_rows(conn, scope, counselor_key, as_of)
+        yesterday = read_today.day_facts(
+            conn, scope, counselor_key, as_of, today - dt.timedelta(days=1)
+        )
         last = read_today.last_checkins(conn, scope, counselor_key, as_of)
         history = read_today.score_history(
             conn, scope, counselor_key, as_of, [int(k) for k in rows["client_key"]]
         )
         followups = read_today.recent_followups(conn, scope, counselor_key, as_of)
         snoozes = read_today.active_snoozes(conn, scope, counselor_key, as_of, today)
+    time_zone = program.get("time_zone") or user_time_zone()
     ranked = rank_caseload(
         rows,
         last,
@@ -298,7 +318,7 @@ def load_today(counselor_key, _refresh):
         snoozes,
         as_of=as_of,
         today=today,
-        time_zone=user_time_zone(),
+        time_zone=time_zone,
     )
     audit_event(
         "view",
@@ -307,11 +327,15 @@ def load_today(counselor_key, _refresh):
         client_keys=[int(k) for k in ranked.get("client_key", [])],
         detail={"counselor_key": counselor_key, "as_of": as_of.isoformat()},
     )
-    counts = card_counts(ranked)
-    stale = (today - as_of).days
-    as_of_text = f"Scores for {as_of:%A %b %-d, %Y}"
-    if stale > 1:
-        as_of_text += f" · data is {stale} days old"
+    scored_at = None
+    if not rows.empty and rows["computed_at"].notna().any():
+        scored_at = local_time(rows["computed_at"].max(), time_zone)
+    received_today = (
+        int(rows["is_received"].fillna(False).astype(bool).sum()) if as_of == today else 0
+    )
+    status, stale = as_of_status(as_of, today, scored_at, received_today)
+    missed = missed_yesterday(yesterday, today=today, as_of=as_of, scored_at=scored_at)
+    counts = card_counts(ranked, missed)
     empty = (
         None
         if not ranked.empty
@@ -321,15 +345,18 @@ def load_today(counselor_key, _refresh):
     )
     subs = {
         "high": "tier high or critical",
-        "newly_high": "high since yesterday",
-        "missed": f"expected {as_of:%b %-d}, not received",
+        "newly_high": "high now, not yesterday",
+        "missed": missed.note,
         "due": "high or critical, not yet contacted",
     }
+    settings = program_settings(program.get("program_id"))
+    high_from = settings.thresholds["high"] if settings else None
     return (
-        grid_rows(ranked),
-        as_of_text,
+        grid_rows(ranked, high_from=high_from),
+        status,
+        ASOF_CLASS[stale],
         empty,
-        *[str(counts[k]) for k, *_ in CARDS],
+        *["–" if counts[k] is None else str(counts[k]) for k, *_ in CARDS],
         *[subs[k] for k, *_ in CARDS],
     )
 

@@ -65,6 +65,7 @@ def client_header(conn: Connection, scope: Scope, client_key: int) -> dict | Non
                 DimClient.client_id,
                 PiiClient.first_name,
                 PiiClient.last_name,
+                DimProgram.program_id,
                 DimProgram.name.label("program_name"),
                 DimProgram.time_zone,
                 counselor.first_name.label("counselor_first_name"),
@@ -115,13 +116,19 @@ def latest_day(conn: Connection, scope: Scope, client_key: int) -> dt.date | Non
 def client_days(
     conn: Connection, scope: Scope, client_key: int, start: dt.date | None
 ) -> pd.DataFrame:
-    """Day facts from ``start`` (None: the whole enrolment)."""
+    """Day facts from ``start`` (None: the whole enrolment), with each signal's personal
+    baseline and SD as the risk engine stored them for that day (``<signal>_baseline``,
+    ``<signal>_sd``): the same numbers behind "2.1 SD above own baseline"."""
     stmt = (
         select(
             FctClientDay.date,
             FctClientDay.is_expected,
             FctClientDay.is_received,
+            FctClientDay.is_missed,
+            FctClientDay.days_since_checkin,
             *(getattr(FctClientDay, s) for s in SIGNALS),
+            *(getattr(FctClientDay, f"{s}_baseline") for s in SIGNALS),
+            *(getattr(FctClientDay, f"{s}_sd") for s in SIGNALS),
             FctClientDay.used_reported,
             FctClientDay.screen_positive,
             FctClientDay.trigger_count,
@@ -140,25 +147,20 @@ def client_risk(
     conn: Connection, scope: Scope, client_key: int, start: dt.date | None
 ) -> pd.DataFrame:
     stmt = (
-        select(FctRiskScore.date, FctRiskScore.score, FctRiskScore.tier, FctRiskScore.reasons)
+        select(
+            FctRiskScore.date,
+            FctRiskScore.score,
+            FctRiskScore.tier,
+            FctRiskScore.reasons,
+            FctRiskScore.config_hash,
+            FctRiskScore.computed_at,
+        )
         .join(DimClient, DimClient.client_key == FctRiskScore.client_key)
         .where(_scoped(client_key, scope))
         .order_by(FctRiskScore.date)
     )
     if start is not None:
         stmt = stmt.where(FctRiskScore.date >= start)
-    return frame(conn, stmt)
-
-
-def tier_floors(conn: Connection, scope: Scope, client_key: int) -> pd.DataFrame:
-    """The lowest score seen in each tier for this client: where the stored tiers begin, so the
-    chart's bands follow the program's own thresholds without re-deriving them here."""
-    stmt = (
-        select(FctRiskScore.tier, func.min(FctRiskScore.score).label("floor"))
-        .join(DimClient, DimClient.client_key == FctRiskScore.client_key)
-        .where(_scoped(client_key, scope))
-        .group_by(FctRiskScore.tier)
-    )
     return frame(conn, stmt)
 
 

@@ -20,6 +20,7 @@ from etl.models import (
     AppSnooze,
     AppUser,
     DimClient,
+    DimProgram,
     DimStaff,
     FctClientDay,
     FctRiskScore,
@@ -101,6 +102,7 @@ def caseload_rows(
             FctRiskScore.score_change,
             FctRiskScore.is_newly_high,
             FctRiskScore.reasons,
+            FctRiskScore.computed_at,
             FctClientDay.is_expected,
             FctClientDay.is_received,
             FctClientDay.missed_streak,
@@ -117,6 +119,38 @@ def caseload_rows(
         .where(_caseload(scope, counselor_key, as_of))
     )
     return frame(conn, stmt)
+
+
+def day_facts(
+    conn: Connection, scope: Scope, counselor_key: int, as_of: dt.date, day: dt.date
+) -> pd.DataFrame:
+    """The caseload's client-day facts on another ``day`` (yesterday, for the missed card):
+    a check-in expected that day and never received is ``is_missed`` once the day is over."""
+    stmt = (
+        select(
+            FctClientDay.client_key,
+            FctClientDay.is_expected,
+            FctClientDay.is_received,
+            FctClientDay.is_missed,
+        )
+        .join(DimClient, DimClient.client_key == FctClientDay.client_key)
+        .where(_caseload(scope, counselor_key, as_of), FctClientDay.date == day)
+    )
+    return frame(conn, stmt)
+
+
+def counselor_program(conn: Connection, scope: Scope, counselor_key: int) -> dict | None:
+    """The program of a caseload: its id (for the risk settings) and its time zone."""
+    row = (
+        conn.execute(
+            select(DimProgram.program_id, DimProgram.time_zone)
+            .join(DimStaff, DimStaff.program_key == DimProgram.program_key)
+            .where(staff_filter(scope), DimStaff.staff_key == counselor_key)
+        )
+        .mappings()
+        .first()
+    )
+    return dict(row) if row else None
 
 
 def last_checkins(

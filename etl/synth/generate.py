@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 from faker import Faker
 
+from etl.ingest.kinds import BY_NAME
 from etl.synth import text
 from etl.synth.calendar import Window, format_offset, make_window
 from etl.synth.model import Latent, simulate
@@ -32,40 +33,13 @@ from etl.synth.writer import (
 
 CHUNK_CLIENTS = 1000  # fixed: part of what makes a seed reproducible
 
-PROGRAM_COLUMNS = ["program_id", "name", "time_zone"]
-STAFF_COLUMNS = ["staff_id", "program_id", "first_name", "last_name", "email", "role"]
-CLIENT_COLUMNS = [
-    "client_id",
-    "program_id",
-    "counselor_id",
-    "first_name",
-    "last_name",
-    "date_of_birth",
-    "sex",
-    "zip",
-    "phone",
-    "email",
-    "admission_date",
-    "discharge_date",
-    "primary_substance",
-    "checkin_schedule",
-]
-CHECKIN_COLUMNS = [
-    "checkin_id",
-    "client_id",
-    "submitted_at",
-    "craving",
-    "stress",
-    "mood",
-    "sleep_hours",
-    "sleep_quality",
-    "used_since_last",
-    "triggers",
-    "support_contact",
-    "coping",
-    "note",
-]
-SCREEN_COLUMNS = ["screen_id", "client_id", "collected_at", "substance", "result"]
+# The input files' columns, in the order the data contract lists them: the same definitions
+# that ingest reads with, so the generator cannot drift from what the warehouse accepts.
+PROGRAM_COLUMNS = list(BY_NAME["programs"].columns)
+STAFF_COLUMNS = list(BY_NAME["staff"].columns)
+CLIENT_COLUMNS = list(BY_NAME["clients"].columns)
+CHECKIN_COLUMNS = list(BY_NAME["checkins"].columns)
+SCREEN_COLUMNS = list(BY_NAME["drug_screens"].columns)
 TRUTH_DAILY_COLUMNS = [
     "client_id",
     "date",

@@ -1,5 +1,6 @@
 """Browser tests: the real app (from the factory) on a free localhost port, against a SQLite
-file seeded by the dashboard's fixtures, driven by Debian's headless Chromium."""
+file seeded by the dashboard's fixtures (``live``) or by the real pipeline, synth -> ingest ->
+risk refresh (``live_pipeline``), driven by Debian's headless Chromium."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from pathlib import Path
 
 import pytest
 from dash_fixtures import add_standard_users, seed_world
+from dash_pipeline import PipelineWorld, seed_pipeline
 from werkzeug.serving import make_server
 
 from dashboard import create_app
@@ -59,6 +61,21 @@ def live(tmp_path_factory) -> Iterator[tuple[LiveServer, object]]:
     world = seed_world(engine)
     add_standard_users(engine)
     app = create_app(Config(secret_key="e" * 48, database_url=url, today="2026-11-27"))
+    with LiveServer(app) as server:
+        yield server, world
+    engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def live_pipeline(tmp_path_factory) -> Iterator[tuple[LiveServer, PipelineWorld]]:
+    if not (Path(CHROMIUM).exists() and Path(CHROMEDRIVER).exists()):
+        pytest.skip("Debian chromium and chromium-driver are not installed")
+    folder = tmp_path_factory.mktemp("e2e-pipeline")
+    url = f"sqlite:///{folder / 'warehouse.db'}"
+    engine = make_engine(url)
+    Base.metadata.create_all(engine)
+    world = seed_pipeline(engine, folder / "synth")
+    app = create_app(Config(secret_key="f" * 48, database_url=url, today=str(world.today)))
     with LiveServer(app) as server:
         yield server, world
     engine.dispose()

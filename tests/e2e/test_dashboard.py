@@ -60,7 +60,8 @@ def test_counselor_morning(live, browser, screenshot) -> None:
     )
     assert first_left.get_attribute("row-id") == "C-0002"  # newly high ranks first
     assert "NEW" in cell(browser, "C-0002", "tier").text
-    assert browser.find_element(By.ID, "today-card-newly_high").text == "1"
+    badges = browser.find_elements(By.CSS_SELECTOR, ".today-grid .badge-new")
+    assert browser.find_element(By.ID, "today-card-newly_high").text == str(len(badges))
     assert cell(browser, "C-0001", "followup").text == "Due today"
     assert rows and browser.find_elements(By.CSS_SELECTOR, ".ag-cell svg.sparkline")
     screenshot("today")

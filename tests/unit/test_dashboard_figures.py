@@ -1,4 +1,5 @@
-"""Pure builders: baselines, tier bands, the calendar's states, grid rows, CSP, redirects."""
+"""Pure builders: baseline bands, tier bands, the calendar's states, grid rows, CSP,
+redirects."""
 
 from __future__ import annotations
 
@@ -11,6 +12,8 @@ import pytest
 
 from dashboard.auth.views import safe_next
 from dashboard.figures.client import (
+    baseline_band,
+    calendar_states,
     checkin_calendar,
     empty_figure,
     risk_trend,
@@ -18,37 +21,77 @@ from dashboard.figures.client import (
     tier_bands,
     trigger_exposure,
 )
-from dashboard.read.baseline import baseline_bands
+from dashboard.risk_settings import program_settings, settings_from
 from dashboard.security import content_security_policy
+from etl.risk.config import default_config
+
+SIGNALS = ("craving", "stress", "mood", "sleep_hours", "sleep_quality")
 
 
-def test_baseline_uses_previous_days_only() -> None:
+def test_baseline_band_is_the_stored_baseline_one_floored_sd_either_side() -> None:
     days = pd.DataFrame(
-        {"date": pd.date_range("2026-01-01", periods=40).date, "stress": [2.0] * 35 + [9.0] * 5}
+        {
+            "date": pd.date_range("2026-01-01", periods=4).date,
+            "stress_baseline": [None, 3.0, 4.0, 5.0],
+            "stress_sd": [None, 2.0, 0.4, None],
+        }
     )
-    out = baseline_bands(days, ("stress",), window=28, min_values=7)
-    assert out["stress_median"].iloc[:7].isna().all()  # not enough history yet
-    assert out["stress_median"].iloc[7] == 2.0
-    assert out["stress_median"].iloc[35] == 2.0  # the spike day is judged against before it
-    assert out["stress_q75"].iloc[39] == 2.0
-    assert np.isclose(out["stress_q75"].iloc[39], 2.0)
+    band = baseline_band(days, "stress", sd_floor=1.0)
+    # No baseline yet (first day) or no SD (last day): no band; the SD never below the floor.
+    assert band.dates == list(days["date"].iloc[1:3])
+    assert band.low.tolist() == [1.0, 3.0] and band.high.tolist() == [5.0, 5.0]
+    raw = baseline_band(days, "stress", sd_floor=None)
+    assert raw.sd.tolist() == [2.0, 0.4]
 
 
-def test_baseline_ignores_missing_days() -> None:
-    values = [None if i % 2 else float(i % 10) for i in range(30)]
-    days = pd.DataFrame({"date": pd.date_range("2026-01-01", periods=30).date, "mood": values})
-    out = baseline_bands(days, ("mood",), window=28, min_values=7)
-    assert out["mood_median"].notna().sum() > 0
-    assert out["mood_q25"].iloc[-1] <= out["mood_median"].iloc[-1] <= out["mood_q75"].iloc[-1]
+def test_a_gap_in_the_baseline_splits_the_band() -> None:
+    days = pd.DataFrame(
+        {
+            "date": pd.date_range("2026-01-01", periods=6).date,
+            "mood_baseline": [5.0, 5.0, None, 5.0, 5.0, 5.0],
+            "mood_sd": [1.0] * 6,
+        }
+    )
+    band = baseline_band(days, "mood", sd_floor=None)
+    assert [(r.start, r.stop) for r in band.runs()] == [(0, 2), (2, 5)]
 
 
-def test_tier_bands_follow_stored_floors() -> None:
-    floors = pd.DataFrame({"tier": ["low", "moderate", "high"], "floor": [3.0, 31.0, 56.0]})
-    assert tier_bands(floors, 100.0) == [
-        ("low", 0.0, 31.0),
-        ("moderate", 31.0, 56.0),
-        ("high", 56.0, 100.0),
+def test_the_band_is_where_a_reason_says_the_day_deviates() -> None:
+    """A day the engine calls "2.0 SD above own baseline (usual 3.0)" lies 1 SD above the
+    band's upper edge: the band uses the engine's own numbers and floor."""
+    settings = settings_from(default_config())
+    days = pd.DataFrame(
+        {"date": [dt.date(2026, 11, 2)], "stress_baseline": [3.0], "stress_sd": [0.5]}
+    )
+    band = baseline_band(days, "stress", settings.sd_floors["stress"])
+    sd_used = max(0.5, default_config().stress.sd_floor)
+    value = 3.0 + 2.0 * sd_used
+    assert value - band.high[0] == pytest.approx(sd_used)
+
+
+def test_tier_bands_follow_the_configured_thresholds() -> None:
+    thresholds = {"moderate": 25.0, "high": 45.0, "critical": 70.0}
+    assert tier_bands(thresholds, 100.0) == [
+        ("low", 0.0, 25.0),
+        ("moderate", 25.0, 45.0),
+        ("high", 45.0, 70.0),
+        ("critical", 70.0, 100.0),
     ]
+    assert tier_bands(None, 100.0) == []
+
+
+def test_program_overrides_move_the_bands(tmp_path, monkeypatch) -> None:
+    monkeypatch.setenv("CASELOAD_RISK_CONFIG_DIR", str(tmp_path))
+    (tmp_path / "P-X.toml").write_text(
+        "[tiers]\nhigh = 50\ncritical = 80\n[windows]\n"
+        "baseline_days = 21\n[stress]\nsd_floor = 1.5\n"
+    )
+    settings = program_settings("P-X")
+    assert settings.thresholds == {"moderate": 25.0, "high": 50.0, "critical": 80.0}
+    assert settings.baseline_days == 21 and settings.sd_floors["stress"] == 1.5
+    assert program_settings("P-OTHER").thresholds["high"] == default_config().tiers.high
+    (tmp_path / "P-BAD.toml").write_text("[tiers]\nhigh = 10\n")  # below moderate: invalid
+    assert program_settings("P-BAD") is None
 
 
 def test_risk_trend_marks_tiers_with_shapes_and_screens() -> None:
@@ -64,9 +107,10 @@ def test_risk_trend_marks_tiers_with_shapes_and_screens() -> None:
     screens = pd.DataFrame(
         {"date": [dt.date(2026, 11, 1)], "substance": ["cocaine"], "result": ["positive"]}
     )
-    fig = go.Figure(
-        risk_trend(risk, pd.DataFrame({"tier": ["low"], "floor": [0.0]}), days, screens)
-    )
+    thresholds = {"moderate": 25.0, "high": 45.0, "critical": 70.0}
+    fig = go.Figure(risk_trend(risk, thresholds, days, screens))
+    bands = [(s.y0, s.y1) for s in fig.layout.shapes]
+    assert bands == [(0.0, 25.0), (25.0, 45.0), (45.0, 70.0), (70.0, 100.0)]
     names = {t.name: t for t in fig.data}
     assert names["Critical"].marker.symbol == "x" and names["Low"].marker.symbol == "circle"
     assert list(names["Use reported"].x) == ["2026-11-02"]
@@ -76,15 +120,33 @@ def test_risk_trend_marks_tiers_with_shapes_and_screens() -> None:
 def test_calendar_states() -> None:
     days = pd.DataFrame(
         {
-            "date": [dt.date(2026, 11, 23), dt.date(2026, 11, 24), dt.date(2026, 11, 25)],
-            "is_expected": [True, True, False],
-            "is_received": [True, False, False],
+            "date": [dt.date(2026, 11, d) for d in (23, 24, 25, 26)],
+            "is_expected": [True, True, False, True],
+            "is_received": [True, False, False, False],
+            "is_missed": [False, True, False, False],
+            "days_since_checkin": [0, 1, 2, 3],
         }
     )
     heat = go.Figure(checkin_calendar(days)).data[0]
-    # Monday row: done (2); Tuesday: missed (1); Wednesday: not expected (0)
-    assert [heat.z[0][0], heat.z[1][0], heat.z[2][0]] == [2, 1, 0]
-    assert heat.text[0][0] == "✓" and heat.text[1][0] == "✕"
+    # Mon done (2); Tue missed (1); Wed not expected (0); Thu expected, day not over: pending
+    assert [heat.z[i][0] for i in range(4)] == [2, 1, 0, 3]
+    assert [heat.text[i][0] for i in range(4)] == ["✓", "✕", "", "…"]
+    assert heat.customdata[3][0] == "Thu Nov 26: due today, not in yet"
+
+
+def test_a_weekly_check_in_sent_earlier_in_the_week_meets_the_due_day() -> None:
+    days = pd.DataFrame(
+        {
+            "date": [dt.date(2026, 11, 24), dt.date(2026, 11, 30)],
+            "is_expected": [True, True],
+            "is_received": [False, False],
+            "is_missed": [False, False],
+            "days_since_checkin": [2, 9],
+        }
+    )
+    # Met by Sunday's check-in; the next due day, nothing for 9 days and not over: pending.
+    assert calendar_states(days, "weekly").tolist() == [0, 3]
+    assert calendar_states(days, "daily").tolist() == [3, 3]
 
 
 def test_csp_has_no_inline_or_eval_scripts() -> None:
@@ -121,9 +183,13 @@ def _client_frames():
             "used_reported": False,
         }
     )
-    for col in ("craving", "stress", "mood", "sleep_hours", "sleep_quality"):
+    days["is_missed"] = ~days["is_received"]
+    days["days_since_checkin"] = 0
+    for col in SIGNALS:
         days[col] = np.where(days["is_received"], rng.integers(1, 6, 60).astype(float), np.nan)
-    days = baseline_bands(days, ("craving", "stress", "mood", "sleep_hours", "sleep_quality"))
+        # As the engine stores them: none for the first week, then a mean and SD per day.
+        days[f"{col}_baseline"] = np.where(np.arange(60) < 7, np.nan, 3.0)
+        days[f"{col}_sd"] = np.where(np.arange(60) < 7, np.nan, 0.8)
     triggers = pd.DataFrame(
         {
             "date": dates,
@@ -139,8 +205,9 @@ def _client_frames():
 def test_every_spec_is_a_valid_plotly_figure() -> None:
     """Specs skip Plotly's validation at run time; it happens here instead."""
     days, triggers = _client_frames()
+    floors = settings_from(default_config()).sd_floors
     specs = [
-        signal_multiples(days),
+        signal_multiples(days, floors),
         checkin_calendar(days),
         trigger_exposure(triggers),
         empty_figure("nothing"),
@@ -150,6 +217,11 @@ def test_every_spec_is_a_valid_plotly_figure() -> None:
         go.Figure(spec)  # raises on any unknown or ill-typed property
     signals = go.Figure(specs[0])
     assert signals.layout.yaxis5.domain[0] == 0.0 and signals.layout.yaxis.domain[1] == 1.0
+    craving_band = next(t for t in signals.data if t.fill == "toself" and t.yaxis == "y")
+    # Baseline 3.0, stored SD 0.8 raised to the craving rule's floor of 1.0.
+    assert max(craving_band.y) == 4.0 and min(craving_band.y) == 2.0
+    sleep_quality_band = next(t for t in signals.data if t.fill == "toself" and t.yaxis == "y5")
+    assert max(sleep_quality_band.y) == pytest.approx(3.8)  # no rule, no floor: the raw SD
     assert signals.layout.xaxis2.matches == "x"
     bars = go.Figure(specs[2])
     assert sum(sum(t.y) for t in bars.data) == int(triggers.iloc[:, 1:].to_numpy().sum())

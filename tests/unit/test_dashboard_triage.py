@@ -7,7 +7,14 @@ import datetime as dt
 import pandas as pd
 import pytest
 
-from dashboard.triage import card_counts, rank_caseload, reasons_text
+from dashboard.triage import (
+    MissedDay,
+    as_of_status,
+    card_counts,
+    missed_yesterday,
+    rank_caseload,
+    reasons_text,
+)
 
 AS_OF = dt.date(2026, 11, 26)
 TODAY = dt.date(2026, 11, 27)
@@ -124,10 +131,11 @@ def test_snoozed_sink_and_contacted_are_not_due() -> None:
     by_id = ranked.set_index("client_id")
     assert by_id.loc["b", "followup_text"] == "Contacted 09:00 · in person · support planned"
     assert by_id.loc["a", "followup_text"] == "Snoozed until Nov 29"
-    assert card_counts(ranked) == {"high": 2, "newly_high": 0, "missed": 0, "due": 0}
+    missed = MissedDay(AS_OF, 0, "")
+    assert card_counts(ranked, missed) == {"high": 2, "newly_high": 0, "missed": 0, "due": 0}
 
 
-def test_missed_and_due_counts_and_sparkline_alignment() -> None:
+def test_due_counts_and_sparkline_alignment() -> None:
     rows = _rows(
         {
             "client_key": 1,
@@ -149,7 +157,57 @@ def test_missed_and_due_counts_and_sparkline_alignment() -> None:
     spark = ranked.set_index("client_id").loc["a", "spark"]
     assert len(spark) == 14 and spark[0] == 12.0 and spark[-1] == 60.0
     assert spark[1:-1] == [None] * 12
-    assert card_counts(ranked) == {"high": 1, "newly_high": 0, "missed": 1, "due": 1}
+    missed = MissedDay(AS_OF, None, "not over")
+    assert card_counts(ranked, missed) == {"high": 1, "newly_high": 0, "missed": None, "due": 1}
+
+
+def _facts(*missed: bool) -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "client_key": range(len(missed)),
+            "is_expected": True,
+            "is_received": [not m for m in missed],
+            "is_missed": list(missed),
+        }
+    )
+
+
+def test_missed_yesterday_counts_only_a_settled_day() -> None:
+    morning = dt.datetime(2026, 11, 27, 9, 15)  # program time
+    # Today scored this morning: yesterday was settled by that refresh.
+    got = missed_yesterday(_facts(True, False, True), today=TODAY, as_of=TODAY, scored_at=morning)
+    assert (got.count, got.note) == (2, "expected Thu Nov 26, not received")
+    # Latest scores are yesterday's, made yesterday evening: the day was still in progress.
+    evening = dt.datetime(2026, 11, 26, 20, 0)
+    got = missed_yesterday(_facts(False, False), today=TODAY, as_of=AS_OF, scored_at=evening)
+    assert got.count is None and got.note == "Thu Nov 26 was not over at the last load"
+    # Yesterday's scores made after midnight: settled.
+    got = missed_yesterday(_facts(True), today=TODAY, as_of=AS_OF, scored_at=morning)
+    assert got.count == 1
+    # Stale data: nothing for yesterday at all.
+    got = missed_yesterday(
+        _facts(), today=TODAY, as_of=AS_OF - dt.timedelta(days=3), scored_at=morning
+    )
+    assert got.count is None and got.note == "no check-in data for Thu Nov 26"
+
+
+def test_as_of_status_says_which_day_and_whether_it_was_over() -> None:
+    morning = dt.datetime(2026, 11, 27, 9, 5)
+    text, stale = as_of_status(TODAY, TODAY, morning, 12)
+    assert not stale
+    assert text == (
+        "Scores for today, Friday Nov 27 · scored 9:05 AM from the 12 check-ins in so far "
+        "today; expected check-ins not in yet are pending, not missed"
+    )
+    text, _ = as_of_status(TODAY, TODAY, dt.datetime(2026, 11, 28, 0, 30), 40)
+    assert text == "Scores for today, Friday Nov 27"
+    text, stale = as_of_status(AS_OF, TODAY, dt.datetime(2026, 11, 26, 21, 40), 0)
+    assert not stale and text == (
+        "Latest scores: yesterday, Thursday Nov 26 · no check-ins for today loaded yet"
+        " · scored 9:40 PM, before the day was over"
+    )
+    text, stale = as_of_status(dt.date(2026, 11, 20), TODAY, morning, 0)
+    assert stale and text.startswith("Latest scores: Friday Nov 20, 2026 · data is 7 days old")
 
 
 @pytest.mark.parametrize(
@@ -168,7 +226,7 @@ def test_missed_and_due_counts_and_sparkline_alignment() -> None:
         (
             '[{"signal": "stress", "text": "2.1 SD above own baseline"},'
             ' {"text": "used on Nov 24"}]',
-            "Stress: 2.1 SD above own baseline; Used on Nov 24",
+            "Stress: 2.1 SD above own baseline\nUsed on Nov 24",
         ),
         (
             [
@@ -176,7 +234,19 @@ def test_missed_and_due_counts_and_sparkline_alignment() -> None:
                 {"signal": "b", "text": "2"},
                 {"signal": "c", "text": "3"},
             ],
-            "A: 1; B: 2",
+            "A: 1\nB: 2",
+        ),
+        # The engine's texts that already name their signal are not prefixed twice.
+        (
+            [
+                {"code": "craving", "signal": "craving", "text": "craving 9/10 yesterday"},
+                {"code": "mood", "signal": "low mood", "text": "mood 2.4 SD below own baseline"},
+            ],
+            "Craving 9/10 yesterday\nMood 2.4 SD below own baseline",
+        ),
+        (
+            [{"code": "use", "signal": "recent use", "text": "reported use on Nov 24"}],
+            "Recent use: reported use on Nov 24",
         ),
         (None, ""),
         ([], ""),
@@ -184,3 +254,23 @@ def test_missed_and_due_counts_and_sparkline_alignment() -> None:
 )
 def test_reasons_in_words(reasons, text) -> None:
     assert reasons_text(reasons) == text
+
+
+def test_last_check_in_is_counted_from_today_and_the_sparkline_knows_high() -> None:
+    from dashboard.figures.today_grid import grid_rows
+
+    rows = _rows({"client_key": 1, "client_id": "a", "score": 50.0, "tier": "high"})
+    last = pd.DataFrame({"client_key": [1], "last_checkin": [dt.date(2026, 11, 24)]})
+    ranked = rank_caseload(
+        rows,
+        last,
+        NO_HISTORY,
+        NO_FOLLOWUPS,
+        NO_SNOOZES,
+        as_of=AS_OF,
+        today=TODAY,
+        time_zone="America/New_York",
+    )
+    row = grid_rows(ranked, high_from=45.0)[0]
+    assert row["last_checkin"] == "Nov 24 · 3 d ago"  # from Nov 27, not from the scored Nov 26
+    assert row["spark_high"] == 45.0

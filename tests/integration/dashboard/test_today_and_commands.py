@@ -7,14 +7,14 @@ import datetime as dt
 
 import pytest
 from dash_client import callback_payload, dependencies, login, post_callback
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from dashboard.auth.permissions import permissions_for
 from dashboard.commands import AccessDenied, InvalidInput, log_followup, snooze_client
 from dashboard.commands.context import CommandContext
 from dashboard.read.scope import Scope
 from etl.audit import Actor, verify_chain
-from etl.models import AppAuditLog, AppFollowup, AppSnooze, FctRiskScore
+from etl.models import AppAuditLog, AppFollowup, AppSnooze, DimClient, FctRiskScore
 
 
 def _rows(client, deps, counselor_key):
@@ -57,15 +57,30 @@ def test_today_ranks_newly_high_and_high_first(client, seeded) -> None:
     assert by_id["C-0001"]["followup"] == "Due today"
     assert len(by_id["C-0001"]["spark"]) == 14
     # The top two reasons, ranked by points, in words.
-    assert by_id["C-0001"]["reasons"] == (
-        "Craving: craving 8/10; Stress: stress 8/10, above own baseline"
-    )
-    tiers = [r["tier"] for r in rows[1:]]
+    assert by_id["C-0001"]["reasons"] == ("Craving 8/10\nStress 8/10, above own baseline")
+    # Newly high first (as many as the warehouse holds for that day), then by tier.
+    with seeded.engine.connect() as conn:
+        newly = conn.execute(
+            select(func.count())
+            .select_from(FctRiskScore)
+            .join(DimClient, DimClient.client_key == FctRiskScore.client_key)
+            .where(
+                DimClient.counselor_key == seeded.world.staff["S-C1"],
+                DimClient.discharge_date.is_(None),
+                FctRiskScore.date == seeded.world.as_of,
+                FctRiskScore.is_newly_high.is_(True),
+            )
+        ).scalar_one()
+    assert newly >= 1 and [r["newly_high"] for r in rows[:newly]] == [True] * newly
+    tiers = [r["tier"] for r in rows[newly:]]
     order = {"Critical": 3, "High": 2, "Moderate": 1, "Low": 0}
     assert [order[t] for t in tiers] == sorted((order[t] for t in tiers), reverse=True)
-    assert data["today-card-newly_high"]["children"] == "1"
+    assert data["today-card-newly_high"]["children"] == str(newly)
     assert int(data["today-card-high"]["children"]) >= 2
-    assert data["today-asof"]["children"].startswith("Scores for Thursday Nov 26, 2026")
+    # The fixture's scores end the day before the pinned today, scored after that day ended.
+    assert data["today-asof"]["children"] == (
+        "Latest scores: yesterday, Thursday Nov 26 · no check-ins for today loaded yet"
+    )
 
 
 def test_followup_is_linked_to_the_flag_and_audited(seeded) -> None:

@@ -1,0 +1,55 @@
+"""The risk engine's settings as the pages need them: a program's tier thresholds, the SD
+floors its rules divide by, and the length of the personal-baseline window.
+
+Read from the same configuration the engine scores with (``etl.risk.config``: shipped
+defaults, then the program's overrides), so a tier band drawn on a chart begins exactly where
+the engine puts a score in that tier, and a baseline band is as wide as the SD behind "2.1 SD
+above own baseline". The files are small and read per request: a program that changes its
+thresholds sees them at once, like the next refresh does.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from etl.risk.config import ConfigError, RiskConfig, load_config
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class RiskSettings:
+    thresholds: dict[str, float]  # tier -> lowest score in it (moderate, high, critical)
+    sd_floors: dict[str, float]  # signal -> smallest SD its rule uses
+    z: dict[str, float]  # signal -> deviation (in SDs) from which a day counts
+    baseline_days: int
+    baseline_min_days: int
+    config_hash: str
+
+
+def settings_from(cfg: RiskConfig) -> RiskSettings:
+    """The parts of a configuration the dashboard draws."""
+    t = cfg.tiers
+    rules = {"craving": cfg.craving, "stress": cfg.stress, "mood": cfg.mood}
+    return RiskSettings(
+        thresholds={"moderate": t.moderate, "high": t.high, "critical": t.critical},
+        sd_floors={
+            **{name: rule.sd_floor for name, rule in rules.items()},
+            "sleep_hours": cfg.sleep.sd_floor,
+        },
+        z={**{name: rule.z for name, rule in rules.items()}, "sleep_hours": cfg.sleep.z},
+        baseline_days=cfg.windows.baseline_days,
+        baseline_min_days=cfg.windows.baseline_min_days,
+        config_hash=cfg.config_hash,
+    )
+
+
+def program_settings(program_id: str | None) -> RiskSettings | None:
+    """The program's effective settings, or None when its configuration does not load (the
+    page then draws no bands rather than wrong ones; the error names only files)."""
+    try:
+        return settings_from(load_config(program_id))
+    except ConfigError:
+        log.warning("risk configuration of program %s does not load; no tier bands", program_id)
+        return None
