@@ -41,12 +41,19 @@ def _expand(paths: tuple[str, ...]) -> list[Path]:
     help="Warehouse URL (default: DATABASE_URL or the embedded SQLite file).",
 )
 @click.option("--chunk-rows", type=int, default=None, help="Rows per chunk (memory bound).")
+@click.option(
+    "--no-refresh",
+    is_flag=True,
+    help="Skip the post-load steps (client-day facts, risk scores); run caseload score later. "
+    "For backfills of many files, scored once at the end.",
+)
 def ingest_command(
     paths: tuple[str, ...],
     as_json: bool,
     retry_quarantine: bool,
     database_url: str | None,
     chunk_rows: int | None,
+    no_refresh: bool,
 ) -> None:
     """Load programs, staff, clients, check-ins and drug screens (CSV or CSV.GZ files).
 
@@ -66,7 +73,7 @@ def ingest_command(
                 on_progress=on_progress,
                 retry_quarantine=retry_quarantine,
             )
-        if report.changes:
+        if report.changes and not no_refresh:
             run_post_load(engine, report.changes)
     finally:
         engine.dispose()

@@ -187,6 +187,19 @@ def test_post_load_hooks_receive_the_changes(engine, tmp_path, monkeypatch) -> N
     assert len(CALLS) == 1
 
 
+def test_no_refresh_skips_the_post_load_steps(engine, tmp_path, monkeypatch) -> None:
+    from etl.ingest import hooks
+
+    CALLS.clear()
+    monkeypatch.setattr(hooks, "POST_LOAD", [f"{__name__}:record_hook"])
+    url = engine.url.render_as_string(hide_password=False)
+    files = copy_fixtures(tmp_path)
+    args = ["ingest", *map(str, files), "--no-refresh", "--database-url", url]
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 0, result.output
+    assert CALLS == []
+
+
 def test_bulk_mode_leaves_sqlite_enforcing_keys_and_checks_them(engine, tmp_path, monkeypatch):
     from etl.ingest import bulk
 
