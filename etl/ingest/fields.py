@@ -426,3 +426,31 @@ class Pattern(Field):
                 lambda v: f"{self.name} is longer than {self.max_len} characters",
             )
         ]
+
+
+@dataclass(frozen=True)
+class IntChoice(Field):
+    """A whole number from a short list of codes (the BAM's recall period: 30 or 7 days)."""
+
+    values: tuple[int, ...] = ()
+
+    def cast(self, text: pd.Series) -> Cast:
+        allowed = set(self.values)
+
+        def convert(raw: str) -> int | None:
+            v = raw.strip()
+            if not v:
+                return None
+            try:
+                number = float(v)
+            except ValueError:
+                raise ValueError(v) from None
+            if number != int(number) or int(number) not in allowed:
+                raise ValueError(v)
+            return int(number)
+
+        typed, bad = _by_uniques(text, convert, "Int64")
+        listed = " or ".join(str(v) for v in self.values)
+        return Cast(
+            {self.name: typed}, bad, lambda v: f"{self.name}{self.shown(v)} is not {listed}"
+        )
