@@ -58,8 +58,8 @@ def malformed_frame(chunk: Chunk) -> pd.DataFrame:
         {
             "position": [-1] * len(chunk.malformed),
             "line": [m.line for m in chunk.malformed],
-            "column": [None] * len(chunk.malformed),
-            "value": [None] * len(chunk.malformed),
+            "column": [m.column for m in chunk.malformed],
+            "value": [m.value for m in chunk.malformed],
             "reason": [m.reason for m in chunk.malformed],
             "raw": [{quarantine.MALFORMED_KEY: m.fields} for m in chunk.malformed],
         }

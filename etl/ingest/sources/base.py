@@ -7,7 +7,7 @@ line in the file. Everything after that (validation, loading, quarantine) is sha
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
@@ -25,6 +25,8 @@ class Malformed:
     line: int
     fields: list[str]
     reason: str
+    column: str | None = None  # set when one cell is at fault (a mapping rule's source column)
+    value: str | None = None
 
 
 @dataclass
@@ -32,6 +34,9 @@ class Chunk:
     frame: pd.DataFrame  # the kind's columns present in the file, as text; RangeIndex
     lines: np.ndarray  # the physical line each row starts on (the header is line 1)
     malformed: list[Malformed] = field(default_factory=list)
+    # A source whose columns are not the contract's (a mapping file) says, for rejected rows,
+    # which of its own columns and values the contract's reasons are about.
+    explain: Callable[[pd.DataFrame], pd.DataFrame] | None = None
 
 
 class OpenedFile(Protocol):
