@@ -179,7 +179,7 @@ class Int(Field):
         return [
             Rule(
                 pa.Check.in_range(self.lo, self.hi),
-                lambda v: f"{self.name} {v} out of range {self.lo}-{self.hi}",
+                lambda v: f"{self.name} {_whole(v)} out of range {self.lo}-{self.hi}",
             )
         ]
 
@@ -208,6 +208,11 @@ class Float(Field):
                 lambda v: f"{self.name} {_plain(v)} out of range {lo}-{hi}",
             )
         ]
+
+
+def _whole(x: object) -> str:
+    """pandera gathers failures of several columns in one column, so an int may come as 12.0."""
+    return str(int(x)) if isinstance(x, float) and x.is_integer() else str(x)
 
 
 def _plain(x: object) -> str:
