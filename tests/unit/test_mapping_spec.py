@@ -176,3 +176,16 @@ def test_file_level_errors(tmp_path) -> None:
     assert _error(tmp_path, "kind: [\n", "map.yaml").startswith("is not valid YAML (")
     with pytest.raises(MappingError, match=r"no such mapping file$"):
         load_mapping(tmp_path / "absent.toml")
+
+
+def test_the_examples_in_the_documentation_are_valid(tmp_path) -> None:
+    text = (Path(__file__).resolve().parents[2] / "docs" / "mapping.md").read_text()
+    blocks = {"toml": [], "yaml": []}
+    for lang in blocks:
+        for part in text.split(f"```{lang}\n")[1:]:
+            blocks[lang].append(part.split("```")[0])
+    assert len(blocks["toml"]) == 1 and len(blocks["yaml"]) == 1
+    toml = load_mapping(_write(tmp_path, blocks["toml"][0], "doc.toml"))
+    yaml_ = load_mapping(_write(tmp_path, blocks["yaml"][0], "doc.yaml"))
+    assert (toml.kind.name, yaml_.kind.name) == ("checkins", "clients")
+    assert yaml_.splits[0].into == ("last_name", "first_name")
