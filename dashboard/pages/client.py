@@ -20,8 +20,10 @@ from dashboard.auth.permissions import VIEW_CASELOAD, has_permission
 from dashboard.context import current_scope, program_today
 from dashboard.db import db
 from dashboard.figures import client as figs
+from dashboard.figures.bam import bam_trend
 from dashboard.figures.palette import TIER_COLORS, TIER_ICONS, TIER_LABELS
 from dashboard.read import client as read_client
+from dashboard.read.bam import client_bam
 from dashboard.risk_settings import RiskSettings, program_settings
 from dashboard.triage import reason_line, reasons_list
 
@@ -123,6 +125,12 @@ def layout(client_id: str | None = None, **_kwargs) -> html.Div:
                                         "Signals",
                                         _graph("client-signals-chart"),
                                         sub_id="client-signals-sub",
+                                    ),
+                                    _panel(
+                                        "Brief Addiction Monitor",
+                                        _graph("client-bam-chart"),
+                                        "scale scores per form; dashed: the cut-off, "
+                                        "shaded: flagged side, ▲ a flagged form",
                                     ),
                                 ],
                                 xl=6,
@@ -336,3 +344,34 @@ def load_client(client_id, range_value):
         _risk_sub(settings, risk),
         _signals_sub(settings),
     )
+
+
+@callback(
+    Output("client-bam-chart", "figure"),
+    Input("client-id", "data"),
+    Input("client-range", "value"),
+)
+def load_bam(client_id, range_value):
+    """The BAM panel, on its own: the same scope check and the same audit as the record."""
+    refused = figs.empty_figure("No client record to show.")
+    if not has_permission(VIEW_CASELOAD):
+        deny_client_access(client_id, reason="missing view_caseload", action="view_bam")
+        return refused
+    scope = current_scope()
+    with db.engine.connect() as conn:
+        client_key = read_client.resolve_client(conn, scope, client_id)
+        if client_key is None:
+            deny_client_access(client_id, reason="client outside scope", action="view_bam")
+            return refused
+        last_day = read_client.latest_day(conn, scope, client_key) or program_today()
+        span = RANGES.get(str(range_value), 90)
+        start = None if span is None else last_day - dt.timedelta(days=span - 1)
+        forms = client_bam(conn, scope, client_key, start)
+    audit_event(
+        "view",
+        category="client_bam",
+        client_keys=[client_key],
+        route=f"/client/{client_id}",
+        detail={"range": str(range_value)},
+    )
+    return bam_trend(forms)
