@@ -65,7 +65,7 @@ def bam_trend(forms: pd.DataFrame) -> FigureSpec:
                 "line": {"color": LINE, "width": 1.5},
                 "marker": {
                     "color": [FLAGGED if f else "white" for f in flagged],
-                    "line": {"color": FLAGGED if any(flagged) else LINE, "width": 1.5},
+                    "line": {"color": [FLAGGED if f else LINE for f in flagged], "width": 1.5},
                     "symbol": ["triangle-up" if f else "circle" for f in flagged],
                     "size": 9,
                 },

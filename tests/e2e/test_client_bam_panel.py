@@ -36,5 +36,5 @@ def test_bam_panel_draws_the_three_scales(live_pipeline, browser, screenshot) ->
         "Risk factors (flag at 12 or more)",
         "Protective factors (flag at 12 or less)",
     ]
-    browser.find_element(By.ID, "client-bam-chart").location_once_scrolled_into_view  # noqa: B018
-    screenshot("client-bam")
+    path = screenshot("client-bam")
+    browser.find_element(By.ID, "client-bam-chart").screenshot(str(path))  # the panel alone
