@@ -18,7 +18,15 @@ import pandas as pd
 from sqlalchemy import Connection, and_, delete, func, select, text
 from sqlalchemy.schema import AddConstraint, CreateIndex, DropConstraint, DropIndex
 
-from etl.models import DimClient, DimProgram, FctCheckin, FctClientDay, FctDrugScreen, FctRiskScore
+from etl.models import (
+    DimClient,
+    DimProgram,
+    FctBam,
+    FctCheckin,
+    FctClientDay,
+    FctDrugScreen,
+    FctRiskScore,
+)
 from etl.risk import pgcopy
 from etl.risk.client_day import SIGNALS, TRIGGERS, to_date
 from etl.risk.compute import DAY_COLUMNS, SCORE_COLUMNS, Computed
@@ -246,6 +254,25 @@ def read_screens(
         ).order_by(FctDrugScreen.client_key, FctDrugScreen.local_date)
         out.extend(conn.execute(stmt).all())
     frame = pd.DataFrame(out, columns=["client_key", "local_date", "result"])
+    frame["local_date"] = frame["local_date"].astype(object)
+    return frame
+
+
+def read_bam(
+    conn: Connection, client_keys: Sequence[int], first: dt.date, last: dt.date
+) -> pd.DataFrame:
+    """BAM forms' Risk and Protective scores, for the BAM rule (off unless configured)."""
+    out = []
+    for part in _batches(list(client_keys), 20000):
+        stmt = (
+            select(FctBam.client_key, FctBam.local_date, FctBam.risk_score, FctBam.protective_score)
+            .where(FctBam.client_key.in_(part), FctBam.local_date.between(first, last))
+            .order_by(FctBam.client_key, FctBam.local_date, FctBam.completed_at)
+        )
+        out.extend(conn.execute(stmt).all())
+    frame = pd.DataFrame(
+        out, columns=["client_key", "local_date", "risk_score", "protective_score"]
+    )
     frame["local_date"] = frame["local_date"].astype(object)
     return frame
 
