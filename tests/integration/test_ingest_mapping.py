@@ -227,3 +227,62 @@ def test_a_bam_export_with_its_own_item_names(engine, tmp_path) -> None:
         False,
     )
     assert form.local_date == dt.date(2026, 11, 3)
+
+
+def test_a_mapped_row_waits_for_the_roster_and_loads_on_retry(engine, tmp_path) -> None:
+    ingest_paths(engine, copy_fixtures(tmp_path / "roster", ("programs.csv", "staff.csv")))
+    mapping = load_mapping(write(tmp_path / "app.toml", APP_MAP))
+    data = write(
+        tmp_path / "app.csv", APP_HEADER + "\nR1,C001,11/01/2026 08:30,Extremely,3,450,No\n"
+    )
+    [f] = ingest_paths(engine, [data], mapping=mapping).files
+    assert (f.read, f.rejected) == (1, 1)
+    [entry] = quarantine(engine)
+    assert (entry.column_name, entry.value) == ("Patient", "C001")
+    # The quarantine keeps the contract text and the source values it came from.
+    assert entry.raw["craving"] == "10" and entry.raw["source:how_strong_was_your_craving?"] == (
+        "Extremely"
+    )
+    clients = copy_fixtures(tmp_path / "later", ("clients.csv",))
+    report = ingest_paths(engine, clients, retry_quarantine=True)
+    retried = report.files[-1]
+    assert (retried.kind, retried.read, retried.inserted, retried.rejected) == (
+        "checkins",
+        1,
+        1,
+        0,
+    )
+    got = _checkins(engine)["R1"]
+    assert (got.craving, got.sleep_hours, got.coping) == (10, 7.5, "breathing")
+    assert [q.status for q in quarantine(engine)] == ["loaded"]
+
+
+def test_identifiers_are_never_echoed_from_a_source_that_feeds_one(engine, tmp_path) -> None:
+    """One source column feeds an identifier and another field: its values stay unshown."""
+    ingest_paths(engine, copy_fixtures(tmp_path / "roster", ("programs.csv", "staff.csv")))
+    mapping = load_mapping(
+        write(
+            tmp_path / "roster.toml",
+            'kind = "clients"\n[columns]\nclient_id = "id"\nfirst_name = "Given"\n'
+            'last_name = "Family"\nadmission_date = { from = "Intake", date_format = "%m/%d/%Y" }\n'
+            'zip = "Zip"\nprimary_substance = { from = "Zip", values = { "02139" = "cocaine" } }\n'
+            '[constants]\nprogram_id = "P1"\ncheckin_schedule = "daily"\n',
+        )
+    )
+    data = write(
+        tmp_path / "roster.csv",
+        "id,Given,Family,Intake,Zip\nN1,Sam,Rivera,10/01/2026,02139\nN2,Ana,Diaz,10/02/2026,99999\n"
+        "N3,Lee,Park,2026-10-03,02139\n",
+    )
+    [f] = ingest_paths(engine, [data], mapping=mapping).files
+    assert (f.read, f.inserted, f.rejected) == (3, 1, 2)
+    got = [(q.line, q.column_name, q.value, q.reason) for q in quarantine(engine)]
+    assert got == [
+        (3, "Zip", None, "Zip is not in the value map for primary_substance"),
+        (
+            4,
+            "Intake",
+            "2026-10-03",
+            "Intake '2026-10-03' does not match the date format '%m/%d/%Y' for admission_date",
+        ),
+    ]

@@ -78,7 +78,8 @@ def test_latest_fresh_form_gives_points_by_the_cut_offs() -> None:
     )
     assert first["values"] == {"risk_score": 13, "protective_score": 12, "form_age": 20}
     assert _bam(score.iloc[5])["text"] == (
-        "on the BAM of Sep 6: risk factors 16 (flag at 12), protective factors 9 (flag at 12 or less)"
+        "on the BAM of Sep 6: risk factors 16 (flag at 12), "
+        "protective factors 9 (flag at 12 or less)"
     )
 
 

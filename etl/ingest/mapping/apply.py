@@ -58,8 +58,7 @@ def _number(text: str) -> float | None:
         return None
 
 
-def _rule(rule: Rule, source: pd.Series, f: Field | None, errors: _Errors) -> pd.Series:
-    pii = bool(f and f.pii)
+def _rule(rule: Rule, source: pd.Series, f: Field | None, pii: bool, errors: _Errors) -> pd.Series:
     src = rule.label or rule.source or ""
     shown = (lambda v: "") if pii else (lambda v: f" '{v}'")
     text = source
@@ -139,7 +138,8 @@ def map_chunk(mapping: Mapping, chunk: Chunk) -> Chunk:
         if rule.constant is not None:
             out[rule.target] = pd.Series(rule.constant, index=frame.index, dtype="str")
         else:
-            out[rule.target] = _rule(rule, source[rule.source], f, errors)
+            pii = mapping.source_is_pii(rule.source or "")
+            out[rule.target] = _rule(rule, source[rule.source], f, pii, errors)
     for split in mapping.splits:
         out.update(_split(split, source[split.source]))
     for name, values in source.items():
@@ -149,8 +149,7 @@ def map_chunk(mapping: Mapping, chunk: Chunk) -> Chunk:
     malformed = list(chunk.malformed)
     for pos in np.flatnonzero(bad):
         column, value = errors.first[int(pos)]
-        target = _target_of(mapping, column)
-        pii = target is not None and target.pii
+        pii = mapping.source_is_pii(_source_of(mapping, column))
         malformed.append(
             Malformed(
                 line=int(chunk.lines[pos]),
@@ -169,11 +168,8 @@ def map_chunk(mapping: Mapping, chunk: Chunk) -> Chunk:
     )
 
 
-def _target_of(mapping: Mapping, label: str):
-    for rule in mapping.rules:
-        if rule.label == label:
-            return mapping.kind.field(rule.target)
-    return None
+def _source_of(mapping: Mapping, label: str) -> str:
+    return next((r.source for r in mapping.rules if r.label == label and r.source), "")
 
 
 def explain(mapping: Mapping, rejected: pd.DataFrame) -> pd.DataFrame:
@@ -186,11 +182,12 @@ def explain(mapping: Mapping, rejected: pd.DataFrame) -> pd.DataFrame:
         column, value, reason = r.column, r.value, r.reason
         origin = mapping.origin(column) if column else None
         f = mapping.kind.field(column) if column else None
-        pii = bool(f and f.pii)
         if isinstance(origin, Rule) and origin.constant is not None:
-            reason = f"constant {column}{'' if pii else f' {origin.constant!r}'}: {reason}"
+            shown = "" if f is not None and f.pii else f" {origin.constant!r}"
+            reason = f"constant {column}{shown}: {reason}"
         elif origin is not None:
-            source = origin.source if isinstance(origin, Rule) else origin.source
+            source = origin.source
+            pii = mapping.source_is_pii(str(source))
             label = origin.label
             value = None if pii else (r.raw or {}).get(SOURCE_PREFIX + str(source))
             reason = f"{label}{'' if pii else f' {value!r}'}: {reason}"

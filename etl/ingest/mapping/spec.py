@@ -85,6 +85,13 @@ class Mapping:
                 return r.label
         return next(s.label for s in self.splits if s.source == source)
 
+    def source_is_pii(self, source: str) -> bool:
+        """Whether any field fed by ``source`` is an identifier: then its values are never
+        echoed, whichever of those fields a message is about."""
+        targets = [r.target for r in self.rules if r.source == source]
+        targets += [t for s in self.splits if s.source == source for t in s.into]
+        return any(getattr(self.kind.field(t), "pii", False) for t in targets)
+
     def origin(self, target: str) -> Rule | Split | None:
         for r in self.rules:
             if r.target == target:
