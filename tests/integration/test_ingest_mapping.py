@@ -87,9 +87,10 @@ def test_row_errors_name_the_source_column_and_value(engine, tmp_path) -> None:
         "R5,C001,2026-11-02 08:30,A little,3,450,No",  # another date format
         "R6,C999,11/02/2026 08:30,A little,3,450,No",  # unknown client
         "R7,C001,11/02/2026 08:30,A little,12,450,No",  # out of range, unconverted column
+        'R8,C001,11/03/2026 08:30,A little,3,"1,500",No',  # thousands or a decimal comma?
     )
     [f] = report.files
-    assert (f.read, f.inserted, f.rejected) == (7, 1, 6)
+    assert (f.read, f.inserted, f.rejected) == (8, 1, 7)
     got = [(q.line, q.column_name, q.value, q.reason) for q in quarantine(engine)]
     assert got == [
         (
@@ -120,6 +121,12 @@ def test_row_errors_name_the_source_column_and_value(engine, tmp_path) -> None:
             "then caseload ingest --retry-quarantine)",
         ),
         (8, "Stress", "12", "Stress '12': stress 12 out of range 0-10"),
+        (
+            9,
+            "Slept (min)",
+            "1,500",
+            "Slept (min) '1,500' is not a number (converting minutes to hours for sleep_hours)",
+        ),
     ]
 
 

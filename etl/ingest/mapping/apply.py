@@ -52,10 +52,13 @@ def _by_uniques(text: pd.Series, convert) -> tuple[pd.Series, np.ndarray]:
 
 
 def _number(text: str) -> float | None:
+    """A plain decimal number; "1,500" is refused rather than guessed (thousands or a
+    decimal comma?)."""
     try:
-        return float(text.strip().replace(",", "."))
+        number = float(text.strip())
     except ValueError:
         return None
+    return number if number == number and abs(number) != float("inf") else None
 
 
 def _rule(rule: Rule, source: pd.Series, f: Field | None, pii: bool, errors: _Errors) -> pd.Series:
