@@ -81,7 +81,8 @@ def restore(conn: Connection, aside: SetAside) -> None:
     for index in aside.indexes:
         conn.execute(CreateIndex(index))
     for fk in aside.foreign_keys:
-        conn.execute(AddConstraint(fk))
+        # Not isolated: the key stays in the table's CREATE TABLE for later create_all calls.
+        conn.execute(AddConstraint(fk, isolate_from_table=False))
     for table in aside.checked:
         broken = conn.exec_driver_sql(f"PRAGMA foreign_key_check({table.name})").fetchall()
         if broken:

@@ -28,8 +28,9 @@ from etl.models import (
     FctRiskScore,
 )
 from etl.risk import pgcopy
-from etl.risk.client_day import SIGNALS, TRIGGERS, to_date
+from etl.risk.client_day import to_date
 from etl.risk.compute import DAY_COLUMNS, SCORE_COLUMNS, Computed
+from etl.vocabulary import SIGNALS, TRIGGERS
 
 _INT_SIGNALS = ("craving", "stress", "mood", "sleep_quality")
 # fct_client_day columns and their PostgreSQL kinds; nullable ones get a NULL mask from NaN.
@@ -330,7 +331,9 @@ def full_reload(conn: Connection) -> Iterator[None]:
     yield
     for table in DERIVED:
         if pg:
-            conn.execute(AddConstraint(table.primary_key))
+            # isolate_from_table=False: SQLAlchemy 2.1 would otherwise drop the key from the
+            # table's CREATE TABLE for the rest of the process (a later create_all lacks it).
+            conn.execute(AddConstraint(table.primary_key, isolate_from_table=False))
         for index in table.indexes:
             conn.execute(CreateIndex(index))
         # Fresh statistics, so that the next incremental delete by date uses the date index

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from dash_client import callback_payload, dependencies, login, post_callback
+from dash_client import callback_payload, post_callback, signed_in
 from sqlalchemy import insert, select
 
 from etl import bam
@@ -17,7 +17,6 @@ MATRIX = [
     ("ana", "C-0014", False),  # another program
     ("carla", "C-0001", True),  # supervisor of the program
     ("erin", "C-0001", False),
-    ("root", "C-0001", False),  # admins read no client records
 ]
 RISK_2 = {i: 2 for i in bam.RISK}
 PROTECTIVE_3 = {i: 3 for i in bam.PROTECTIVE}
@@ -52,10 +51,9 @@ def forms(seeded):
 
 
 def _bam_callback(app, username, client_id):
-    client = app.test_client()
-    assert login(client, username).status_code == 302
+    client, deps = signed_in(app, username)
     payload = callback_payload(
-        dependencies(client),
+        deps,
         "client-bam-chart.figure",
         {"client-id.data": client_id, "client-range.value": "all"},
     )
@@ -83,6 +81,16 @@ def test_bam_panel_is_scoped_and_audited(app, seeded, forms, username, client_id
     assert risk["marker"]["symbol"] == ["triangle-up", "circle"]  # 12 is flagged
     assert protective["marker"]["symbol"] == ["circle", "triangle-up"]  # 12 is flagged
     assert use["customdata"] == ["7-day form", "30-day form"]
+
+
+def test_admins_get_no_update_and_one_denial(app, seeded, forms):
+    """Admins read no client records: the kit answers nothing (204) and audits the refusal."""
+    response = _bam_callback(app, "root", "C-0001")
+    assert response.status_code == 204 and response.get_data() == b""
+    with seeded.engine.connect() as conn:
+        latest = conn.execute(select(AppAuditLog).order_by(AppAuditLog.event_id.desc())).first()
+    assert (latest.action, latest.username) == ("denied", "root")
+    assert latest.detail["reason"] == "missing view_caseload"
 
 
 def test_client_without_forms_gets_a_plain_message(app, seeded, forms):
