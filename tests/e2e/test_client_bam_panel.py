@@ -36,5 +36,7 @@ def test_bam_panel_draws_the_three_scales(live_pipeline, browser, screenshot) ->
         "Risk factors (flag at 12 or more)",
         "Protective factors (flag at 12 or less)",
     ]
-    path = screenshot("client-bam")
-    browser.find_element(By.ID, "client-bam-chart").screenshot(str(path))  # the panel alone
+    # A window tall enough to show the panel: an element screenshot (scroll and crop) timed
+    # out in the renderer on a loaded machine, a plain one does not.
+    browser.set_window_size(1366, 1900)
+    screenshot("client-bam")
