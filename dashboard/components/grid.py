@@ -46,7 +46,7 @@ def tier_column() -> dict:
     }
 
 
-def date_column(field: str, header: str, width: int = 132) -> dict:
+def date_column(field: str, header: str, width: int = 156) -> dict:
     return {"field": field, "headerName": header, "cellRenderer": "DateText", "width": width}
 
 
@@ -75,6 +75,13 @@ def date_cells(field: str, day, today: dt.date) -> dict:
     ago = (today - day).days
     when = "today" if ago == 0 else "yesterday" if ago == 1 else f"{ago} d ago"
     return {field: day.isoformat(), f"{field}_text": f"{day:%b %-d} · {when}"}
+
+
+def fitted_height(rows: int, row_height: int, chrome: str = "330px") -> dict:
+    """A grid as tall as its rows (a short list leaves no empty box), at most the window's
+    height minus the page's ``chrome`` above it, so a long list scrolls inside the grid."""
+    px = 52 + rows * row_height
+    return {"height": f"min({px}px, calc(100vh - {chrome}))", "minHeight": "140px"}
 
 
 def percent(value) -> float | None:

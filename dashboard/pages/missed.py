@@ -48,6 +48,7 @@ CARDS = (
     ("adh7", "Adherence 7 d", "bi-check2-circle", "card-due"),
     ("adh28", "Adherence 28 d", "bi-check2-all", "card-due"),
 )
+ROW_HEIGHT = grid.GRID_OPTIONS["rowHeight"]
 SCHEDULES = {"daily": "Daily", "weekdays": "Weekdays", "weekly": "Weekly"}
 COLUMNS = [
     grid.client_column(),
@@ -63,7 +64,7 @@ COLUMNS = [
         "adh28", "28 d %", 80, headerTooltip="Expected check-ins received, last 28 days"
     ),
     {"field": "schedule", "headerName": "Schedule", "width": 104},
-    grid.tier_column(),
+    {**grid.tier_column(), "flex": 1, "minWidth": 116},
     {
         "field": "actions",
         "headerName": "",
@@ -108,7 +109,7 @@ def layout(**_kwargs) -> html.Div:
                 className="align-items-center mb-2",
             ),
             dbc.Row(
-                [summary_card("missed", *c, xs=6, md=4, xl=2) for c in CARDS],
+                [summary_card("missed", *c, xs=4, md=4, xl=2) for c in CARDS],
                 className="g-2 mb-3",
             ),
             html.Div(id="missed-empty"),
@@ -230,7 +231,8 @@ def _nothing(message) -> tuple:
     empty = figs.empty_figure("No caseload to show.")
     n = len(CARDS)
     alert = dbc.Alert(message, color="light", className="empty-state border")
-    return ("", ASOF_CLASS[False], alert, [], [], empty, empty, *["–"] * n, *[""] * n)
+    style = grid.fitted_height(0, ROW_HEIGHT)
+    return ("", ASOF_CLASS[False], alert, [], style, [], empty, empty, *["–"] * n, *[""] * n)
 
 
 @page_callback(
@@ -238,6 +240,7 @@ def _nothing(message) -> tuple:
     Output("missed-asof", "className"),
     Output("missed-empty", "children"),
     Output("missed-grid", "rowData"),
+    Output("missed-grid", "style"),
     Output("missed-list", "children"),
     Output("missed-heatmap", "figure"),
     Output("missed-trend", "figure"),
@@ -334,6 +337,7 @@ def load_missed(view: View, counselor_key, _refresh):
         scored.css,
         empty,
         rows,
+        grid.fitted_height(len(rows), ROW_HEIGHT),
         _phone_list(rows),
         heat_fig,
         trend_fig,

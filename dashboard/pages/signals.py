@@ -38,6 +38,7 @@ register_page(
 )
 
 TREND_WEEKS = 12
+ROW_HEIGHT = 52  # two lines of the engine's words
 COLUMNS = [
     grid.client_column(),
     grid.tier_column(),
@@ -109,7 +110,7 @@ def layout(**_kwargs) -> html.Div:
                 defaultColDef=grid.DEFAULT_COL_DEF,
                 rowData=[],
                 getRowId="params.data.client_id",
-                dashGridOptions={**grid.GRID_OPTIONS, "rowHeight": 52},
+                dashGridOptions={**grid.GRID_OPTIONS, "rowHeight": ROW_HEIGHT},
                 className="ag-theme-quartz caseload-grid d-none d-md-block",
                 style={"height": "min(calc(100vh - 260px), 520px)", "minHeight": "260px"},
             ),
@@ -212,7 +213,8 @@ def _phone_list(rows: list[dict]) -> list:
 def _nothing(message: str) -> tuple:
     empty = figs.empty_figure("No caseload to show.")
     alert = dbc.Alert(message, color="light", className="empty-state border")
-    return ("", ASOF_CLASS[False], "", alert, [], [], empty, empty, empty, empty)
+    style = grid.fitted_height(0, ROW_HEIGHT, "260px")
+    return ("", ASOF_CLASS[False], "", alert, [], style, [], empty, empty, empty, empty)
 
 
 @page_callback(
@@ -221,6 +223,7 @@ def _nothing(message: str) -> tuple:
     Output("signals-rules", "children"),
     Output("signals-empty", "children"),
     Output("signals-grid", "rowData"),
+    Output("signals-grid", "style"),
     Output("signals-list", "children"),
     Output("signals-scatter", "figure"),
     Output("signals-dist-sleep", "figure"),
@@ -279,6 +282,7 @@ def load_signals(view: View, counselor_key):
         rules_text(settings),
         empty,
         rows,
+        grid.fitted_height(len(rows), ROW_HEIGHT, "260px"),
         _phone_list(rows),
         figs.signals_scatter(table, short_hours),
         figs.distribution(list(table.get("mean_sleep", [])), "Hours slept", short_hours, "h"),
