@@ -29,7 +29,8 @@ def with_states(days: pd.DataFrame, schedules: dict[int, str]) -> pd.DataFrame:
     out = days.copy()
     if out.empty:
         return out.assign(state=pd.Series(dtype=object), met=False, missed=False)
-    weekly = out["client_key"].map(lambda k: schedules.get(int(k)) == "weekly").to_numpy(bool)
+    weekly_keys = [k for k, schedule in schedules.items() if schedule == "weekly"]
+    weekly = out["client_key"].astype(int).isin(weekly_keys).to_numpy(bool)
     expected = out["is_expected"].fillna(False).astype(bool).to_numpy()
     received = out["is_received"].fillna(False).astype(bool).to_numpy()
     missed = out["is_missed"].fillna(False).astype(bool).to_numpy()
@@ -74,9 +75,15 @@ def heat_map(states: pd.DataFrame, order: list[int], as_of: dt.date) -> tuple[li
     """The last ``HEAT_DAYS`` days x clients (in ``order``): (dates, rows of state names);
     a day with no row (before admission) is not expected."""
     dates = [as_of - dt.timedelta(days=HEAT_DAYS - 1 - i) for i in range(HEAT_DAYS)]
+    shown = states[states["date"] >= dates[0]] if not states.empty else states
     lookup = {
-        (int(k), d): s
-        for k, d, s in zip(states["client_key"], states["date"], states["state"], strict=True)
+        (k, d): s
+        for k, d, s in zip(
+            shown["client_key"].astype(int).tolist(),
+            shown["date"].tolist(),
+            shown["state"].tolist(),
+            strict=True,
+        )
     }
     rows = [[lookup.get((k, d), NOT_EXPECTED) for d in dates] for k in order]
     return dates, rows
@@ -109,13 +116,13 @@ def weekly_trend(daily: pd.DataFrame, as_of: dt.date, weeks: int = TREND_WEEKS) 
     if daily.empty:
         return pd.DataFrame(columns=["week_end", "group", "adherence"])
     df = daily.copy()
-    df["week"] = df["date"].map(lambda d: (as_of - d).days // 7)
+    df["week"] = (pd.Timestamp(as_of) - pd.to_datetime(df["date"])).dt.days // 7
     df = df[df["week"] < weeks]
     if "group" not in df:
         df["group"] = "caseload"
     agg = df.groupby(["group", "week"], as_index=False)[["met", "missed"]].sum()
     agg["adherence"] = agg["met"] / (agg["met"] + agg["missed"]).where(lambda s: s > 0)
-    agg["week_end"] = agg["week"].map(lambda w: as_of - dt.timedelta(days=7 * int(w)))
+    agg["week_end"] = [as_of - dt.timedelta(days=7 * int(w)) for w in agg["week"]]
     return agg.sort_values(["group", "week_end"])[["week_end", "group", "adherence"]]
 
 
