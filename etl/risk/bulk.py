@@ -300,11 +300,13 @@ def full_reload(conn: Connection) -> Iterator[None]:
         for index in table.indexes:
             conn.execute(DropIndex(index))
         if pg:
-            conn.execute(DropConstraint(table.primary_key))
+            # isolate_from_table=False: by default SQLAlchemy marks the constraint so that
+            # every later create_all() in this process builds the table without it.
+            conn.execute(DropConstraint(table.primary_key, isolate_from_table=False))
     yield
     for table in DERIVED:
         if pg:
-            conn.execute(AddConstraint(table.primary_key))
+            conn.execute(AddConstraint(table.primary_key, isolate_from_table=False))
         for index in table.indexes:
             conn.execute(CreateIndex(index))
         # Fresh statistics, so that the next incremental delete by date uses the date index
