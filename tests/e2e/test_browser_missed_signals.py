@@ -48,7 +48,7 @@ def test_missed_page(live_small, browser, phone, screenshot) -> None:
     wait(phone).until(EC.presence_of_element_located((By.ID, "nav-user")))
     phone.get(f"{server.url}/missed")
     first = "#missed-list .phone-row a"
-    wait(phone).until(EC.text_to_be_present_in_element((By.CSS_SELECTOR, first), "Abel Ames"))
+    wait(phone, 45).until(EC.text_to_be_present_in_element((By.CSS_SELECTOR, first), "Abel Ames"))
     assert _no_page_scroll_sideways(phone)
     screenshot("missed-390x844", phone)
 
@@ -78,6 +78,6 @@ def test_signals_page(live_small, browser, phone, screenshot) -> None:
     wait(phone).until(EC.presence_of_element_located((By.ID, "nav-user")))
     phone.get(f"{server.url}/signals")
     first = "#signals-list .phone-row a"
-    wait(phone).until(EC.text_to_be_present_in_element((By.CSS_SELECTOR, first), "Dana Diaz"))
+    wait(phone, 45).until(EC.text_to_be_present_in_element((By.CSS_SELECTOR, first), "Dana Diaz"))
     assert _no_page_scroll_sideways(phone)
     screenshot("signals-390x844", phone)
