@@ -13,14 +13,16 @@ from etl.ingest.hooks import run_post_load
 from etl.ingest.pipeline import ingest_paths
 from etl.ingest.report import progress_bar, render_json, render_problems, render_table
 
+_SUFFIXES = (".csv", ".csv.gz", ".json", ".ndjson", ".ndjson.gz")
+
 
 def _expand(paths: tuple[str, ...]) -> list[Path]:
-    """Directories stand for the .csv and .csv.gz files directly inside them."""
+    """Directories stand for the CSV and FHIR files directly inside them."""
     out: list[Path] = []
     for raw in paths:
         p = Path(raw)
         if p.is_dir():
-            out += sorted(q for q in p.iterdir() if q.name.lower().endswith((".csv", ".csv.gz")))
+            out += sorted(q for q in p.iterdir() if q.name.lower().endswith(_SUFFIXES))
         else:
             out.append(p)
     return out

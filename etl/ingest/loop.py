@@ -27,6 +27,7 @@ from etl.ingest.results import FileResult, KindCounts
 from etl.ingest.sources import Chunk, Malformed
 from etl.models import FhirPatientLink
 
+_LOOKED_UP = frozenset({"programs", "staff", "clients"})  # the kinds lookups read
 OTHER = "other"  # the per-kind bucket for records that are no kind of ours (skipped)
 
 
@@ -38,7 +39,7 @@ class LoadRun:
         self.loader = Loader(conn, int(result.load_id or 0), now)
         self.changes = ChangeSet()
         self.dates = DateSpan()
-        self._lookups: tuple[str, Lookups] | None = None
+        self._lookups: dict[str, Lookups] = {}
         self._sinks: dict[str, quarantine.QuarantineWriter] = {}
 
     # -- per kind ------------------------------------------------------------------------------
@@ -47,16 +48,18 @@ class LoadRun:
         return self.result.by_kind.setdefault(name, KindCounts())
 
     def lookups(self, kind: Kind) -> Lookups:
-        """The warehouse as this transaction sees it now, read again when the kind changes."""
-        if self._lookups is None or self._lookups[0] != kind.name:
-            self._lookups = (kind.name, load_lookups(self.conn, kind.needs))
-        return self._lookups[1]
+        """The warehouse as this transaction sees it, read again after a dimension changed."""
+        if kind.name not in self._lookups:
+            self._lookups[kind.name] = load_lookups(self.conn, kind.needs)
+        return self._lookups[kind.name]
 
     def process(self, kind: Kind, raw: pd.DataFrame, lines: np.ndarray) -> Processed:
         return process_rows(kind, raw, lines, self.lookups(kind))
 
     def write(self, kind: Kind, rows: pd.DataFrame) -> Counts:
         counts = self.loader.upsert(kind.target, rows, self.changes)
+        if kind.name in _LOOKED_UP and (counts.inserted or counts.updated):
+            self._lookups.clear()  # the kinds after this one must see what it wrote
         self.dates.add(kind, rows)
         self.counts(kind.name).add_counts(counts)
         return counts

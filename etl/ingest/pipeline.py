@@ -23,6 +23,7 @@ from etl.ingest import bookkeeping, bulk
 from etl.ingest.chunk import Processed, begin_write, one_line, process_rows
 from etl.ingest.errors import FileRejected, NeedsExactReader
 from etl.ingest.kinds import Kind
+from etl.ingest.lookups import Lookups
 from etl.ingest.loop import LoadRun
 from etl.ingest.prefetch import prefetch
 from etl.ingest.results import FileResult, IngestReport
@@ -47,6 +48,7 @@ class _Boundary:
     def __init__(self, kind: Kind) -> None:
         self.kind = kind
         self.ready = threading.Event()
+        self.lookups: Lookups | None = None
 
 
 def _prepared(
@@ -65,7 +67,7 @@ def _prepared(
                 while not boundary.ready.wait(0.1):
                     if stop.is_set():
                         return
-                current, lookups = kind, run.lookups(kind)
+                current, lookups = kind, boundary.lookups
             assert lookups is not None
             yield chunk, kind, process_rows(kind, chunk.frame, chunk.lines, lookups)
 
@@ -109,7 +111,7 @@ def _load_file(
             asides = [bulk.set_aside(conn, k.target) for k in bulky]
             for item in prefetch(_prepared(opened, run, chunk_rows, exact, stop)):
                 if isinstance(item, _Boundary):
-                    run.lookups(item.kind)  # after every write of the kinds before it
+                    item.lookups = run.lookups(item.kind)  # after the kinds before it wrote
                     item.ready.set()
                     continue
                 chunk, kind, processed = item
