@@ -83,7 +83,7 @@ class LoadRun:
         mine = self.counts(kind.name)
         if chunk.withdrawn:
             removed = self.loader.remove(kind.target, chunk.withdrawn, self.changes)
-            mine.read += len(chunk.withdrawn)
+            mine.read += removed
             mine.updated += removed
             gone = len(chunk.withdrawn) - removed
             if gone:
@@ -141,6 +141,7 @@ class LoadRun:
         """Totals into the result and ``etl_load``; the caller commits."""
         bookkeeping.ensure_dates(self.conn, self.dates.first, self.dates.last)
         r = self.result
+        r.by_kind = {name: k for name, k in r.by_kind.items() if k.read}  # kinds it held
         totals = KindCounts()
         for c in r.by_kind.values():
             totals.merge(c)

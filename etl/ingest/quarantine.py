@@ -83,7 +83,7 @@ class QuarantineWriter:
                     "kind": self.kind,
                     "line": r.line,
                     "json_path": where,
-                    "column_name": r.column,
+                    "column_name": None if _missing(r.column) else str(r.column),
                     "value": None if _missing(r.value) else str(r.value)[:1000],
                     "reason": r.reason[:500],
                     "raw": r.raw,

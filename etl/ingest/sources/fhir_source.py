@@ -227,6 +227,7 @@ class _Reader:
         self.malformed: list[Malformed] = []
         self.skipped: dict[tuple[str | None, str], int] = {}
         self.links: dict[str, str] = {}
+        self.refused: set[str] = set()  # Patients of this file that were themselves rejected
         self.loadable = frozenset(k.name for k in file.kinds)
 
     # -- shared --------------------------------------------------------------------------------
@@ -331,6 +332,7 @@ class _Reader:
             problem = validate(res.body)
             if problem:
                 self._bad(res, "clients", problem[1], problem[0])
+                self._refuse(res)
                 continue
             if rtype == "EpisodeOfCare":
                 episodes.append(res)
@@ -344,6 +346,7 @@ class _Reader:
                     "identifier",
                     "client_id",
                 )
+                self._refuse(res)
                 continue
             keys = [f"Patient/{res.body['id']}"] if res.body.get("id") else []
             if res.full_url:
@@ -400,6 +403,14 @@ class _Reader:
             self._skip("clients", "Patient without an EpisodeOfCare in the file (not enrolled)")
         yield self._flush(buf)
 
+    def _refuse(self, res: Resource) -> None:
+        if res.body.get("resourceType") != "Patient":
+            return
+        if res.body.get("id"):
+            self.refused.add(f"Patient/{res.body['id']}")
+        if res.full_url:
+            self.refused.add(res.full_url)
+
     def _latest_episodes(self, episodes, patients) -> dict[int, Resource]:
         best: dict[int, Resource] = {}
         for res in episodes:
@@ -445,7 +456,13 @@ class _Reader:
                 self._skip(outcome.kind, outcome.reason)
                 continue
             if isinstance(outcome, r.Bad):
-                self._bad(res, outcome.kind, outcome.reason, outcome.path, outcome.column)
+                reason = outcome.reason
+                ref = str((res.body.get("subject") or {}).get("reference") or "")
+                if outcome.column == "client_id" and (
+                    ref in self.refused or self._ref_key(ref) in self.refused
+                ):
+                    reason = f"subject {ref[:80]} is a Patient of this file that was rejected"
+                self._bad(res, outcome.kind, reason, outcome.path, outcome.column)
                 continue
             buf = buffers[outcome.kind]
             if isinstance(outcome, r.Withdraw):
