@@ -31,7 +31,8 @@ SNOMED = "http://snomed.info/sct"
 V3_INTERPRETATION = "http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation"
 YES_NO_SYSTEM = "http://terminology.hl7.org/CodeSystem/v2-0136"
 
-# Coded results a lab sends, as our contract's result: SNOMED CT and the v3 interpretation.
+# Coded results a lab sends, as our contract's result: SNOMED CT, the v3 interpretation and
+# the older v2 table 0078 (abnormal flags) that CDS Hooks examples still use.
 RESULT_CODES = {
     (SNOMED, "10828004"): "positive",
     (SNOMED, "260385009"): "negative",
@@ -41,6 +42,19 @@ RESULT_CODES = {
     (V3_INTERPRETATION, "NEG"): "negative",
     (V3_INTERPRETATION, "DET"): "positive",
     (V3_INTERPRETATION, "ND"): "negative",
+    **{
+        (system, code): result
+        for system in (
+            "http://hl7.org/fhir/v2/0078",
+            "http://terminology.hl7.org/CodeSystem/v2-0078",
+        )
+        for code, result in (
+            ("POS", "positive"),
+            ("NEG", "negative"),
+            ("DET", "positive"),
+            ("ND", "negative"),
+        )
+    },
 }
 RESULT_TEXT = {
     "pos": "positive",

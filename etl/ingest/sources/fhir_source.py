@@ -181,7 +181,13 @@ class _Hashing(io.RawIOBase):
 def _document_resources(doc: dict) -> Iterator[Resource | _Unreadable]:
     if "prefetch" in doc and "hook" in doc:  # a CDS Hooks request
         for key, value in (doc.get("prefetch") or {}).items():
-            if isinstance(value, dict):
+            if (
+                isinstance(value, dict)
+                and "resourceType" not in value
+                and isinstance(value.get("resource"), dict)
+            ):  # a read response: {"response": {...}, "resource": {...}}
+                yield from _in(value["resource"], f"prefetch.{key}.resource", None)
+            elif isinstance(value, dict):
                 yield from _in(value, f"prefetch.{key}", None)
         return
     yield from _in(doc, "", None)
@@ -315,6 +321,7 @@ class _Reader:
 
     def roster(self, resources: Iterator[Resource | _Unreadable]) -> Iterator[Chunk]:
         patients: dict[str, tuple[Resource, tuple[str, str]]] = {}
+        accepted: list[Resource] = []  # every valid Patient, named or not, counted once
         episodes: list[Resource] = []
         for res in resources:
             if isinstance(res, _Unreadable):
@@ -348,6 +355,7 @@ class _Reader:
                 )
                 self._refuse(res)
                 continue
+            accepted.append(res)
             keys = [f"Patient/{res.body['id']}"] if res.body.get("id") else []
             if res.full_url:
                 keys.append(res.full_url)
@@ -395,11 +403,9 @@ class _Reader:
             self._add(buf, row, res, extra)
             if len(buf) >= self.rows:
                 yield self._flush(buf)
-        seen: set[int] = set()
-        for res, _ in patients.values():
-            if id(res) in used or id(res) in seen:
+        for res in accepted:
+            if id(res) in used:
                 continue
-            seen.add(id(res))
             self._skip("clients", "Patient without an EpisodeOfCare in the file (not enrolled)")
         yield self._flush(buf)
 
@@ -524,6 +530,8 @@ class FhirSource:
         if not first.lstrip().startswith("{"):
             raise FileRejected("is not FHIR JSON (expected a JSON object)")
         if more and _one_object(first):
+            if "resourceType" not in json.loads(first):
+                raise FileRejected("is not FHIR NDJSON (line 1 has no resourceType)")
             return FhirFile(
                 path=path,
                 ndjson=True,
