@@ -72,21 +72,21 @@ def program(tmp_path_factory) -> Path:
 def facts(engine: Engine) -> dict[str, list]:
     """Every loaded value by natural id (surrogate keys and load bookkeeping left out)."""
     checkin_cols = [
-        c
-        for c in FctCheckin.__table__.columns.keys()  # noqa: SIM118 - column names
-        if c not in ("checkin_key", "client_key", "load_id", "updated_at")
+        col.name
+        for col in FctCheckin.__table__.columns
+        if col.name not in ("checkin_key", "client_key", "load_id", "updated_at")
     ]
     screen_cols = [
-        c
-        for c in FctDrugScreen.__table__.columns.keys()  # noqa: SIM118 - column names
-        if c not in ("screen_key", "client_key", "load_id", "updated_at")
+        col.name
+        for col in FctDrugScreen.__table__.columns
+        if col.name not in ("screen_key", "client_key", "load_id", "updated_at")
     ]
     client_cols = [
-        c
-        for c in DimClient.__table__.columns.keys()  # noqa: SIM118 - column names
-        if c not in ("client_key", "program_key", "counselor_key", "load_id", "updated_at")
+        col.name
+        for col in DimClient.__table__.columns
+        if col.name not in ("client_key", "program_key", "counselor_key", "load_id", "updated_at")
     ]
-    pii_cols = [c for c in PiiClient.__table__.columns.keys()  # noqa: SIM118 - column names if c != "client_key"]
+    pii_cols = [col.name for col in PiiClient.__table__.columns if col.name != "client_key"]
     with engine.connect() as conn:
         return {
             "clients": [
