@@ -61,7 +61,7 @@ def malformed_frame(malformed: list[Malformed]) -> pd.DataFrame:
             "line": [-1 if m.line is None else m.line for m in malformed],
             "json_path": [m.json_path for m in malformed],
             "column": [m.column for m in malformed],
-            "value": [None] * len(malformed),
+            "value": [m.value for m in malformed],
             "reason": [m.reason for m in malformed],
             "raw": [{quarantine.MALFORMED_KEY: m.fields} for m in malformed],
         }

@@ -89,6 +89,8 @@ class LoadRun:
             if gone:
                 self.skip(kind.name, "entered-in-error: no such record to remove", gone)
         bad = processed.rejected
+        if chunk.explain is not None:
+            bad = chunk.explain(bad)
         if chunk.json_paths is not None and not bad.empty:
             bad = bad.assign(json_path=_paths_of(bad, chunk.json_paths))
         mine.read += processed.read

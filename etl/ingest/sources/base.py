@@ -11,7 +11,7 @@ quarantine, counts) is shared.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
@@ -31,7 +31,8 @@ class Malformed:
     fields: list[str] | dict
     reason: str
     json_path: str | None = None
-    column: str | None = None
+    column: str | None = None  # set when one cell is at fault (a mapping rule's source column)
+    value: str | None = None
     kind_name: str | None = None  # None: the chunk's kind; "other" for no kind of ours
 
 
@@ -44,6 +45,9 @@ class Chunk:
     # Per row, where each column's value sits in the document, for quarantine locations:
     # {"": "entry[3].resource", "craving": "entry[3].resource.item[0].answer[0]"}.
     json_paths: list[Mapping[str, str]] | None = None
+    # A source whose columns are not the contract's (a mapping file) says, for rejected rows,
+    # which of its own columns and values the contract's reasons are about.
+    explain: Callable[[pd.DataFrame], pd.DataFrame] | None = None
     # Records the source read and deliberately does not load, by reason (never an error).
     skipped: dict[str, int] = field(default_factory=dict)
     # Records the source says are withdrawn at the source (FHIR entered-in-error): natural ids.
