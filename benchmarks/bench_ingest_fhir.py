@@ -16,13 +16,15 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import subprocess
+import sys
 import tempfile
 import time
 from pathlib import Path
 
 import pandas as pd
 
-from benchmarks.bench_ingest import OUT, _fresh_sqlite, _migrate, _PgDatabase, generate, ingest
+from benchmarks.bench_ingest import OUT, _fresh_sqlite, _migrate, _PgDatabase, generate
 from etl.fhir import contract as c
 
 GOAL_RATIO = 3.0
@@ -86,12 +88,44 @@ def to_ndjson(checkins_csv: Path, out: Path) -> Path:
     return out
 
 
+_PROBE = (
+    "import resource,subprocess,sys,time,json;"
+    "t=time.perf_counter();p=subprocess.run(sys.argv[1:],capture_output=True,text=True);"
+    "d=time.perf_counter()-t;u=resource.getrusage(resource.RUSAGE_CHILDREN);"
+    "print(json.dumps({'rc':p.returncode,'s':d,'kib':u.ru_maxrss,'cpu':u.ru_utime+u.ru_stime,"
+    "'out':p.stdout,'err':p.stderr}))"
+)
+
+
+def _ingest(url: str, files: list[Path], env: dict[str, str]) -> dict:
+    """``caseload ingest`` in a child: its report, peak memory and CPU seconds. CPU time is
+    kept beside the wall time because a shared machine's load stretches the wall time only."""
+    cmd = [
+        sys.executable,
+        "-m",
+        "etl.cli",
+        "ingest",
+        *map(str, files),
+        "--json",
+        "--no-refresh",
+        "--database-url",
+        url,
+    ]
+    done = subprocess.run(
+        [sys.executable, "-c", _PROBE, *cmd], capture_output=True, text=True, env=env, check=True
+    )
+    info = json.loads(done.stdout)
+    if info["rc"] != 0:
+        raise RuntimeError(f"ingest failed ({info['rc']}): {info['err'][-2000:]}")
+    return {"report": json.loads(info["out"]), "peak_mib": info["kib"] / 1024, "cpu_s": info["cpu"]}
+
+
 def _load(url: str, paths: dict[str, Path], facts: Path, env: dict[str, str]) -> dict:
     _migrate(url)
-    roster, _ = ingest(url, [paths["programs"], paths["staff"], paths["clients"]], env)
-    run, report = ingest(url, [facts], env)
-    (f,) = report["files"]
-    return {"seconds": f["seconds"], "peak_mib": run.peak_mib, "file": f}
+    _ingest(url, [paths["programs"], paths["staff"], paths["clients"]], env)
+    run = _ingest(url, [facts], env)
+    (f,) = run["report"]["files"]
+    return {"seconds": f["seconds"], "peak_mib": run["peak_mib"], "cpu_s": run["cpu_s"], "file": f}
 
 
 def bench_backend(name: str, urls, paths: dict[str, Path], ndjson: Path, rows: int, env) -> dict:
@@ -109,6 +143,9 @@ def bench_backend(name: str, urls, paths: dict[str, Path], ndjson: Path, rows: i
         "ndjson_s": fhir["seconds"],
         "ndjson_rows_per_s": rows / fhir["seconds"],
         "ratio": fhir["seconds"] / csv["seconds"],
+        "csv_cpu_s": csv["cpu_s"],
+        "ndjson_cpu_s": fhir["cpu_s"],
+        "cpu_ratio": fhir["cpu_s"] / csv["cpu_s"],
         "ndjson_peak_mib": fhir["peak_mib"],
         "csv_peak_mib": csv["peak_mib"],
     }
@@ -117,14 +154,19 @@ def bench_backend(name: str, urls, paths: dict[str, Path], ndjson: Path, rows: i
 def _print(results: list[dict]) -> None:
     print(
         f"{'backend':<11}{'rows':>10}{'csv s':>9}{'ndjson s':>10}{'ndjson rows/s':>15}"
-        f"{'ratio':>7}{'peak MiB':>10}"
+        f"{'ratio':>7}{'peak MiB':>10}{'csv cpu':>9}{'ndjson cpu':>12}{'cpu ratio':>11}"
     )
     for r in results:
         print(
             f"{r['backend']:<11}{r['rows']:>10,}{r['csv_s']:>9.2f}{r['ndjson_s']:>10.2f}"
             f"{r['ndjson_rows_per_s']:>15,.0f}{r['ratio']:>7.2f}{r['ndjson_peak_mib']:>10.0f}"
+            f"{r['csv_cpu_s']:>9.2f}{r['ndjson_cpu_s']:>12.2f}{r['cpu_ratio']:>11.2f}"
         )
-    print(f"goal: ratio <= {GOAL_RATIO} and NDJSON peak < {GOAL_PEAK_MIB} MiB")
+    print(
+        f"goal: ratio <= {GOAL_RATIO} and NDJSON peak < {GOAL_PEAK_MIB} MiB. 'csv s' and "
+        "'ndjson s' are the file loads as the ingest records them (wall); the cpu columns are "
+        "the whole commands' CPU seconds, which a busy machine does not stretch."
+    )
     for r in results:
         met = r["ratio"] <= GOAL_RATIO and r["ndjson_peak_mib"] < GOAL_PEAK_MIB
         print(

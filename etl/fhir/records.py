@@ -188,36 +188,51 @@ def response_row(response: dict, kind: str, subject: Resolve) -> Outcome:
     if response.get("authored"):
         values[_WHEN[kind]], paths[_WHEN[kind]] = response["authored"], "authored"
     types = c.item_types("daily-checkin" if kind == "checkins" else "bam")
-    for link, item_path, item in _items(response.get("item") or [], "item"):
-        if link not in types:
+    items = response.get("item") or []
+    flat = not any("item" in i or any("item" in a for a in i.get("answer") or ()) for i in items)
+    walk = ((i.get("linkId"), None, i) for i in items) if flat else _items(items, "item")
+    for n, (link, here, item) in enumerate(walk):
+        declared_repeats = types.get(link)
+        if declared_repeats is None:
             continue
-        declared, repeats = types[link]
-        answers = item.get("answer") or []
+        answers = item.get("answer")
         if not answers:
             continue
-        if len(answers) > 1 and not repeats:
+        declared, repeats = declared_repeats
+        convert = _CONVERT[declared]
+        where = here or f"item[{n}]"
+        if len(answers) == 1:
+            text = convert(answers[0])
+            if text is None:
+                return _wrong_type(kind, link, declared, answers[0], where, 0)
+        elif not repeats:
             return Bad(
                 kind,
                 f"{link} has {len(answers)} answers; the Questionnaire allows one",
-                f"{item_path}.answer[1]",
+                f"{where}.answer[1]",
                 link,
             )
-        texts = []
-        for j, answer in enumerate(answers):
-            text = _answer_text(answer, declared)
-            where = f"{item_path}.answer[{j}]"
-            if text is None:
-                got = next((k for k in answer if k.startswith("value")), "no value")
-                return Bad(
-                    kind,
-                    f"{link}: answer is {got}, the Questionnaire declares {declared}",
-                    where,
-                    link,
-                )
-            texts.append(text)
-        values[link] = ";".join(texts)
-        paths[link] = f"{item_path}.answer[0]"
+        else:
+            texts = []
+            for j, answer in enumerate(answers):
+                one = convert(answer)
+                if one is None:
+                    return _wrong_type(kind, link, declared, answer, where, j)
+                texts.append(one)
+            text = ";".join(texts)
+        values[link] = text
+        paths[link] = f"{where}.answer[0]"
     return Row(kind, values, paths)
+
+
+def _wrong_type(kind: str, link: str, declared: str, answer: dict, where: str, j: int) -> Bad:
+    got = next((k for k in answer if k.startswith("value")), "no value")
+    return Bad(
+        kind,
+        f"{link}: answer is {got}, the Questionnaire declares {declared}",
+        f"{where}.answer[{j}]",
+        link,
+    )
 
 
 def _items(items: list[dict], path: str):
@@ -232,31 +247,46 @@ def _items(items: list[dict], path: str):
                 yield from _items(answer["item"], f"{here}.answer[{j}].item")
 
 
-def _answer_text(answer: dict, declared: str) -> str | None:
-    """An answer as contract text, if its value type fits the declared item type."""
-    if declared == "integer":
-        v = answer.get("valueInteger")
-        return None if v is None else str(v)
-    if declared == "decimal":
-        v = answer.get("valueDecimal", answer.get("valueInteger"))
-        return None if v is None else str(v)
-    if declared == "boolean":
-        if "valueBoolean" in answer:
-            return "yes" if answer["valueBoolean"] else "no"
-        code = (answer.get("valueCoding") or {}).get("code")
-        if code is not None and code.lower() in c.YES_CODES:
-            return "yes"
-        if code is not None and code.lower() in c.NO_CODES:
-            return "no"
+def _integer(answer: dict) -> str | None:
+    v = answer.get("valueInteger")
+    return None if v is None else str(v)
+
+
+def _decimal(answer: dict) -> str | None:
+    v = answer.get("valueDecimal", answer.get("valueInteger"))
+    return None if v is None else str(v)
+
+
+def _boolean(answer: dict) -> str | None:
+    if "valueBoolean" in answer:
+        return "yes" if answer["valueBoolean"] else "no"
+    code = (answer.get("valueCoding") or {}).get("code")
+    if code is None:
         return None
-    if declared == "choice":
-        coding = answer.get("valueCoding")
-        if coding is not None and coding.get("code"):
-            return str(coding["code"])
-        return answer.get("valueString")
-    if declared in ("string", "text"):
-        return answer.get("valueString")
-    return None
+    low = code.lower()
+    return "yes" if low in c.YES_CODES else "no" if low in c.NO_CODES else None
+
+
+def _choice(answer: dict) -> str | None:
+    coding = answer.get("valueCoding")
+    if coding is not None and coding.get("code"):
+        return str(coding["code"])
+    return answer.get("valueString")
+
+
+def _string(answer: dict) -> str | None:
+    return answer.get("valueString")
+
+
+# How an answer of each declared item type becomes contract text (None: the wrong type).
+_CONVERT = {
+    "integer": _integer,
+    "decimal": _decimal,
+    "boolean": _boolean,
+    "choice": _choice,
+    "string": _string,
+    "text": _string,
+}
 
 
 # -- drug screens ------------------------------------------------------------------------------

@@ -25,6 +25,7 @@ from etl.ingest.load import Counts, Loader
 from etl.ingest.lookups import Lookups, load_lookups
 from etl.ingest.results import FileResult, KindCounts
 from etl.ingest.sources import Chunk, Malformed
+from etl.ingest.sources.base import JsonPath
 from etl.models import FhirPatientLink
 
 _LOOKED_UP = frozenset({"programs", "staff", "clients"})  # the kinds lookups read
@@ -169,10 +170,16 @@ def m_kind(m: Malformed, kind: Kind) -> str:
     return m.kind_name or kind.name
 
 
-def _paths_of(bad: pd.DataFrame, paths: list[Mapping[str, str]]) -> list[str | None]:
+def _paths_of(bad: pd.DataFrame, paths: list[JsonPath]) -> list[str | None]:
     """The JSON path of each rejected row's first problem (its element, else the resource)."""
     out: list[str | None] = []
     for pos, column in zip(bad["position"], bad["column"], strict=True):
-        where = paths[int(pos)]
-        out.append(where.get(column or "", where.get("")) if where else None)
+        base, within, absolute = paths[int(pos)]
+        rel = within.get(column) if isinstance(column, str) else None
+        if rel is None:
+            out.append(base or None)
+        elif absolute or not base:
+            out.append(rel)
+        else:
+            out.append(f"{base}{rel}" if rel.startswith("[") else f"{base}.{rel}")
     return out

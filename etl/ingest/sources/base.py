@@ -36,15 +36,20 @@ class Malformed:
     kind_name: str | None = None  # None: the chunk's kind; "other" for no kind of ours
 
 
+# (the record's path, column -> path of its value, whether those paths are absolute or
+# relative to the record's): ("entry[3].resource", {"craving": "item[0].answer[0]"}, False).
+JsonPath = tuple[str, Mapping[str, str], bool]
+
+
 @dataclass
 class Chunk:
     frame: pd.DataFrame  # the kind's columns present in the file, as text; RangeIndex
     lines: np.ndarray  # the physical line each row starts on (-1: none, see json_paths)
     malformed: list[Malformed] = field(default_factory=list)
     kind: Kind | None = None  # None: the file's only kind (``OpenedFile.kinds[0]``)
-    # Per row, where each column's value sits in the document, for quarantine locations:
-    # {"": "entry[3].resource", "craving": "entry[3].resource.item[0].answer[0]"}.
-    json_paths: list[Mapping[str, str]] | None = None
+    # Per row, where the record and each column's value sit in the document, for quarantine
+    # locations (see ``JsonPath``); None for sources without JSON paths (CSV).
+    json_paths: list[JsonPath] | None = None
     # A source whose columns are not the contract's (a mapping file) says, for rejected rows,
     # which of its own columns and values the contract's reasons are about.
     explain: Callable[[pd.DataFrame], pd.DataFrame] | None = None

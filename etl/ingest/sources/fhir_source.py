@@ -124,7 +124,11 @@ class FhirFile:
 
     # -- reading -------------------------------------------------------------------------------
 
-    def _resources(self, digest: hashlib._Hash | None = None) -> Iterator[Resource | _Unreadable]:
+    def _resources(
+        self, digest: hashlib._Hash | None = None, only: tuple[str, ...] = ()
+    ) -> Iterator[Resource | _Unreadable]:
+        """Every resource in order. With ``only`` (quoted type names), NDJSON lines that cannot
+        hold one of those types are passed over unparsed (any escape sequence is parsed)."""
         if not self.ndjson:
             assert self.document is not None
             yield from _document_resources(self.document)
@@ -136,6 +140,8 @@ class FhirFile:
                 stream = gzip.GzipFile(fileobj=stream)
             text = io.TextIOWrapper(stream, encoding="utf-8-sig", errors="strict")
             for number, line in enumerate(text, start=1):
+                if only and not any(name in line for name in only) and "\\u" not in line:
+                    continue
                 if not line.strip():
                     continue
                 try:
@@ -163,7 +169,8 @@ class FhirFile:
     ) -> Iterator[Chunk]:
         digest = hashlib.sha256()
         reader = _Reader(self, rows, context)
-        yield from reader.roster(self._resources(digest if self.ndjson else None))
+        wanted = tuple(f'"{t}"' for t in (*ROSTER_TYPES, "Organization", "Practitioner"))
+        yield from reader.roster(self._resources(digest if self.ndjson else None, wanted))
         if self.ndjson:
             self._sha256 = digest.hexdigest()
         yield from reader.facts(self._resources())
@@ -285,11 +292,12 @@ class _Reader:
     def _add(self, buf: _Buffer, row: r.Row, res: Resource, extra: dict | None = None) -> None:
         buf.rows.append(row.values)
         buf.lines.append(-1 if res.line is None else res.line)
-        paths = {"": res.path}
-        paths.update({k: r.join(res.path, v) for k, v in row.paths.items()})
-        if extra:
+        if extra:  # paths into another resource (the Patient of a roster row): absolute
+            paths = {k: r.join(res.path, v) for k, v in row.paths.items()}
             paths.update(extra)
-        buf.paths.append(paths)
+            buf.paths.append((res.path, paths, True))
+        else:  # spelt out only for a row that ends in the quarantine
+            buf.paths.append((res.path, row.paths, False))
 
     def _ref_key(self, ref: str) -> str:
         """``Patient/x``, ``https://host/fhir/Patient/x`` and ``Patient/x/_history/2`` alike."""
