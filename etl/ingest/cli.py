@@ -57,7 +57,8 @@ def ingest_command(
     chunk_rows: int | None,
     no_refresh: bool,
 ) -> None:
-    """Load programs, staff, clients, check-ins and drug screens (CSV or CSV.GZ files).
+    """Load programs, staff, clients, check-ins and drug screens: CSV or CSV.GZ files, and
+    FHIR R4 JSON (a resource, a Bundle) or Bulk NDJSON (docs/fhir.md).
 
     Files load in dependency order whatever the order given; each file is one transaction.
     Rejected rows go to the quarantine; a file that cannot be read fails with one line.

@@ -329,8 +329,11 @@ def test_checkin_problems_are_quarantined_at_the_answer(engine, tmp_path) -> Non
         ),
         checkin("CK6", logical("C999")),
     )
-    f = one(ingest_paths(engine, [write_json(tmp_path / "bad.json", doc)]))
+    path = write_json(tmp_path / "bad.json", doc)
+    f = one(ingest_paths(engine, [path]))
     assert (f.read, f.inserted, f.rejected) == (6, 0, 6)
+    again = one(ingest_paths(engine, [path]))  # re-sent: the open entries stand, none added
+    assert again.rejected == 6 and len(quarantine(engine)) == 6
     got = [(q.json_path, q.column_name, q.reason) for q in quarantine(engine)]
     assert sorted(got) == [
         ("entry[0].resource.item[0].answer[0]", "craving", "craving 15 out of range 0-10"),
@@ -738,3 +741,19 @@ def test_cli_json_reports_per_kind_counts(engine, tmp_path) -> None:
         },
     }
     assert f["skip_reasons"] == {"Encounter resources are not loaded": 1}
+
+
+def test_ndjson_is_streamed_in_chunks_of_the_given_size(engine, tmp_path) -> None:
+    from etl.ingest.sources import open_file
+
+    programs_and_staff(engine, tmp_path)
+    resources = [patient("pat-a", "C001"), episode("eoc-a", "Patient/pat-a")]
+    resources += [checkin(f"CK{i}", ref("pat-a")) for i in range(95)]
+    resources += [{"resourceType": "Encounter", "id": f"e{i}"} for i in range(25)]  # no class
+    path = write_ndjson(tmp_path / "many.ndjson", resources)
+    chunks = list(open_file(path).chunks(10))
+    assert max(len(ch.frame) + len(ch.malformed) for ch in chunks) <= 10
+    assert sum(len(ch.frame) for ch in chunks if ch.kind.name == "checkins") == 95
+    assert sum(len(ch.malformed) for ch in chunks) == 25
+    f = one(ingest_paths(engine, [path], chunk_rows=10))
+    assert (f.read, f.inserted, f.rejected) == (121, 96, 25)

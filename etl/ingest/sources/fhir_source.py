@@ -455,6 +455,8 @@ class _Reader:
         }
         last = buffers["checkins"]
         for res in resources:
+            if len(self.malformed) >= self.rows:  # rejected resources are held whole: bound them
+                yield self._flush(_Buffer(last.kind))
             if isinstance(res, _Unreadable):
                 self.malformed.append(
                     Malformed(
