@@ -25,6 +25,7 @@ from sqlalchemy import Engine, select
 from etl.cli import main
 from etl.fhir import contract as c
 from etl.ingest import ingest_paths
+from etl.ingest.kinds import BY_NAME
 from etl.models import (
     DimClient,
     DimProgram,
@@ -757,3 +758,82 @@ def test_ndjson_is_streamed_in_chunks_of_the_given_size(engine, tmp_path) -> Non
     assert sum(len(ch.malformed) for ch in chunks) == 25
     f = one(ingest_paths(engine, [path], chunk_rows=10))
     assert (f.read, f.inserted, f.rejected) == (121, 96, 25)
+
+
+BAM_ANSWERS = {
+    "item_1": 2,
+    "item_2": 3,
+    "item_3": 1,
+    "item_4": 1,
+    "item_5": 0,
+    "item_6": 2,
+    **{f"item_7{x}": 0 for x in "abcdefg"},
+    "item_8": 4,
+    "item_9": 3,
+    "item_10": 2,
+    "item_11": 1,
+    "item_12": 4,
+    "item_13": 2,
+    "item_14": 3,
+    "item_15": 2,
+    "item_16": 1,
+    "item_17": 3,
+}  # hand-scored: Use 1+0+2 = 3, Risk 2+3+1+4+1+2 = 13, Protective 3+2+4+2+3+1 = 15
+
+
+def bam_response(rid: str, subject: dict, answers: dict[str, int], recall: int = 30) -> dict:
+    return {
+        "resourceType": "QuestionnaireResponse",
+        "id": rid,
+        "questionnaire": f"{c.QUESTIONNAIRES['bam']}|1.0.0",
+        "status": "completed",
+        "subject": subject,
+        "authored": "2026-11-05T10:00:00Z",
+        "item": [answer("recall_days", valueInteger=recall)]
+        + [answer(link, valueInteger=v) for link, v in answers.items()],
+    }
+
+
+@pytest.mark.skipif("bam" not in BY_NAME, reason="the BAM kind is not part of this warehouse")
+def test_bam_responses_load_to_the_bam_fact_by_the_published_questionnaire(
+    engine, tmp_path
+) -> None:
+    from etl.models import FctBam
+
+    programs_and_staff(engine, tmp_path)
+    one(ingest_paths(engine, [write_json(tmp_path / "roster.json", roster_bundle())]))
+    doc = bundle(
+        bam_response("BAM1", ref("pat-a"), BAM_ANSWERS),
+        bam_response("BAM2", ref("pat-a"), {**BAM_ANSWERS, "item_3": 5}),
+    )
+    f = one(ingest_paths(engine, [write_json(tmp_path / "bam.json", doc)]))
+    assert kinds(f)["bam"] == {
+        "read": 2,
+        "inserted": 1,
+        "updated": 0,
+        "unchanged": 0,
+        "rejected": 1,
+        "skipped": 0,
+    }
+    (row,) = rows(
+        engine,
+        select(
+            FctBam.response_id,
+            FctBam.recall_days,
+            FctBam.item_7c,
+            FctBam.item_17,
+            FctBam.use_score,
+            FctBam.risk_score,
+            FctBam.protective_score,
+            FctBam.is_use_flagged,
+            FctBam.is_risk_flagged,
+            FctBam.is_protective_flagged,
+        ),
+    )
+    assert tuple(row) == ("BAM1", 30, 0, 3, 3, 13, 15, True, True, False)
+    (bad,) = quarantine(engine)
+    assert (bad.kind, bad.json_path, bad.column_name) == (
+        "bam",
+        "entry[1].resource.item[3].answer[0]",
+        "item_3",
+    )
