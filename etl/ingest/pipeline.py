@@ -54,13 +54,17 @@ class _Boundary:
 def _prepared(
     opened: OpenedFile, run: LoadRun, chunk_rows: int, exact: bool, stop: threading.Event
 ) -> Callable[[], Iterator[tuple[Chunk, Kind, Processed] | _Boundary]]:
-    context = _Links(run.known_links()) if len(opened.kinds) > 1 else None
+    kinds = kinds_of(opened)
+    if len(kinds) > 1:  # only sources of many kinds (FHIR) resolve references through it
+        chunks = opened.chunks(chunk_rows, exact=exact, context=_Links(run.known_links()))
+    else:
+        chunks = opened.chunks(chunk_rows, exact=exact)
 
     def produce() -> Iterator[tuple[Chunk, Kind, Processed] | _Boundary]:
         current: Kind | None = None
         lookups = None
-        for chunk in opened.chunks(chunk_rows, exact=exact, context=context):
-            kind = chunk.kind or opened.kinds[0]
+        for chunk in chunks:
+            kind = chunk.kind or kinds[0]
             if kind is not current:
                 boundary = _Boundary(kind)
                 yield boundary
@@ -72,6 +76,11 @@ def _prepared(
             yield chunk, kind, process_rows(kind, chunk.frame, chunk.lines, lookups)
 
     return produce
+
+
+def kinds_of(opened: OpenedFile) -> tuple[Kind, ...]:
+    """The kinds a file may hold; a source of one kind may just name it (``opened.kind``)."""
+    return getattr(opened, "kinds", None) or (opened.kind,)  # type: ignore[attr-defined]
 
 
 class _Links:
@@ -100,7 +109,9 @@ def _load_file(
     with engine.connect() as conn:
         threshold = get_settings().ingest_bulk_rows
         bulky = [
-            k for k in opened.kinds if bulk.wanted(conn, k.target, opened.estimated_rows, threshold)
+            k
+            for k in kinds_of(opened)
+            if bulk.wanted(conn, k.target, opened.estimated_rows, threshold)
         ]
         bulk.before_transaction(conn, bool(bulky))
         begin_write(conn)
@@ -188,14 +199,15 @@ def _open_all(engine: Engine, paths: Iterable[Path]) -> tuple[list[OpenedFile], 
             result.load_id = bookkeeping.start(engine, str(path), None)
             bookkeeping.fail(engine, result.load_id, str(exc), _sha256_or_none(path))
             failed.append(result)
-    opened.sort(key=lambda o: o.kinds[0].order)  # stable: same kind keeps argument order
+    opened.sort(key=lambda o: kinds_of(o)[0].order)  # stable: same kind keeps argument order
     return opened, failed
 
 
 def _label(opened: OpenedFile) -> str:
     """The kind a file's load is listed under: its kind, or its format when it holds many."""
-    if len(opened.kinds) == 1:
-        return opened.kinds[0].name
+    kinds = kinds_of(opened)
+    if len(kinds) == 1:
+        return kinds[0].name
     return getattr(opened, "label", "mixed")
 
 

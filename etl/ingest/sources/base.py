@@ -70,6 +70,9 @@ class LoadContext(Protocol):
 
 
 class OpenedFile(Protocol):
+    """An opened file. A source of one kind may give ``kind`` instead of ``kinds`` and take
+    ``chunks(rows, exact)`` only: the pipeline passes ``context`` to sources of many kinds."""
+
     path: Path
     kinds: tuple[Kind, ...]  # the kinds this file may hold, in load order
     unknown_columns: list[str]
