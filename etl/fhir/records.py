@@ -182,7 +182,7 @@ def response_row(response: dict, kind: str, subject: Resolve) -> Outcome:
     ref = response.get("subject")
     client = subject(ref) if ref else None
     if client is None:
-        return Bad(kind, _unresolved("subject", ref), "subject", "client_id")
+        return Bad(kind, unresolved("subject", ref), "subject", "client_id")
     values = {_NATURAL_ID[kind]: str(rid), "client_id": client}
     paths = {_NATURAL_ID[kind]: "id", "client_id": "subject"}
     if response.get("authored"):
@@ -318,7 +318,7 @@ def screen_row(observation: dict, substance: str, subject: Resolve) -> Outcome:
     ref = observation.get("subject")
     client = subject(ref) if ref else None
     if client is None:
-        return Bad("drug_screens", _unresolved("subject", ref), "subject", "client_id")
+        return Bad("drug_screens", unresolved("subject", ref), "subject", "client_id")
     values = {"screen_id": str(oid), "client_id": client, "substance": substance}
     paths = {"screen_id": "id", "client_id": "subject", "substance": "code"}
     for key in ("effectiveDateTime", "effectiveInstant"):
@@ -355,7 +355,7 @@ def _screen_result(observation: dict) -> tuple[str, str] | None:
     return None
 
 
-def _unresolved(element: str, ref: dict | None) -> str:
+def unresolved(element: str, ref: dict | None) -> str:
     if not ref:
         return f"{element} is missing (it names the client's Patient)"
     if ref.get("reference"):

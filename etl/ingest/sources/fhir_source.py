@@ -146,9 +146,8 @@ class FhirFile:
                     continue
                 try:
                     body = json.loads(line)
-                except json.JSONDecodeError as exc:
+                except json.JSONDecodeError:
                     yield _Unreadable(number, line[:_LINE_KEEP], f"line {number} is not JSON")
-                    del exc
                     continue
                 if not isinstance(body, dict):
                     yield _Unreadable(number, line[:_LINE_KEEP], f"line {number} is not a resource")
@@ -375,8 +374,8 @@ class _Reader:
             for key in keys:
                 self.patients[key] = ident[0]
                 patients[key] = (res, ident)
-            if res.body.get("id"):
-                self.links[str(res.body["id"])[:64]] = ident[0]
+            if res.body.get("id") and len(ident[0]) <= 64:  # a longer id is no client_id
+                self.links[str(res.body["id"])] = ident[0]
         buf = _Buffer(BY_NAME["clients"])
         chosen = self._latest_episodes(episodes, patients)
         used: set[int] = set()
@@ -390,7 +389,7 @@ class _Reader:
                 self._bad(
                     res,
                     "clients",
-                    r._unresolved("patient", res.body.get("patient")),
+                    r.unresolved("patient", res.body.get("patient")),
                     "patient",
                     "client_id",
                 )
