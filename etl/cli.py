@@ -21,6 +21,7 @@ COMMANDS: dict[str, str] = {
     "scores": "etl.risk.cli:scores_command",
     "risk-config": "etl.risk.cli:risk_config_command",
     "users": "dashboard.users:users_command",
+    "fhir": "etl.fhir.cli:fhir_command",
 }
 
 

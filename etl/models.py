@@ -316,6 +316,7 @@ class EtlLoad(Base):
     rows_updated: Mapped[int] = mapped_column(Integer, default=0)
     rows_unchanged: Mapped[int] = mapped_column(Integer, default=0)
     rows_rejected: Mapped[int] = mapped_column(Integer, default=0)
+    rows_skipped: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     error: Mapped[str | None] = mapped_column(Text)
 
 
@@ -329,7 +330,8 @@ class EtlQuarantine(Base):
     load_id: Mapped[int] = mapped_column(ForeignKey("etl_load.load_id"), index=True)
     path: Mapped[str] = mapped_column(String(1000))
     kind: Mapped[str] = mapped_column(String(32))
-    line: Mapped[int] = mapped_column(Integer)
+    line: Mapped[int | None] = mapped_column(Integer)  # None: a JSON path locates it
+    json_path: Mapped[str | None] = mapped_column(String(500))
     column_name: Mapped[str | None] = mapped_column(String(64))
     value: Mapped[str | None] = mapped_column(Text)
     reason: Mapped[str] = mapped_column(String(500))
@@ -351,6 +353,17 @@ class EtlRecordHistory(Base):
     load_id: Mapped[int] = mapped_column(ForeignKey("etl_load.load_id"))
     changed_at: Mapped[dt.datetime] = mapped_column(DateTime)
     changes: Mapped[dict] = mapped_column(JSON)
+
+
+class FhirPatientLink(Base):
+    """Which client a FHIR Patient's logical id named, so later files may say ``Patient/<id>``
+    without sending the Patient again. The newest load that named the id wins."""
+
+    __tablename__ = "fhir_patient_link"
+
+    fhir_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    client_id: Mapped[str] = mapped_column(String(64))
+    load_id: Mapped[int] = mapped_column(ForeignKey("etl_load.load_id"))
 
 
 # --------------------------------------------------------------------------- application
