@@ -239,13 +239,21 @@ def read_screens(
 ) -> pd.DataFrame:
     out = []
     for part in _batches(list(client_keys), 20000):
-        stmt = select(FctDrugScreen.client_key, FctDrugScreen.local_date, FctDrugScreen.result)
-        stmt = stmt.where(
-            FctDrugScreen.client_key.in_(part),
-            FctDrugScreen.local_date.between(first, last),
-        ).order_by(FctDrugScreen.client_key, FctDrugScreen.local_date)
+        stmt = (
+            select(
+                FctDrugScreen.client_key,
+                FctDrugScreen.local_date,
+                FctDrugScreen.result,
+                FctDrugScreen.substance,
+            )
+            .where(
+                FctDrugScreen.client_key.in_(part),
+                FctDrugScreen.local_date.between(first, last),
+            )
+            .order_by(FctDrugScreen.client_key, FctDrugScreen.local_date)
+        )
         out.extend(conn.execute(stmt).all())
-    frame = pd.DataFrame(out, columns=["client_key", "local_date", "result"])
+    frame = pd.DataFrame(out, columns=["client_key", "local_date", "result", "substance"])
     frame["local_date"] = frame["local_date"].astype(object)
     return frame
 
