@@ -24,6 +24,18 @@ from etl.risk.features import SignalStats, all_signal_stats, deviation_days
 RULE_VERSION = "1.1.0"
 TIERS = ("low", "moderate", "high", "critical")
 HIGH_TIERS = ("high", "critical")
+RULE_CODES = (
+    "use",
+    "disengagement",
+    "craving",
+    "stress",
+    "mood",
+    "sleep",
+    "cues",
+    "isolation",
+    "screen",
+    "discordance",
+)
 
 
 @dataclass
