@@ -28,7 +28,7 @@ import numpy as np
 import pandas as pd
 from sklearn.linear_model import LogisticRegression
 
-from etl.risk.config import RiskConfig
+from etl.risk.config import RiskConfig, Tiers
 from etl.risk.fit_data import FitData
 
 FIXED_SECTIONS = ("disengagement",)
@@ -169,13 +169,11 @@ def alert_tiers(
         q = float(np.quantile(score, 1 - min(frac, 1.0))) if len(score) else 100.0
         return min(max(_half(q), 0.5), 100.0)
 
-    high = at(share)
-    critical = max(at(share / 3), high + 0.5)
+    # Strictly increasing and within (0, 100], however the scores are spread.
+    high = min(max(at(share), 1.0), 99.5)
+    critical = min(max(at(share / 3), high + 0.5), 100.0)
     moderate = min(at(share * 3), high - 0.5)
-    if critical > 100:
-        critical, high = 100.0, min(high, 99.5)
-    moderate = max(min(moderate, high - 0.5), 0.5)
-    tiers = cfg.tiers.model_copy(update={"moderate": moderate, "high": high, "critical": critical})
+    tiers = Tiers(moderate=moderate, high=high, critical=critical)  # validated
     flagged = score >= high
     rows = data.eligible
     lapses = data.label & rows

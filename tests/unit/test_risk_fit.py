@@ -131,3 +131,12 @@ def test_tiers_from_the_alert_budget():
     assert cfg.tiers.high == pytest.approx(80, abs=1)
     assert effect["high_per_counselor_day"] == pytest.approx(5, abs=0.2)
     assert cfg.tiers.moderate < cfg.tiers.high < cfg.tiers.critical
+
+
+def test_tiers_stay_valid_when_almost_every_score_is_zero():
+    n = 500 * 200
+    score = np.zeros(n)
+    score[:50] = 30.0
+    data = make_data({("screen", "points"): np.zeros(n)}, np.zeros(n, dtype=bool))
+    cfg, _ = alert_tiers(data, score, 5, default_config())
+    assert 0 < cfg.tiers.moderate < cfg.tiers.high < cfg.tiers.critical <= 100
