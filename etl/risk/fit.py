@@ -82,7 +82,8 @@ def nonnegative_logistic(
     coef = np.zeros(x.shape[1])
     intercept = float(np.log(max(y.mean(), 1e-9) / max(1 - y.mean(), 1e-9)))
     while active:
-        model = LogisticRegression(C=c, max_iter=1000)
+        # Newton steps on the small Gram matrix: a handful of passes over millions of rows.
+        model = LogisticRegression(C=c, solver="newton-cholesky", max_iter=100)
         model.fit(x[:, active] / sd[active].astype(np.float32), y)
         w = model.coef_[0] / sd[active]
         if (w >= 0).all():
