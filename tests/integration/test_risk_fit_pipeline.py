@@ -33,6 +33,12 @@ def test_written_config_validates_and_reproduces_the_holdout_figures(engine, tmp
     folder = tmp_path / "config"
     monkeypatch.setenv("CASELOAD_RISK_CONFIG_DIR", str(folder))
     _load(engine, tmp_path, clients=300, days=150)
+    # With the hand-set points, discordance is counted like every other reason.
+    refresh(engine, None, AS_OF, config_dir=folder, now=NOW)
+    before = evaluate(engine)
+    assert before["rules"]["discordance"]["n"] > 0
+    assert 0 <= before["rules"]["discordance"]["lapse_rate"] <= 1
+    assert before["rules"]["use"]["n"] > before["rules"]["discordance"]["n"]
     result = run_fit(engine, "P01", reps=50, config_dir=folder)
     assert result.fit_lapses >= 30
     assert result.split.fit_end + 7 < result.split.holdout_start
@@ -55,9 +61,6 @@ def test_written_config_validates_and_reproduces_the_holdout_figures(engine, tmp
     assert got["auroc"] == pytest.approx(fitted["auroc"], abs=1e-12)
     assert got["pr_auc"] == pytest.approx(fitted["pr_auc"], abs=1e-12)
     assert got["precision_at_k"] == pytest.approx(fitted["precision_at_k"], abs=1e-12)
-    # Discordance is counted like every other reason.
-    assert got["rules"]["discordance"]["n"] > 0
-    assert 0 <= got["rules"]["discordance"]["lapse_rate"] <= 1
     tiers = result.figures["tiers"]["fitted points"]
     assert {t: v["n"] for t, v in got["tiers"].items()} == {t: v["n"] for t, v in tiers.items()}
 
