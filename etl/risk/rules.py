@@ -57,7 +57,6 @@ class RuleOutput:
     text: Callable[[dict[str, np.ndarray]], np.ndarray]
     hidden: dict[str, np.ndarray] = field(default_factory=dict)
     terms: dict[str, np.ndarray] = field(default_factory=dict)
-    cap: float | None = None
 
 
 def term_value(section, key: str) -> float:
@@ -73,7 +72,7 @@ def combine(
     """A rule's points from its term units: the one formula the engine and the fit share."""
     total: np.ndarray | float = 0.0
     for key, unit in terms.items():
-        total = total + weights[key] * unit.astype(np.float64)
+        total = total + weights[key] * np.asarray(unit, dtype=np.float64)
     total = np.asarray(total, dtype=np.float64)
     return total if cap is None else np.minimum(total, cap)
 
@@ -200,7 +199,6 @@ def _signal_rule(
         },
         text=text,
         terms=terms,
-        cap=rule.max_points,
     )
 
 
@@ -266,7 +264,6 @@ def _sleep_rule(days: ClientDays, stats: SignalStats, cfg: RiskConfig) -> RuleOu
         hidden={"short_hit": short_hit.astype(np.float64), "poor_hit": poor_hit.astype(np.float64)},
         text=text,
         terms=terms,
-        cap=rule.max_points,
     )
 
 
@@ -301,7 +298,6 @@ def _cues_rule(days: ClientDays, cfg: RiskConfig) -> RuleOutput:
         text,
         hidden=per,
         terms=terms,
-        cap=rule.max_points,
     )
 
 
@@ -332,7 +328,6 @@ def _isolation_rule(days: ClientDays, cfg: RiskConfig) -> RuleOutput:
         {"days_since_support": (since, 0), "no_answers_7d": (said_no, 0)},
         text,
         terms=terms,
-        cap=rule.max_points,
     )
 
 
@@ -397,7 +392,6 @@ def _disengagement_rule(days: ClientDays, cfg: RiskConfig) -> RuleOutput:
             "low_adherence": low.astype(np.float64),
         },
         terms=terms,
-        cap=rule.max_points,
     )
 
 
