@@ -25,7 +25,8 @@ from sklearn.metrics import average_precision_score, roc_auc_score
 from sqlalchemy import Engine, Text, cast, select
 
 from etl.models import DimClient, FctClientDay, FctDrugScreen, FctRiskScore
-from etl.risk.rules import TIERS
+from etl.risk.rules import RULE_CODES
+from etl.vocabulary import TIERS
 
 AGE_BANDS = (
     (0, 25, "<25"),
@@ -233,8 +234,6 @@ def evaluate(
 
 def _rules(data: pd.DataFrame, y: np.ndarray) -> dict[str, Any]:
     """Per reason code: the client-days it was given on and the lapse rate that followed."""
-    from etl.risk.rules import RULE_CODES
-
     text = data["reasons"].fillna("").astype(str).str.replace(" ", "", regex=False)
     out: dict[str, Any] = {}
     for code in RULE_CODES:

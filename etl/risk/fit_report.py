@@ -16,7 +16,8 @@ import numpy as np
 from etl.risk.config import RiskConfig
 from etl.risk.evaluate import AGE_BANDS, _scores, precision_at_k
 from etl.risk.fit_data import FitData
-from etl.risk.rules import TIERS, tiers
+from etl.risk.rules import tiers
+from etl.vocabulary import TIERS
 
 
 def baselines(data: FitData) -> dict[str, np.ndarray]:
