@@ -145,10 +145,12 @@ def _refusing_limit(policy: ThrottlePolicy, rows: dict[str, dict], now: dt.datet
     account = rows[ACCOUNT]
     last_success = rows[PAIR]["last_success_at"]
     usual_address = last_success is not None and now - last_success < policy.known_address_for
+    delay = policy.account_delay(account["attempts"])
     last_attempt = account["last_attempt_at"]
-    if not usual_address and last_attempt is not None:
-        if now < last_attempt + policy.account_delay(account["attempts"]):
-            return ACCOUNT
+    # ``now`` was read before the lock was granted, so it may be a little older than the last
+    # attempt recorded meanwhile: compare only when there is a delay to keep.
+    if delay and not usual_address and last_attempt is not None and now < last_attempt + delay:
+        return ACCOUNT
     return None
 
 
