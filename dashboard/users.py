@@ -17,8 +17,8 @@ from sqlalchemy.engine import make_url
 
 from dashboard.auth.passwords import check_password_policy, hash_password
 from dashboard.auth.permissions import ROLES
-from etl.audit import Actor, record
 from dashboard.config import is_development_environment
+from etl.audit import Actor, record
 from etl.db import make_engine, normalize_url
 from etl.models import AppUser, DimClient, DimProgram, DimStaff
 from etl.settings import get_settings

@@ -59,9 +59,7 @@ def _malformed_bodies(good: dict) -> dict[str, object]:
     unknown_output = dict(good, output="..nothing-here.children..")
     too_few = dict(good, inputs=good["inputs"][:-1])
     too_many = dict(good, inputs=[*good["inputs"], {"id": "x", "property": "value", "value": 1}])
-    relabelled = dict(
-        good, inputs=[dict(i, id="url", property="pathname") for i in good["inputs"]]
-    )
+    relabelled = dict(good, inputs=[dict(i, id="url", property="pathname") for i in good["inputs"]])
     return {
         "json-array": [good],
         "empty-array": [],
