@@ -182,6 +182,27 @@ def reserve(
     )
 
 
+def _hand_back(
+    conn: Connection,
+    reservation: Reservation,
+    username: str,
+    address: str,
+    now: dt.datetime,
+    *,
+    succeeded: bool,
+) -> dict[str, dict]:
+    rows = _lock_rows(conn, throttle_keys(username, address), now)
+    for kind, row in rows.items():
+        if row["window_started_at"] == reservation.windows[kind]:
+            forgiven = succeeded and kind == PAIR
+            row["attempts"] = 0 if forgiven else max(row["attempts"] - 1, 0)
+    if succeeded:
+        rows[PAIR]["last_success_at"] = now
+    for row in rows.values():
+        _write(conn, row)
+    return rows
+
+
 def settle_success(
     conn: Connection,
     policy: ThrottlePolicy,
@@ -193,14 +214,15 @@ def settle_success(
     """The password was right: this address's failures on this account are forgiven and the
     address is remembered as the owner's; the account-wide and address-wide counters give back
     this one attempt only, so failures other addresses made stay counted."""
-    rows = _lock_rows(conn, throttle_keys(username, address), now)
-    for kind, row in rows.items():
-        if row["window_started_at"] == reservation.windows[kind]:
-            row["attempts"] = 0 if kind == PAIR else max(row["attempts"] - 1, 0)
-    rows[PAIR]["last_success_at"] = now
-    for row in rows.values():
-        _write(conn, row)
+    _hand_back(conn, reservation, username, address, now, succeeded=True)
     _forget_stale(conn, policy, now)
+
+
+def cancel(
+    conn: Connection, reservation: Reservation, username: str, address: str, now: dt.datetime
+) -> None:
+    """The attempt was never checked (no hashing slot free): it counts for nothing."""
+    _hand_back(conn, reservation, username, address, now, succeeded=False)
 
 
 def _forget_stale(conn: Connection, policy: ThrottlePolicy, now: dt.datetime) -> None:

@@ -1,8 +1,9 @@
 """The login form and logout, as plain Flask views (no Dash, no JavaScript needed).
 
 Every failure answers with the same message, whether the name exists, the password is wrong,
-the account is disabled or the account or address is throttled; the audit log and the attempt
-table keep the difference for administrators.
+the account is disabled or the account or address is throttled; the audit log keeps the
+difference for administrators. A sign-in reserves its attempt first (``throttle.reserve``),
+then takes one of the worker's few hashing slots, or gets 429 and hands the reservation back.
 """
 
 from __future__ import annotations
@@ -28,8 +29,8 @@ from sqlalchemy import select, update
 
 from dashboard.auth.passwords import hash_password, needs_rehash, verify_or_burn
 from dashboard.auth.throttle import (
-    Reservation,
     ThrottlePolicy,
+    cancel,
     locked,
     normalise_username,
     reserve,
@@ -117,18 +118,7 @@ def login():
             return redirect(safe_next(request.args.get("next")))
         return _render()
 
-    username = normalise_username(request.form.get("username", ""))
-    gate = current_app.extensions[HASH_GATE]
-    if not gate.acquire(blocking=False):
-        # Refused before the throttle: nothing counted, nothing hashed, nothing audited (a
-        # flood must not become a flood of audit rows); one line for the operator.
-        log.warning("POST /login refused with 429: password checks at capacity in this worker")
-        body, status = _render(BUSY, status=429, username=username)
-        return body, status, {"Retry-After": "2"}
-    try:
-        return _attempt(username)
-    finally:
-        gate.release()
+    return _attempt(normalise_username(request.form.get("username", "")))
 
 
 def _attempt(username: str):
@@ -152,8 +142,25 @@ def _attempt(username: str):
             _failed(username, user_row, "throttled", {"limit": reservation.limit})
         return _render(GENERIC_FAILURE, status=401, username=username)
 
-    # One Argon2 verification whether or not the name exists, so timing does not tell.
-    password_ok = verify_or_burn(user_row.password_hash if user_row else None, password)
+    gate = current_app.extensions[HASH_GATE]
+    if not gate.acquire(blocking=False):
+        # No hashing slot: the reservation is handed back, so this counts for nothing, and
+        # nothing is audited (a flood must not become a flood of audit rows); one log line.
+        with locked(db.engine) as conn:
+            cancel(conn, reservation, username, address, now)
+        log.warning("POST /login refused with 429: password checks at capacity in this worker")
+        body, status = _render(BUSY, status=429, username=username)
+        return body, status, {"Retry-After": "1"}
+    try:
+        # One Argon2 verification whether or not the name exists, so timing does not tell.
+        password_ok = verify_or_burn(user_row.password_hash if user_row else None, password)
+        new_hash = (
+            hash_password(password)
+            if password_ok and needs_rehash(user_row.password_hash)
+            else None
+        )
+    finally:
+        gate.release()
     if not (user_row and user_row.is_active and password_ok and username):
         reason = (
             "unknown user"
@@ -164,17 +171,17 @@ def _attempt(username: str):
         )
         _failed(username, user_row, reason)
         return _render(GENERIC_FAILURE, status=401, username=username)
-    return _signed_in(user_row, username, password, address, now, policy, reservation)
+    return _signed_in(user_row, new_hash, username, address, now, policy, reservation)
 
 
 def _signed_in(
-    user_row, username: str, password: str, address: str, now, policy, reservation: Reservation
+    user_row, new_hash: str | None, username: str, address: str, now, policy, reservation
 ):
     from dashboard.audit import actor_from_request
 
     values: dict = {"last_login_at": now}
-    if needs_rehash(user_row.password_hash):
-        values["password_hash"] = hash_password(password)
+    if new_hash:
+        values["password_hash"] = new_hash
     with locked(db.engine) as conn:
         settle_success(conn, policy, reservation, username, address, now)
         conn.execute(update(AppUser).where(AppUser.user_id == user_row.user_id).values(**values))
