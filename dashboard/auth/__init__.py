@@ -12,9 +12,9 @@ from flask import Flask
 from flask_login import LoginManager
 
 from dashboard.auth.guard import install_guard
+from dashboard.auth.hash_gate import init_hash_gate
 from dashboard.auth.user import load_current_user, parse_session_id
 from dashboard.auth.views import bp as auth_blueprint
-from dashboard.auth.views import init_hash_gate
 from dashboard.config import ConfigError
 from dashboard.db import db
 

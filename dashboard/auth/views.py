@@ -11,7 +11,6 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import secrets
-import threading
 from urllib.parse import urlsplit
 
 from flask import (
@@ -27,8 +26,10 @@ from flask_login import current_user, login_user, logout_user
 from flask_wtf.csrf import CSRFError
 from sqlalchemy import select, update
 
+from dashboard.auth.hash_gate import hash_gate
 from dashboard.auth.passwords import hash_password, needs_rehash, verify_or_burn
 from dashboard.auth.throttle import (
+    Reservation,
     ThrottlePolicy,
     cancel,
     locked,
@@ -47,7 +48,6 @@ log = logging.getLogger(__name__)
 
 GENERIC_FAILURE = "Sign-in failed. Check your username and password, or try again later."
 BUSY = "The server is busy signing other people in. Please try again in a moment."
-HASH_GATE = "caseload_hash_gate"
 
 
 def safe_next(target: str | None) -> str:
@@ -72,14 +72,6 @@ def _policy() -> ThrottlePolicy:
         backoff_base_seconds=cfg["CASELOAD_LOGIN_BACKOFF_BASE_SECONDS"],
         backoff_max_seconds=cfg["CASELOAD_LOGIN_BACKOFF_MAX_SECONDS"],
         known_address_for=dt.timedelta(days=cfg["CASELOAD_LOGIN_KNOWN_ADDRESS_DAYS"]),
-    )
-
-
-def init_hash_gate(app) -> None:
-    """At most this many Argon2 checks (64 MiB each) at once per worker process, so a flood of
-    sign-ins cannot take the memory and both cores from the staff already signed in."""
-    app.extensions[HASH_GATE] = threading.BoundedSemaphore(
-        app.config["CASELOAD_LOGIN_MAX_CONCURRENT_HASHES"]
     )
 
 
@@ -142,13 +134,20 @@ def _attempt(username: str):
             _failed(username, user_row, "throttled", {"limit": reservation.limit})
         return _render(GENERIC_FAILURE, status=401, username=username)
 
-    gate = current_app.extensions[HASH_GATE]
-    if not gate.acquire(blocking=False):
+    gate = hash_gate()
+    if not gate.try_enter(address):
         # No hashing slot: the reservation is handed back, so this counts for nothing, and
-        # nothing is audited (a flood must not become a flood of audit rows); one log line.
+        # nothing is audited (a flood must not become a flood of audit rows); the log gets one
+        # line a minute at most.
         with locked(db.engine) as conn:
             cancel(conn, reservation, username, address, now)
-        log.warning("POST /login refused with 429: password checks at capacity in this worker")
+        refused = gate.refusals_to_log()
+        if refused:
+            log.warning(
+                "POST /login refused with 429: password checks at capacity in this worker "
+                "(%d refused since the last report)",
+                refused,
+            )
         body, status = _render(BUSY, status=429, username=username)
         return body, status, {"Retry-After": "1"}
     try:
@@ -160,7 +159,7 @@ def _attempt(username: str):
             else None
         )
     finally:
-        gate.release()
+        gate.leave(address)
     if not (user_row and user_row.is_active and password_ok and username):
         reason = (
             "unknown user"
@@ -175,7 +174,13 @@ def _attempt(username: str):
 
 
 def _signed_in(
-    user_row, new_hash: str | None, username: str, address: str, now, policy, reservation
+    user_row,
+    new_hash: str | None,
+    username: str,
+    address: str,
+    now: dt.datetime,
+    policy: ThrottlePolicy,
+    reservation: Reservation,
 ):
     from dashboard.audit import actor_from_request
 

@@ -252,3 +252,14 @@ def test_concurrent_password_checks_are_capped_per_worker(app_factory, seeded, h
     for address in refused:
         assert _throttled_rows(seeded, address) == []
     assert login(client_from(app, refused[0]), "root").status_code == 302
+
+
+def test_one_address_holds_at_most_half_the_hashing_slots(app_factory, seeded, hasher) -> None:
+    """Eight sign-ins at once from one address with four slots: at most two of its checks run
+    at a time, so a flood from one place leaves slots for everyone else."""
+    app = app_factory(login_max_concurrent_hashes=4, login_max_failures_per_address=100)
+    attempts = [("10.77.0.1", f"nobody-{i}", WRONG) for i in range(8)]
+    statuses, _ = _burst(app, attempts)
+    assert hasher.most_at_once <= 2
+    assert statuses.count(429) >= 1, statuses
+    assert statuses.count(401) == hasher.calls
