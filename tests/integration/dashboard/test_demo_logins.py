@@ -128,6 +128,18 @@ def test_production_start_up_refuses_while_a_demo_login_is_active(
     server.extensions["caseload_db"].dispose()
 
 
+def test_caseload_serve_refuses_in_production_with_demo_logins(world, backend, monkeypatch) -> None:
+    monkeypatch.delenv("CASELOAD_ENV", raising=False)
+    assert _demo(world, *_allow(backend)).exit_code == 0
+    monkeypatch.setenv("CASELOAD_ENV", "Production ")
+    monkeypatch.setenv("SECRET_KEY", "p" * 48)
+    monkeypatch.setenv("DATABASE_URL", _url(world))
+    # An address that cannot be bound: were the refusal missing, serve would fail later on.
+    result = CliRunner().invoke(main, ["serve", "--host", "256.256.256.256", "--port", "0"])
+    assert result.exit_code != 0
+    assert "demo logins are active: demo.admin, demo.counselor, demo.supervisor" in result.output
+
+
 @pytest.mark.parametrize("value", ["production", "Production ", "prod", "staging"])
 def test_any_environment_but_development_or_test_runs_as_production(monkeypatch, value) -> None:
     monkeypatch.setenv("CASELOAD_ENV", value)
