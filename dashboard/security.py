@@ -163,10 +163,20 @@ def _check_malformed(dash_app: Dash):
         return _refuse(404, reason) if reason else None
     if request.endpoint == CALLBACK_ENDPOINT and request.method == "POST" and request.is_json:
         body = request.get_json(silent=True)
-        if body is None and request.get_data(cache=True).strip() not in (b"null",):
-            return _refuse(400, "body is not valid JSON")
-        reason = callback_body_problem(dash_app, body)
-        return _refuse(400, reason) if reason else None
+        reason = None
+        if body is None and request.get_data(cache=True).strip() != b"null":
+            reason = "body is not valid JSON"
+        reason = reason or callback_body_problem(dash_app, body)
+        if reason is None:
+            return None
+        # Only signed-in senders with a valid token get this far: a body the renderer would
+        # never send is worth an audit row (one per request, like any other denial).
+        from dashboard.audit import audit_event
+
+        audit_event(
+            "denied", outcome="denied", category="access", detail={"reason": f"malformed: {reason}"}
+        )
+        return _refuse(400, reason)
     return None
 
 

@@ -8,6 +8,9 @@ import logging
 
 import pytest
 from dash_client import callback_payload, csrf_cookie, dependencies, login, post_callback
+from sqlalchemy import select
+
+from etl.models import AppAuditLog
 
 CALLBACK_ROUTE = "/_dash-update-component"
 SOURCE_MAPS = [
@@ -95,7 +98,7 @@ SHAPES = [
 
 
 @pytest.mark.parametrize("shape", SHAPES)
-def test_malformed_callback_body_is_a_quiet_400(ana, caplog, shape) -> None:
+def test_malformed_callback_body_is_a_quiet_400(ana, seeded, caplog, shape) -> None:
     client, good = ana
     body = _malformed_bodies(good)[shape]
     caplog.set_level(logging.INFO)
@@ -111,6 +114,12 @@ def test_malformed_callback_body_is_a_quiet_400(ana, caplog, shape) -> None:
     assert response.status_code == 400, (shape, response.status_code)
     assert response.get_json() == {"error": "malformed callback request"}
     _assert_one_quiet_line(caplog, CALLBACK_ROUTE)
+    with seeded.engine.connect() as conn:
+        event = conn.execute(
+            select(AppAuditLog).order_by(AppAuditLog.event_id.desc()).limit(1)
+        ).one()
+    assert event.action == "denied" and event.username == "ana"
+    assert event.detail["reason"].startswith("malformed: ")
 
 
 def test_well_formed_callback_still_answers(ana) -> None:
