@@ -57,6 +57,7 @@ def create_app(config: Config | None = None) -> Flask:
     """Build the server. ``config`` defaults to the environment (``Config.from_env()``)."""
     from dashboard.auth import init_auth
     from dashboard.db import db
+    from dashboard.kit import guard_pages
     from dashboard.layout import shell
     from dashboard.security import init_security
 
@@ -92,6 +93,7 @@ def create_app(config: Config | None = None) -> Flask:
         meta_tags=[{"name": "viewport", "content": "width=device-width, initial-scale=1"}],
     )
     app.layout = shell
+    guard_pages()  # pages are imported by now: a page the user may not open answers as a 404
     init_security(server, app)
     _register_error_pages(server)
     # Dash copies callbacks registered with ``dash.callback`` (the page modules') from a

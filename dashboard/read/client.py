@@ -27,9 +27,7 @@ from etl.models import (
     FctRiskScore,
     PiiClient,
 )
-
-SIGNALS = ("craving", "stress", "mood", "sleep_hours", "sleep_quality")
-TRIGGERS = ("people", "places", "music", "routines", "emotions", "other")
+from etl.vocabulary import SIGNALS, TRIGGERS
 
 
 def _plausible_id(client_id: object) -> bool:

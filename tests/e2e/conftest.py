@@ -13,8 +13,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from dash_fixtures import add_standard_users, seed_world
 from dash_pipeline import PipelineWorld, seed_pipeline
+from factories import add_standard_users, seed_world
 from werkzeug.serving import make_server
 
 from dashboard import create_app

@@ -4,7 +4,7 @@ are saved for people to look at."""
 
 from __future__ import annotations
 
-from dash_fixtures import PASSWORD
+from factories import PASSWORD
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as EC
 from selenium.webdriver.support.ui import Select, WebDriverWait

@@ -6,24 +6,20 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from dash_client import callback_payload, dependencies, login, post_callback
+from dash_client import dependencies, login, post_callback, today_payload
 from sqlalchemy import func, select
 
 from dashboard.auth.permissions import permissions_for
 from dashboard.commands import AccessDenied, InvalidInput, log_followup, snooze_client
 from dashboard.commands.context import CommandContext
 from dashboard.read.scope import Scope
+from dashboard.triage import reason_line, reasons_list
 from etl.audit import Actor, verify_chain
 from etl.models import AppAuditLog, AppFollowup, AppSnooze, DimClient, FctRiskScore
 
 
 def _rows(client, deps, counselor_key):
-    payload = callback_payload(
-        deps,
-        "today-grid.rowData",
-        {"today-counselor.value": counselor_key, "today-refresh.data": 0},
-    )
-    return post_callback(client, payload).get_json()["response"]
+    return post_callback(client, today_payload(deps, counselor_key)).get_json()["response"]
 
 
 def _ctx(seeded, username, role, staff_id=None) -> CommandContext:
@@ -57,7 +53,17 @@ def test_today_ranks_newly_high_and_high_first(client, seeded) -> None:
     assert by_id["C-0001"]["followup"] == "Due today"
     assert len(by_id["C-0001"]["spark"]) == 14
     # The top two reasons, ranked by points, in words.
-    assert by_id["C-0001"]["reasons"] == ("Craving 8/10\nStress 8/10, above own baseline")
+    with seeded.engine.connect() as conn:
+        stored = conn.execute(
+            select(FctRiskScore.reasons).where(
+                FctRiskScore.client_key == seeded.world.clients["C-0001"],
+                FctRiskScore.date == seeded.world.as_of,
+            )
+        ).scalar_one()
+    stored = reasons_list(stored)
+    points = [r["points"] for r in stored]
+    assert len(stored) >= 2 and points == sorted(points, reverse=True)
+    assert by_id["C-0001"]["reasons"] == "\n".join(reason_line(r) for r in stored[:2])
     # Newly high first (as many as the warehouse holds for that day), then by tier.
     with seeded.engine.connect() as conn:
         newly = conn.execute(
