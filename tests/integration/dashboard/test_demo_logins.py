@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pytest
 from click.testing import CliRunner
-from dash_fixtures import seed_world
+from factories import seed_world
 from sqlalchemy import func, select
 
 from dashboard import create_app

@@ -13,7 +13,7 @@ from collections.abc import Callable
 import pytest
 from argon2 import PasswordHasher
 from dash_client import client_from, login, login_form_token
-from dash_fixtures import PASSWORD
+from factories import PASSWORD
 from sqlalchemy import select
 
 from etl.models import AppAuditLog

@@ -7,7 +7,7 @@ from __future__ import annotations
 import logging
 
 import pytest
-from dash_client import callback_payload, csrf_cookie, dependencies, login, post_callback
+from dash_client import csrf_cookie, dependencies, login, post_callback, today_payload
 from sqlalchemy import select
 
 from etl.models import AppAuditLog
@@ -47,15 +47,7 @@ def test_shipped_bundle_still_served(client) -> None:
 def ana(app, seeded):
     client = app.test_client()
     assert login(client, "ana").status_code == 302
-    return client, _today_payload(dependencies(client), seeded.world.staff["S-C1"])
-
-
-def _today_payload(deps, counselor_key: int) -> dict:
-    return callback_payload(
-        deps,
-        "today-grid.rowData",
-        {"today-counselor.value": counselor_key, "today-refresh.data": 0},
-    )
+    return client, today_payload(dependencies(client), seeded.world.staff["S-C1"])
 
 
 def _malformed_bodies(good: dict) -> dict[str, object]:
