@@ -304,7 +304,9 @@ def full_reload(conn: Connection) -> Iterator[None]:
     yield
     for table in DERIVED:
         if pg:
-            conn.execute(AddConstraint(table.primary_key))
+            # Not isolated from the table: the default would drop the key from every later
+            # ``create_all`` in this process (SQLAlchemy marks the constraint as added apart).
+            conn.execute(AddConstraint(table.primary_key, isolate_from_table=False))
         for index in table.indexes:
             conn.execute(CreateIndex(index))
         # Fresh statistics, so that the next incremental delete by date uses the date index
