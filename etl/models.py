@@ -387,19 +387,26 @@ class AppUser(Base):
     last_login_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
 
 
-class AppLoginAttempt(Base):
-    """Failed logins, per account and per address, for throttling shared across workers."""
+class AppLoginThrottle(Base):
+    """Sign-in attempt counters shared by every worker, one row per throttled key.
 
-    __tablename__ = "app_login_attempt"
-    __table_args__ = (
-        Index("ix_app_login_attempt_username_at", "username", "attempted_at"),
-        Index("ix_app_login_attempt_address_at", "source_address", "attempted_at"),
-    )
+    A key is a keyed hash of the account and address together, of the account alone or of the
+    address alone (``dashboard.auth.throttle``); never the typed name or the address in clear.
+    ``attempts`` counts the attempts of the current window that were let through to a password
+    check (failures, and checks still running); ``refused`` counts the requests the throttle
+    turned away without one. ``last_success_at`` on an account-and-address row marks the address
+    the owner usually signs in from.
+    """
 
-    attempt_id: Mapped[int] = mapped_column(BigKey, primary_key=True)
-    username: Mapped[str] = mapped_column(String(64))
-    source_address: Mapped[str] = mapped_column(String(64))
-    attempted_at: Mapped[dt.datetime] = mapped_column(DateTime)
+    __tablename__ = "app_login_throttle"
+    __table_args__ = (Index("ix_app_login_throttle_window_started_at", "window_started_at"),)
+
+    throttle_key: Mapped[str] = mapped_column(String(80), primary_key=True)
+    window_started_at: Mapped[dt.datetime] = mapped_column(DateTime)
+    attempts: Mapped[int] = mapped_column(Integer)
+    refused: Mapped[int] = mapped_column(Integer)
+    last_attempt_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    last_success_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
 
 
 class AppAuditLog(Base):
