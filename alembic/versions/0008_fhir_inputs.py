@@ -7,7 +7,7 @@ count too. ``fhir_patient_link`` remembers which client a FHIR Patient's logical
 a later file may refer to ``Patient/<id>`` without sending the Patient again.
 
 Revision ID: 0008
-Revises: 0002
+Revises: 0005
 """
 
 from collections.abc import Sequence
@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0008"
-down_revision: str | Sequence[str] | None = "0002"
+down_revision: str | Sequence[str] | None = "0005"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
