@@ -20,7 +20,9 @@ COMMANDS: dict[str, str] = {
     "evaluate-risk": "etl.risk.cli:evaluate_command",
     "scores": "etl.risk.cli:scores_command",
     "risk-config": "etl.risk.cli:risk_config_command",
+    "risk": "etl.risk.fit_cli:risk_group",
     "users": "dashboard.users:users_command",
+    "fhir": "etl.fhir.cli:fhir_command",
 }
 
 

@@ -153,6 +153,15 @@ class BamRule(_Strict):
     max_points: float = Field(15, ge=0, le=100)
 
 
+class DiscordanceRule(_Strict):
+    """Reported no use while a screen of the same window was positive: a reason to talk."""
+
+    enabled: bool = True
+    window_days: int = Field(3, ge=0, le=14)  # check-ins from the screen day and N days before
+    days: int = Field(7, ge=1, le=30)  # how long after the screen the reason is shown
+    points: float = Field(8, ge=0, le=100)
+
+
 class RiskConfig(_Strict):
     windows: Windows
     tiers: Tiers
@@ -166,6 +175,7 @@ class RiskConfig(_Strict):
     use: UseRule
     screen: ScreenRule
     bam: BamRule = BamRule()
+    discordance: DiscordanceRule = DiscordanceRule()
 
     @property
     def config_hash(self) -> str:
@@ -184,6 +194,7 @@ class RiskConfig(_Strict):
                 28,  # adherence_28d
                 self.use.days[-1],
                 self.screen.days,
+                self.discordance.days + self.discordance.window_days,
             )
             + 1
         )
