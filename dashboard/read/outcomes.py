@@ -161,9 +161,7 @@ def cohort_table(cohort: pd.DataFrame, end: dt.date) -> list[dict[str, Any]]:
     rows = []
     month = cohort["admission_date"].dt.to_period("M")
     for period, group in cohort.groupby(month, sort=True):
-        rows.append(
-            {"month": str(period), "admitted": int(len(group)), **retention(group, end)}
-        )
+        rows.append({"month": str(period), "admitted": int(len(group)), **retention(group, end)})
     return rows
 
 
@@ -195,6 +193,18 @@ def kaplan_meier(durations: np.ndarray, events: np.ndarray) -> pd.DataFrame:
             s *= 1.0 - died / at_risk
         surv.append(s)
     return pd.DataFrame({"timeline": times, "survival": surv})
+
+
+def survival(cohort: pd.DataFrame, end: dt.date) -> dict[str, Any]:
+    """The Kaplan-Meier curve of days in treatment of the period's admissions."""
+    spells = days_in_treatment(cohort, end)
+    curve = kaplan_meier(spells["duration"].to_numpy(), spells["event"].to_numpy())
+    return {
+        "day": [int(d) for d in curve["timeline"]],
+        "share": [float(s) for s in curve["survival"]],
+        "clients": int(len(cohort)),
+        "small": _small(int(len(cohort))),
+    }
 
 
 # --------------------------------------------------------------------------- day aggregates
@@ -234,6 +244,7 @@ def adherence_by_day(
     out = frame(conn, stmt)
     clients = conn.execute(
         select(func.count(func.distinct(FctClientDay.client_key)))
+        .select_from(FctClientDay)
         .join(DimClient, DimClient.client_key == FctClientDay.client_key)
         .where(
             _clients(program_key, counselor),
@@ -295,6 +306,7 @@ def screens_by_day(
     out = frame(conn, stmt)
     per_substance = (
         select(FctDrugScreen.substance, func.count(func.distinct(FctDrugScreen.client_key)))
+        .select_from(FctDrugScreen)
         .join(DimClient, DimClient.client_key == FctDrugScreen.client_key)
         .where(_clients(program_key, counselor), FctDrugScreen.local_date.between(start, end))
         .group_by(FctDrugScreen.substance)
@@ -302,6 +314,7 @@ def screens_by_day(
     out.attrs["clients_by_substance"] = {s: int(n) for s, n in conn.execute(per_substance)}
     total = conn.execute(
         select(func.count(func.distinct(FctDrugScreen.client_key)))
+        .select_from(FctDrugScreen)
         .join(DimClient, DimClient.client_key == FctDrugScreen.client_key)
         .where(_clients(program_key, counselor), FctDrugScreen.local_date.between(start, end))
     ).scalar()
@@ -453,6 +466,7 @@ def contacts_by_counselor(
     hi = _day_start_utc(end + dt.timedelta(days=1), tz).to_pydatetime()
     stmt = (
         select(DimClient.counselor_key, func.count())
+        .select_from(AppFollowup)
         .join(DimClient, DimClient.client_key == AppFollowup.client_key)
         .where(
             _clients(program_key, counselor),
@@ -504,6 +518,7 @@ def program_outcomes(
         **census(clients, start, end),
         "retention": retention(cohort, end),
         "cohorts": cohort_table(cohort, end),
+        "survival": survival(cohort, end),
         "adherence": {
             "expected": expected,
             "met": met,
@@ -560,9 +575,7 @@ def suppress_small(result: dict[str, Any]) -> dict[str, Any]:
     out["adherence"] = blank(result["adherence"])
     out["abstinence"] = blank(result["abstinence"])
     screens = blank(result["screens"])
-    screens["by_substance"] = {
-        s: blank(b) for s, b in result["screens"]["by_substance"].items()
-    }
+    screens["by_substance"] = {s: blank(b) for s, b in result["screens"]["by_substance"].items()}
     out["screens"] = screens
     out["followup"] = blank(result["followup"])
     out["counselors"] = [blank(c) for c in result["counselors"]]
