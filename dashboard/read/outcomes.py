@@ -382,6 +382,40 @@ def risk_mix(tiers: pd.DataFrame) -> list[dict[str, Any]]:
     ]
 
 
+def _week(dates: pd.Series) -> pd.Series:
+    d = pd.to_datetime(dates)
+    return d - pd.to_timedelta(d.dt.weekday, unit="D")
+
+
+def weekly(adherence: pd.DataFrame, abstinence: pd.DataFrame, screens: pd.DataFrame) -> list:
+    """Adherence, abstinent days and negative screens per ISO week (the trend lines)."""
+    parts = []
+    if len(adherence):
+        parts.append(adherence.groupby(_week(adherence["date"]))[["expected", "met"]].sum())
+    if len(abstinence):
+        cols = ["answered", "abstinent"]
+        parts.append(abstinence.groupby(_week(abstinence["date"]))[cols].sum())
+    if len(screens):
+        s = screens.assign(negative=(screens["result"] == "negative") * screens["screens"])
+        parts.append(s.groupby(_week(s["date"]))[["screens", "negative"]].sum())
+    if not parts:
+        return []
+    table = pd.concat(parts, axis=1).fillna(0).sort_index()
+    for col in ("expected", "met", "answered", "abstinent", "screens", "negative"):
+        if col not in table:
+            table[col] = 0
+    return [
+        {
+            "week_start": week.date().isoformat(),
+            "adherence": _rate(r.met, r.expected),
+            "abstinence": _rate(r.abstinent, r.answered),
+            "negative_rate": _rate(r.negative, r.screens),
+            "screens": int(r.screens),
+        }
+        for week, r in table.iterrows()
+    ]
+
+
 # --------------------------------------------------------------------------- follow-up
 
 
@@ -535,6 +569,7 @@ def program_outcomes(
         },
         "screens": screen_summary(screens),
         "risk_mix": risk_mix(tiers_by_day(conn, program_key, start, end, counselor)),
+        "weekly": weekly(adherence, abstinence, screens),
         "followup": followup_summary(raised),
         "counselors": [],
     }
