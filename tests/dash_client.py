@@ -149,3 +149,28 @@ def snooze_payload(
         values,
     )
     return _clicked(payload, "today-snooze-save.n_clicks")
+
+
+def outcomes_payload(
+    deps: list[dict], program_id, start="2026-09-28", end="2026-11-26", counselor="all"
+) -> dict:
+    return callback_payload(
+        deps,
+        "outcomes-cards.children",
+        {
+            "outcomes-program.value": program_id,
+            "outcomes-period.start_date": start,
+            "outcomes-period.end_date": end,
+            "outcomes-counselor.value": counselor,
+        },
+    )
+
+
+def outcomes_counselors_payload(deps: list[dict], program_id) -> dict:
+    return callback_payload(
+        deps, "outcomes-counselor.options", {"outcomes-program.value": program_id}
+    )
+
+
+def outcomes_pickers_payload(deps: list[dict]) -> dict:
+    return callback_payload(deps, "outcomes-program.options", {"outcomes-page.id": "outcomes-page"})
