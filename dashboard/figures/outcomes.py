@@ -6,6 +6,7 @@ check what a supervisor reads (a change of "+3.1 pts", an "n < 11" mark) without
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from dashboard.figures.layout import FigureSpec, figure
@@ -214,6 +215,12 @@ def counselor_rows(counselors: list[dict]) -> list[dict[str, Any]]:
         }
         for c in counselors
     ]
+
+
+def _month(value: str) -> str:
+    """``2026-08`` as ``Aug 2026``."""
+    year, month = value.split("-")
+    return f"{dt.date(int(year), int(month), 1):%b %Y}"
 
 
 def cohort_rows(cohorts: list[dict]) -> list[dict[str, Any]]:
