@@ -13,7 +13,6 @@ from conftest import CHROMEDRIVER, CHROMIUM, SCREENSHOTS
 from dash_pipeline import PASSWORDS
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as EC
-from sqlalchemy import select
 from test_dashboard import sign_in, wait
 
 from dashboard.outcomes_cli import CLI_SCOPE
