@@ -186,3 +186,36 @@ def test_synthetic_program_matches_pandas(synthetic):
     for week in got["risk_mix"]:
         for tier in ("low", "moderate", "high", "critical"):
             assert week[tier] == pytest.approx(want["mix"][week["week_start"]].get(tier, 0.0))
+
+
+def test_model_check_is_evaluate_risk_on_the_program(synthetic):
+    """The page's check gives evaluate-risk's figures for the program (its per-program
+    group), and the bootstrap interval covers the point estimate."""
+    from dashboard.read.model_check import model_check
+    from etl.risk.evaluate import evaluate
+
+    engine, world = synthetic
+    with engine.connect() as conn:
+        key = read_outcomes.resolve_program(conn, CLI_SCOPE, world.program_id)
+    check = model_check(engine, key, START, TODAY, TODAY, boots=100)
+    reference = evaluate(engine, horizon=7, k=5, start=START, end=TODAY)
+    mine = reference["groups"]["program_key"][str(key)]
+    assert check["n"] == mine["n"] > 500
+    assert check["positives"] == mine["positives"] > 0
+    assert check["auroc"] == pytest.approx(mine["auroc"])
+    lo, hi = check["ci"]["auroc"]
+    assert lo <= check["auroc"] <= hi and hi - lo < 0.5
+    lo, hi = check["ci"]["pr_auc"]
+    assert lo <= check["pr_auc"] <= hi
+    assert 0 < check["base_rate"] < 1
+    assert sum(t["n"] for t in check["tiers"].values()) == check["n"]
+    for values in check["groups"].values():
+        for g in values.values():
+            assert g["warning"] == (g["auroc"] is not None and g["auroc"] < check["auroc"] - 0.05)
+    budgets = check["budget"]["budgets"]
+    assert [b["k"] for b in budgets] == list(range(1, 21))
+    caught = [b["caught"] for b in budgets]
+    flags = [b["flags_per_day"] for b in budgets]
+    assert caught == sorted(caught) and flags == sorted(flags)  # a bigger budget never loses
+    assert flags[0] == pytest.approx(1.0) and caught[-1] <= 1.0
+    assert 0 <= check["budget"]["current"]["caught"] <= 1
