@@ -11,11 +11,16 @@ from __future__ import annotations
 import datetime as dt
 
 import dash_bootstrap_components as dbc
-from dash import Input, Output, dcc, html
+from dash import Input, Output, State, dcc, html
+from dash.exceptions import PreventUpdate
 
 from dashboard.auth.permissions import VIEW_OUTCOMES
+from dashboard.commands.errors import AccessDenied, InvalidInput
+from dashboard.commands.model_check import run_model_check
+from dashboard.figures import model_check as check_figs
 from dashboard.figures import outcomes as figs
 from dashboard.kit import View, page_callback, register_page
+from dashboard.read import model_check as read_check
 from dashboard.read import outcomes as read_outcomes
 
 register_page(
@@ -142,6 +147,7 @@ def layout(**_kwargs) -> html.Div:
                 ],
                 delay_show=250,
             ),
+            _check_section(),
             html.P(
                 [
                     "How each figure is counted: ",
@@ -152,6 +158,41 @@ def layout(**_kwargs) -> html.Div:
             ),
         ],
         id="outcomes-page",
+    )
+
+
+def _check_section() -> html.Section:
+    return _section(
+        "Does the score predict lapses here?",
+        html.Div(
+            [
+                dbc.Button("Run the check", id="outcomes-check-run", color="primary", size="sm"),
+                html.Span(id="outcomes-check-progress", className="ms-2 small text-muted"),
+            ],
+            className="mb-2 outcomes-controls",
+        ),
+        dcc.Loading(html.Div(id="outcomes-check"), delay_show=250),
+        html.H3("Alert budget", className="h6 mt-3"),
+        html.P(
+            "How many clients can a counselor reach in a morning?",
+            className="small mb-1",
+        ),
+        dcc.Slider(
+            id="outcomes-budget",
+            min=1,
+            max=20,
+            step=1,
+            value=5,
+            marks={k: str(k) for k in (1, 5, 10, 15, 20)},
+            tooltip={"placement": "bottom"},
+            className="outcomes-controls",
+        ),
+        html.Div(id="outcomes-budget-out", className="small"),
+        dcc.Store(id="outcomes-check-done", data=0),
+        note="On this program's own scored days of the period: whether a lapse (reported use or "
+        "a positive screen) followed within 7 days. Intervals are 95% bootstrap intervals "
+        "over clients. The check reads every scored day, so it runs on request and is kept "
+        "for the day.",
     )
 
 
@@ -290,4 +331,165 @@ def load_outcomes(view: View, program_id, start_value, end_value, staff_id):
             figs.counselor_rows(result["counselors"]), COUNSELOR_COLUMNS, "outcomes-staff-table"
         ),
         figs.balance_figure(result["counselors"]),
+    )
+
+
+def _period(program_id, start_value, end_value, view: View):
+    """(program key, start, end) from the browser's values, or ``None`` (refusals audited)."""
+    key = read_outcomes.resolve_program(view.conn, view.scope, program_id)
+    if key is None:
+        if program_id is not None:
+            view.deny("program outside scope", program=str(program_id)[:64])
+        return None
+    start, end = _day(start_value), _day(end_value)
+    if start is None or end is None or end < start or (end - start).days >= MAX_DAYS:
+        return None
+    return key, start, end
+
+
+@page_callback(
+    Output("outcomes-check-done", "data"),
+    Input("outcomes-check-run", "n_clicks"),
+    State("outcomes-program", "value"),
+    State("outcomes-period", "start_date"),
+    State("outcomes-period", "end_date"),
+    State("outcomes-check-done", "data"),
+    permission=VIEW_OUTCOMES,
+    prevent_initial_call=True,
+    running=[
+        (Output("outcomes-check-run", "disabled"), True, False),
+        (
+            Output("outcomes-check-progress", "children"),
+            "Computing: reading every scored day of the period and resampling clients "
+            "(a minute or more on a large program)…",
+            "",
+        ),
+    ],
+)
+def run_check(view: View, _clicks, program_id, start_value, end_value, done):
+    start, end = _day(start_value), _day(end_value)
+    if not isinstance(program_id, str) or start is None or end is None:
+        raise PreventUpdate
+    try:
+        view.run(run_model_check, program_id=program_id, start=start, end=end)
+    except AccessDenied:
+        view.deny("program outside scope", program=program_id[:64])
+        raise PreventUpdate from None
+    except InvalidInput:
+        raise PreventUpdate from None
+    return done + 1 if type(done) is int and 0 <= done < 2**31 else 1
+
+
+def _rows_table(rows, columns) -> dbc.Table:
+    return _table(rows, columns, "outcomes-check-table")
+
+
+@page_callback(
+    Output("outcomes-check", "children"),
+    Input("outcomes-program", "value"),
+    Input("outcomes-period", "start_date"),
+    Input("outcomes-period", "end_date"),
+    Input("outcomes-check-done", "data"),
+    permission=VIEW_OUTCOMES,
+)
+def show_check(view: View, program_id, start_value, end_value, _done):
+    """Today's stored check for the program and period, or how to get one."""
+    found = _period(program_id, start_value, end_value, view)
+    if found is None:
+        return html.Div()
+    key, start, end = found
+    check = read_check.stored(view.conn, key, view.today, start, end)
+    if check is None:
+        return html.P(
+            "Not run today for this period. Press 'Run the check'.", className="text-muted small"
+        )
+    view.audit_view("model_check", detail={"program_key": key, "from": start.isoformat()})
+    warnings = [g for g in check_figs.group_rows(check) if g["warning"]]
+    alert = (
+        dbc.Alert(
+            [
+                html.Strong("The score ranks worse for some clients: "),
+                ", ".join(g["group"] for g in warnings),
+                " (AUROC more than 0.05 below the program's).",
+            ],
+            color="warning",
+            className="py-2 small",
+        )
+        if warnings
+        else ""
+    )
+    groups = [
+        {**g, "warning": "below the program" if g["warning"] else ""}
+        for g in check_figs.group_rows(check)
+    ]
+    return html.Div(
+        [
+            html.P(
+                f"{check['n']:,} client-days of {check['clients']:,} clients, "
+                f"{check['positives']:,} followed by a lapse within {check['horizon_days']} "
+                f"days (base rate {100 * (check['base_rate'] or 0):.1f}%). "
+                f"Computed {check['computed_at'][:16].replace('T', ' ')} UTC in "
+                f"{check['seconds']:.1f} s.",
+                className="small",
+            ),
+            alert,
+            dbc.Row(
+                [
+                    dbc.Col(
+                        _rows_table(
+                            check_figs.ranking_rows(check),
+                            (
+                                ("ranking", "Ranking"),
+                                ("auroc", "AUROC (95% CI)"),
+                                ("pr_auc", "PR-AUC (95% CI)"),
+                                ("precision", f"Lapses among top {check['k']}"),
+                            ),
+                        ),
+                        xs=12,
+                        lg=7,
+                    ),
+                    dbc.Col(
+                        dcc.Graph(
+                            id="outcomes-calibration",
+                            figure=check_figs.calibration_figure(check),
+                            config=GRAPH_CONFIG,
+                        ),
+                        xs=12,
+                        lg=5,
+                    ),
+                ]
+            ),
+            _rows_table(
+                groups,
+                (("group", "Group"), ("n", "Client-days"), ("auroc", "AUROC"), ("warning", "")),
+            ),
+        ]
+    )
+
+
+@page_callback(
+    Output("outcomes-budget-out", "children"),
+    Input("outcomes-budget", "value"),
+    Input("outcomes-program", "value"),
+    Input("outcomes-period", "start_date"),
+    Input("outcomes-period", "end_date"),
+    Input("outcomes-check-done", "data"),
+    permission=VIEW_OUTCOMES,
+)
+def show_budget(view: View, k, program_id, start_value, end_value, _done):
+    """What a budget of ``k`` flags per counselor per morning would have caught."""
+    found = _period(program_id, start_value, end_value, view)
+    if found is None or type(k) is not int or not 1 <= k <= 20:
+        return ""
+    key, start, end = found
+    check = read_check.stored(view.conn, key, view.today, start, end)
+    if check is None:
+        return html.P("Run the check to see what each budget catches.", className="text-muted")
+    text = check_figs.budget_text(check, k, program_id)
+    return html.Div(
+        [
+            html.P(html.Strong(text["chosen"]), className="mb-1", id="outcomes-budget-chosen"),
+            html.P(text["current"], className="mb-1"),
+            html.P(f"{text['window']}. {text['where']}", className="text-muted"),
+        ]
     )

@@ -11,6 +11,9 @@ import json
 
 import pytest
 from dash_client import (
+    budget_payload,
+    check_run_payload,
+    check_show_payload,
     outcomes_counselors_payload,
     outcomes_payload,
     outcomes_pickers_payload,
@@ -20,12 +23,15 @@ from dash_client import (
 from sqlalchemy import func, select
 from test_kit import _last, _route
 
-from etl.models import AppAuditLog, DimClient, PiiClient
+from etl.models import AppAuditLog, DimClient, MartModelCheck, PiiClient
 
 PAYLOADS = {
     "figures": lambda deps: outcomes_payload(deps, "P-EAST"),
     "counselors": lambda deps: outcomes_counselors_payload(deps, "P-EAST"),
     "pickers": outcomes_pickers_payload,
+    "check-run": lambda deps: check_run_payload(deps, "P-EAST"),
+    "check-show": lambda deps: check_show_payload(deps, "P-EAST"),
+    "budget": lambda deps: budget_payload(deps, "P-EAST"),
 }
 
 
@@ -92,8 +98,20 @@ def test_supervisor_sees_own_program_with_figures(app, seeded):
         (lambda deps: outcomes_counselors_payload(deps, "P-HARBOR"), "program outside scope"),
         (lambda deps: outcomes_payload(deps, "P-EAST", counselor="S-C3"), "counselor outside"),
         (lambda deps: outcomes_payload(deps, "P-EAST", counselor=7), "counselor outside"),
+        (lambda deps: check_show_payload(deps, "P-HARBOR"), "program outside scope"),
+        (lambda deps: budget_payload(deps, "P-HARBOR"), "program outside scope"),
     ],
-    ids=["other", "unknown", "list", "object", "other-counselors", "their-counselor", "int"],
+    ids=[
+        "other",
+        "unknown",
+        "list",
+        "object",
+        "other-counselors",
+        "their-counselor",
+        "int",
+        "check",
+        "budget",
+    ],
 )
 def test_supervisor_forging_another_program_gets_nothing(app, seeded, payload, reason):
     client, deps = signed_in(app, "carla")
@@ -134,3 +152,25 @@ def test_admin_reads_any_program_but_no_client_page(app, seeded):
     assert _last(seeded).detail["program_key"] == seeded.world.programs["P-HARBOR"]
     missing = _route(client, deps, "/no-such-page")
     assert _route(client, deps, "/client/C-0001") == missing
+
+
+def test_supervisor_runs_the_check_for_own_program_only(app, seeded):
+    client, deps = signed_in(app, "carla")
+    before = _count(seeded)
+    forged = post_callback(client, check_run_payload(deps, "P-HARBOR"))
+    assert forged.status_code == 204
+    assert _count(seeded) == before + 1
+    assert _last(seeded).detail["reason"] == "program outside scope"
+    with seeded.engine.connect() as conn:
+        assert conn.execute(select(func.count()).select_from(MartModelCheck)).scalar_one() == 0
+    ran = post_callback(client, check_run_payload(deps, "P-EAST"))
+    assert ran.status_code == 200
+    row = _last(seeded)
+    assert (row.action, row.route, row.username) == ("view", "outcomes:model-check", "carla")
+    shown = post_callback(client, check_show_payload(deps, "P-EAST")).get_data(as_text=True)
+    assert "AUROC (95% CI)" in shown and "Risk score" in shown
+    budget = json.dumps(post_callback(client, budget_payload(deps, "P-EAST", k=3)).get_json())
+    assert "With 3 clients per counselor each morning" in budget
+    assert "config/risk/P-EAST.toml" in budget
+    for identifier in _identifiers(seeded):
+        assert identifier not in shown and identifier not in budget
