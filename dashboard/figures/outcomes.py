@@ -232,7 +232,7 @@ def cohort_rows(cohorts: list[dict]) -> list[dict[str, Any]]:
 
     return [
         {
-            "month": c["month"],
+            "month": _month(c["month"]),
             "admitted": c["admitted"],
             **{n: cell(c[n]) for n in ("30", "60", "90")},
         }

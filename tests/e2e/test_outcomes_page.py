@@ -64,7 +64,16 @@ def test_supervisor_outcomes_page(live_pipeline, browser, screenshot):
     # Mix areas: four tiers stacked.
     assert len(browser.find_elements(By.CSS_SELECTOR, "#outcomes-mix .scatterlayer .trace")) == 4
     screenshot("outcomes-1366x768")
-    browser.set_window_size(1366, 3000)
+    # The model check runs on request, shows that it is working, then stays for the day.
+    button = browser.find_element(By.ID, "outcomes-check-run")
+    browser.execute_script("arguments[0].scrollIntoView({block: 'center'})", button)
+    screenshot("outcomes-check-button")
+    browser.execute_script("arguments[0].click()", button)
+    wait(browser, 60).until(lambda d: d.find_elements(By.CSS_SELECTOR, ".outcomes-check-table"))
+    chosen = wait(browser).until(EC.presence_of_element_located((By.ID, "outcomes-budget-chosen")))
+    assert chosen.text.startswith("With 5 clients per counselor each morning")
+    assert "AUROC (95% CI)" in browser.find_element(By.ID, "outcomes-check").text
+    browser.set_window_size(1366, 3800)
     screenshot("outcomes-1366-full")
 
 
