@@ -21,12 +21,18 @@ LOG_FOLLOWUP = "log_followup"  # contacts and snoozes
 EXPORT_ANONYMIZED = "export_anonymized"
 MANAGE_USERS = "manage_users"
 VIEW_AUDIT = "view_audit"
+# Program outcomes are aggregates (no client rows): a supervisor's own program; an admin any.
+VIEW_OUTCOMES = "view_outcomes"
+VIEW_ALL_OUTCOMES = "view_all_outcomes"
 
 ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
     "counselor": frozenset({VIEW_CASELOAD, LOG_FOLLOWUP}),
-    "supervisor": frozenset({VIEW_CASELOAD, VIEW_PROGRAM, LOG_FOLLOWUP, EXPORT_ANONYMIZED}),
-    # Admins run the system (users, loads, the audit log); they read no client records.
-    "admin": frozenset({MANAGE_USERS, VIEW_AUDIT}),
+    "supervisor": frozenset(
+        {VIEW_CASELOAD, VIEW_PROGRAM, LOG_FOLLOWUP, EXPORT_ANONYMIZED, VIEW_OUTCOMES}
+    ),
+    # Admins run the system (users, loads, the audit log); they read no client records, only
+    # any program's aggregate outcomes.
+    "admin": frozenset({MANAGE_USERS, VIEW_AUDIT, VIEW_OUTCOMES, VIEW_ALL_OUTCOMES}),
 }
 ROLES = tuple(ROLE_PERMISSIONS)
 

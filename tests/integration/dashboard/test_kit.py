@@ -134,5 +134,7 @@ def _nav(client) -> list[str]:
 def test_navigation_lists_only_the_pages_the_user_may_open(app) -> None:
     counselor, _ = signed_in(app, "ana")
     admin, _ = signed_in(app, "root")
+    supervisor, _ = signed_in(app, "carla")
     assert _nav(counselor) == ["Today", "Missed check-ins", "Sleep & stress"]
-    assert _nav(admin) == []
+    assert _nav(supervisor) == ["Today", "Missed check-ins", "Sleep & stress", "Outcomes"]
+    assert _nav(admin) == ["Outcomes"]  # aggregates of any program, no client page
