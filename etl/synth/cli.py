@@ -7,8 +7,6 @@ from pathlib import Path
 
 import click
 
-from etl.synth.generate import SynthConfig, generate
-
 
 def _parse_time(ctx: click.Context, param: click.Parameter, value: str) -> dt.time | None:
     if value in ("24:00", "end"):
@@ -72,6 +70,8 @@ def synth_command(
     client's own baseline; lapses, missed check-ins, disclosures and screens follow from it.
     The same arguments always give the same files.
     """
+    from etl.synth.generate import SynthConfig, generate
+
     cfg = SynthConfig(
         out=out,
         clients=clients,
