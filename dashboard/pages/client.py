@@ -53,8 +53,35 @@ def _panel(title: str, body, sub: str | None = None, sub_id: str | None = None) 
     )
 
 
-def _graph(graph_id: str) -> dcc.Loading:
-    return dcc.Loading(dcc.Graph(id=graph_id, config=GRAPH_CONFIG), delay_show=250)
+def _range_picker() -> html.Div:
+    return html.Div(
+        [
+            dbc.Label("Show", html_for="client-range", className="me-2 small"),
+            dbc.RadioItems(
+                id="client-range",
+                options=_range_options(None),
+                value="90",
+                inline=True,
+                className="btn-group range-picker",
+                inputClassName="btn-check",
+                labelClassName="btn btn-sm btn-outline-primary",
+                labelCheckedClassName="active",
+            ),
+        ],
+        id="client-range-box",
+        className="d-flex align-items-center justify-content-lg-end",
+        style={"display": "none"},
+    )
+
+
+def _range_options(first: dt.date | None) -> list[dict]:
+    """ "All" says where the record begins, so a counselor knows how far back it goes."""
+    everything = f"All (since {first:%b %-d, %Y})" if first else "All"
+    return [
+        {"label": "30 days", "value": "30"},
+        {"label": "90 days", "value": "90"},
+        {"label": everything, "value": "all"},
+    ]
 
 
 def layout(client_id: str | None = None, **_kwargs) -> html.Div:
@@ -63,71 +90,20 @@ def layout(client_id: str | None = None, **_kwargs) -> html.Div:
             dcc.Store(id="client-id", data=client_id),
             dbc.Row(
                 [
-                    dbc.Col(dcc.Loading(html.Div(id="client-header"), delay_show=250), lg=9),
-                    dbc.Col(
-                        html.Div(
-                            [
-                                dbc.Label("Show", html_for="client-range", className="me-2 small"),
-                                dbc.RadioItems(
-                                    id="client-range",
-                                    options=[
-                                        {"label": "30 days", "value": "30"},
-                                        {"label": "90 days", "value": "90"},
-                                        {"label": "All", "value": "all"},
-                                    ],
-                                    value="90",
-                                    inline=True,
-                                    className="btn-group range-picker",
-                                    inputClassName="btn-check",
-                                    labelClassName="btn btn-sm btn-outline-primary",
-                                    labelCheckedClassName="active",
-                                ),
-                            ],
-                            className="d-flex align-items-center justify-content-lg-end",
-                        ),
-                        lg=3,
-                    ),
+                    dbc.Col(dcc.Loading(html.Div(id="client-header"), delay_show=250), lg=8),
+                    dbc.Col(_range_picker(), lg=4),
                 ],
                 className="align-items-start mb-2",
             ),
             html.Div(
                 id="client-body",
                 children=[
-                    dbc.Row(
-                        [
-                            dbc.Col(
-                                [
-                                    _panel(
-                                        "Risk",
-                                        _graph("client-risk-chart"),
-                                        "daily score, tier bands; use and screens below",
-                                        sub_id="client-risk-sub",
-                                    ),
-                                    _panel(
-                                        "Check-ins",
-                                        _graph("client-calendar-chart"),
-                                        "✓ done · ✕ missed · … due today, not in yet · "
-                                        "grey: not expected",
-                                    ),
-                                    _panel(
-                                        "Triggers",
-                                        _graph("client-triggers-chart"),
-                                        "check-ins reporting each cue, per week",
-                                    ),
-                                ],
-                                xl=6,
-                            ),
-                            dbc.Col(
-                                [
-                                    _panel(
-                                        "Signals",
-                                        _graph("client-signals-chart"),
-                                        sub_id="client-signals-sub",
-                                    ),
-                                ],
-                                xl=6,
-                            ),
-                        ]
+                    _panel(
+                        "Record",
+                        # In the layout from the start, so the browser fetches and compiles
+                        # plotly.js while the record is read, not after (~0.5 s saved).
+                        html.Div(id="client-charts"),
+                        sub_id="client-charts-sub",
                     ),
                     _panel("Follow-ups", html.Div(id="client-followups")),
                 ],
@@ -149,12 +125,7 @@ def _tier_badge(tier: str | None) -> html.Span:
 
 def _header(h: dict, risk_row, today: dt.date) -> html.Div:
     days = figs.days_in_treatment(h["admission_date"], today, h["discharge_date"])
-    screen = h["last_screen"]
-    screen_text = (
-        f"{screen['result']} ({screen['substance']}) on {screen['local_date']:%b %-d}"
-        if screen
-        else "none on file"
-    )
+    screen_text = figs.last_screen_text(h["last_screen"])
     counselor = " ".join(p for p in (h["counselor_first_name"], h["counselor_last_name"]) if p)
     facts = [
         ("Program", h["program_name"]),
@@ -241,28 +212,29 @@ def _followups_table(rows: list[dict]):
 
 
 def _nothing(message: str):
-    empty = figs.empty_figure(message)
+    """The neutral answer for an unknown or refused id: no record, no range picker."""
     return (
         dbc.Alert(message, color="light", className="empty-state border"),
         {"display": "none"},
-        empty,
-        empty,
-        empty,
-        empty,
+        None,
         None,
         "",
-        "",
+        {"display": "none"},
+        _range_options(None),
     )
+
+
+CALENDAR_KEY = "check-ins: ✓ done · ✕ missed · … due today, not in yet · grey: not expected"
 
 
 def _risk_sub(settings: RiskSettings | None, risk) -> str:
     """What the tier bands are, and whether the scores shown were made under other settings."""
     if settings is None:
-        return "daily score; tier bands unavailable (the program's risk settings do not load)"
+        return "risk: daily score; tier bands unavailable (the program's risk settings do not load)"
     t = settings.thresholds
     text = (
-        f"daily score · bands: the program's tiers (moderate from {t['moderate']:g}, high "
-        f"{t['high']:g}, critical {t['critical']:g}) · use and screens below"
+        f"risk: daily score · bands: the program's tiers (moderate from {t['moderate']:g}, "
+        f"high {t['high']:g}, critical {t['critical']:g})"
     )
     if not risk.empty and (risk["config_hash"] != settings.config_hash).any():
         text += " · some scores were made under earlier settings"
@@ -273,7 +245,7 @@ def _signals_sub(settings: RiskSettings | None) -> str:
     days = settings.baseline_days if settings else 28
     least = settings.baseline_min_days if settings else 7
     return (
-        f"band: own baseline ± 1 SD, from the previous {days} days' answers "
+        f"signals: band = own baseline ± 1 SD, from the previous {days} days' answers "
         f"(once {least} are in), as the risk rules use it"
     )
 
@@ -281,18 +253,16 @@ def _signals_sub(settings: RiskSettings | None) -> str:
 @callback(
     Output("client-header", "children"),
     Output("client-body", "style"),
-    Output("client-risk-chart", "figure"),
-    Output("client-signals-chart", "figure"),
-    Output("client-calendar-chart", "figure"),
-    Output("client-triggers-chart", "figure"),
+    Output("client-charts", "children"),
     Output("client-followups", "children"),
-    Output("client-risk-sub", "children"),
-    Output("client-signals-sub", "children"),
+    Output("client-charts-sub", "children"),
+    Output("client-range-box", "style"),
+    Output("client-range", "options"),
     Input("client-id", "data"),
     Input("client-range", "value"),
 )
 def load_client(client_id, range_value):
-    """Resolve the id through the scope, audit the view, read, build the figures."""
+    """Resolve the id through the scope, audit the view, read, build the one figure."""
     if not has_permission(VIEW_CASELOAD):
         deny_client_access(client_id, reason="missing view_caseload", action="view")
         return _nothing("No client record to show.")
@@ -304,7 +274,8 @@ def load_client(client_id, range_value):
             deny_client_access(client_id, reason="client outside scope", action="view")
             return _nothing("No client record to show.")
         header = read_client.client_header(conn, scope, client_key)
-        last_day = read_client.latest_day(conn, scope, client_key) or today
+        first_day, last_day = read_client.day_span(conn, scope, client_key)
+        last_day = last_day or today
         span = RANGES.get(str(range_value), 90)
         start = None if span is None else last_day - dt.timedelta(days=span - 1)
         days = read_client.client_days(conn, scope, client_key, start)
@@ -321,18 +292,23 @@ def load_client(client_id, range_value):
     )
     settings = program_settings(header["program_id"])
     latest_risk = risk.iloc[-1] if not risk.empty else None
+    spec = figs.client_charts(
+        risk,
+        days,
+        screens,
+        triggers,
+        thresholds=settings.thresholds if settings else None,
+        schedule=header["checkin_schedule"],
+        sd_floors=settings.sd_floors if settings else None,
+        baseline_days=settings.baseline_days if settings else 28,
+        short_sleep_hours=settings.short_sleep_hours if settings else None,
+    )
     return (
         _header(header, latest_risk, today),
         {},
-        figs.risk_trend(risk, settings.thresholds if settings else None, days, screens),
-        figs.signal_multiples(
-            days,
-            settings.sd_floors if settings else None,
-            settings.baseline_days if settings else 28,
-        ),
-        figs.checkin_calendar(days, header["checkin_schedule"]),
-        figs.trigger_exposure(triggers),
+        dcc.Graph(id="client-chart", figure=spec, config=GRAPH_CONFIG, responsive=False),
         _followups_table(figs.followup_rows(followups, header["time_zone"])),
-        _risk_sub(settings, risk),
-        _signals_sub(settings),
+        " · ".join((_risk_sub(settings, risk), CALENDAR_KEY, _signals_sub(settings))),
+        {},
+        _range_options(first_day),
     )

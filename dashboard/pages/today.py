@@ -14,8 +14,10 @@ import dash_ag_grid as dag
 import dash_bootstrap_components as dbc
 from dash import Input, Output, State, callback, dcc, html, no_update
 from dash.exceptions import PreventUpdate
+from flask_login import current_user
 
 from dashboard.access import deny_client_access
+from dashboard.admin_home import admin_home
 from dashboard.audit import audit_denied, audit_event
 from dashboard.auth.permissions import LOG_FOLLOWUP, VIEW_CASELOAD, has_permission
 from dashboard.commands import (
@@ -146,6 +148,8 @@ def _snooze_modal() -> dbc.Modal:
 
 
 def layout(**_kwargs) -> html.Div:
+    if getattr(current_user, "is_authenticated", False) and not has_permission(VIEW_CASELOAD):
+        return admin_home()  # no caseload to show: say what the role can do instead
     return html.Div(
         [
             dbc.Row(

@@ -72,10 +72,10 @@ def test_counselor_morning(live, browser, screenshot) -> None:
         EC.text_to_be_present_in_element((By.ID, "client-name"), world.names["C-0001"])
     )
     wait(browser).until(
-        lambda d: len(d.find_elements(By.CSS_SELECTOR, "#client-signals-chart .main-svg")) > 0
+        lambda d: len(d.find_elements(By.CSS_SELECTOR, "#client-chart .main-svg")) > 0
     )
     wait(browser).until(
-        lambda d: len(d.find_elements(By.CSS_SELECTOR, "#client-calendar-chart .main-svg")) > 0
+        lambda d: len(d.find_elements(By.CSS_SELECTOR, "#client-chart .heatmaplayer")) > 0
     )
     assert "/client/C-0001" in browser.current_url
     assert "Eastside Outpatient" in browser.find_element(By.ID, "client-header").text
