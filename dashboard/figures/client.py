@@ -562,10 +562,14 @@ def client_charts(
     spec = stack(parts)
     layout = spec["layout"]
     ticks = date_ticks(first, last)
+    labels = {k: v for k, v in ticks.items() if k != "range"}
     for key in [k for k in layout if k.startswith("xaxis")]:
         layout[key].update(automargin=False)
         if key == "xaxis":
             layout[key].update(ticks, showticklabels=True)
+        elif layout[key].get("showticklabels"):
+            layout[key].update(labels)  # matched axes share the range, not the tick settings
+    layout["autosize"] = True  # as wide as the page at draw time (plotly.js defaults to 700 px)
     for key in [k for k in layout if k.startswith("yaxis")]:
         layout[key].update(automargin=False)
     layout["hovermode"] = "closest"

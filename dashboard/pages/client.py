@@ -306,7 +306,7 @@ def load_client(client_id, range_value):
     return (
         _header(header, latest_risk, today),
         {},
-        dcc.Graph(id="client-chart", figure=spec, config=GRAPH_CONFIG, responsive=False),
+        dcc.Graph(id="client-chart", figure=spec, config=GRAPH_CONFIG),
         _followups_table(figs.followup_rows(followups, header["time_zone"])),
         " · ".join((_risk_sub(settings, risk), CALENDAR_KEY, _signals_sub(settings))),
         {},

@@ -80,6 +80,10 @@ def test_counselor_morning(live, browser, screenshot) -> None:
     assert "/client/C-0001" in browser.current_url
     assert "Eastside Outpatient" in browser.find_element(By.ID, "client-header").text
     screenshot("client")
+    browser.execute_script(
+        "document.querySelector('#client-chart').scrollIntoView(); window.scrollBy(0, 380)"
+    )
+    screenshot("client-middle")
     browser.execute_script("window.scrollTo(0, document.body.scrollHeight)")
     wait(browser).until(lambda d: d.execute_script("return window.scrollY") > 0)
     screenshot("client-lower")
