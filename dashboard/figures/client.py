@@ -495,7 +495,7 @@ def followup_rows(followups: pd.DataFrame, time_zone: str) -> list[dict]:
                 "flag": f"{r.risk_tier} ({r.risk_score:.0f}) on {r.risk_date:%b %-d}"
                 if has_flag
                 else "",
-                "by": r.username,
+                "by": r.by_name,
             }
         )
     return rows

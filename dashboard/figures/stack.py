@@ -53,7 +53,7 @@ def stack(parts: list[Part], gap_px: float = 34, margin: dict | None = None) -> 
     """One spec holding every part, top to bottom; parts' paper-referenced annotations stay
     within their slot. Layout keys other than axes, shapes and annotations come from the first
     part (theme, hover mode, legend), with ``barmode`` taken from whichever part sets it."""
-    margin = margin or {"l": 96, "r": 16, "t": 36, "b": 32}
+    margin = margin or {"l": 112, "r": 16, "t": 36, "b": 32}
     plot_height = sum(p.height for p in parts) + gap_px * (len(parts) - 1)
     total = plot_height + margin["t"] + margin["b"]
     layout: dict[str, Any] = {

@@ -14,6 +14,7 @@ from sqlalchemy import Connection, and_, func, select
 from sqlalchemy.orm import aliased
 
 from dashboard.read.frames import frame
+from dashboard.read.names import UserStaff, user_name
 from dashboard.read.scope import Scope, client_filter
 from etl.models import (
     AppFollowup,
@@ -222,9 +223,11 @@ def client_followups(
             AppFollowup.risk_tier,
             AppFollowup.risk_score,
             AppUser.username,
+            user_name().label("by_name"),
         )
         .join(DimClient, DimClient.client_key == AppFollowup.client_key)
         .join(AppUser, AppUser.user_id == AppFollowup.user_id)
+        .outerjoin(UserStaff, UserStaff.staff_key == AppUser.staff_key)
         .where(_scoped(client_key, scope))
         .order_by(AppFollowup.contacted_at.desc(), AppFollowup.followup_id.desc())
         .limit(limit)

@@ -81,7 +81,7 @@ def test_counselor_morning(live, browser, screenshot) -> None:
     assert "Eastside Outpatient" in browser.find_element(By.ID, "client-header").text
     screenshot("client")
     browser.execute_script(
-        "document.querySelector('#client-chart').scrollIntoView(); window.scrollBy(0, 380)"
+        "window.scrollTo(0, document.querySelector('#client-chart').offsetTop + 700)"
     )
     screenshot("client-middle")
     browser.execute_script("window.scrollTo(0, document.body.scrollHeight)")
