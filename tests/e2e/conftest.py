@@ -81,8 +81,9 @@ def live_pipeline(tmp_path_factory) -> Iterator[tuple[LiveServer, PipelineWorld]
     engine.dispose()
 
 
-@pytest.fixture
-def browser():
+def _driver(phone: bool = False):
+    """Headless Chromium at 1366x768, or as a 390x844 phone (ChromeDriver's mobile emulation:
+    a headless window cannot be narrower than 500 px, an emulated viewport can)."""
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
 
@@ -103,20 +104,49 @@ def browser():
     ):
         options.add_argument(flag)
     options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    if phone:
+        options.add_experimental_option(
+            "mobileEmulation",
+            {"deviceMetrics": {"width": 390, "height": 844, "pixelRatio": 3.0, "touch": True}},
+        )
     driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
-    driver.set_window_size(1366, 768)
+    if not phone:
+        driver.set_window_size(1366, 768)
+    return driver, profile
+
+
+@pytest.fixture
+def browser():
+    driver, profile = _driver()
     yield driver
     driver.quit()
     shutil.rmtree(profile, ignore_errors=True)
 
 
 @pytest.fixture
-def screenshot(browser):
+def phone():
+    driver, profile = _driver(phone=True)
+    yield driver
+    driver.quit()
+    shutil.rmtree(profile, ignore_errors=True)
+
+
+def _saver(driver):
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
 
     def take(name: str) -> Path:
         path = SCREENSHOTS / f"{name}.png"
-        browser.save_screenshot(str(path))
+        driver.save_screenshot(str(path))
         return path
 
     return take
+
+
+@pytest.fixture
+def screenshot(browser):
+    return _saver(browser)
+
+
+@pytest.fixture
+def phone_screenshot(phone):
+    return _saver(phone)
