@@ -11,7 +11,7 @@ var dagcomponentfuncs = (window.dashAgGridComponentFunctions =
     var d = props.data || {};
     var children = [
       h("i", { className: "bi " + d.tier_icon + " me-1", "aria-hidden": "true", key: "i" }),
-      h("span", { key: "t" }, props.value),
+      h("span", { key: "t" }, d.tier !== undefined ? d.tier : props.value),
     ];
     if (d.newly_high) {
       children.push(
@@ -101,10 +101,10 @@ var dagcomponentfuncs = (window.dashAgGridComponentFunctions =
   dagcomponentfuncs.FollowupStatus = function (props) {
     var d = props.data || {};
     var icons = { done: "bi-check-circle-fill", due: "bi-telephone-outbound", snoozed: "bi-pause-circle", none: "" };
-    if (!props.value) { return h("span", { className: "text-muted" }, "–"); }
+    if (!d.followup) { return h("span", { className: "text-muted" }, "–"); }
     return h("span", { className: "followup followup-" + d.followup_kind }, [
       icons[d.followup_kind] ? h("i", { className: "bi " + icons[d.followup_kind] + " me-1", key: "i", "aria-hidden": "true" }) : null,
-      h("span", { key: "t" }, props.value),
+      h("span", { key: "t" }, d.followup),
     ]);
   };
 
@@ -124,4 +124,25 @@ var dagcomponentfuncs = (window.dashAgGridComponentFunctions =
         h("i", { className: "bi bi-alarm", "aria-hidden": "true" })),
     ]);
   };
+})();
+
+/* Today's reasons: one line each (the top two), cut with an ellipsis; all of them in the
+   cell's tooltip. */
+(function () {
+  var f = window.dashAgGridComponentFunctions;
+  var h = function () { return React.createElement.apply(React, arguments); };
+  f.ReasonLines = function (props) {
+    var lines = String(props.value || "").split("\n");
+    return h("div", { className: "reason-lines" }, lines.map(function (line, i) {
+      return h("div", { key: i, className: "reason-line" }, line);
+    }));
+  };
+  if (!f.DateText) {
+    // A date column: the value is the ISO date (so it sorts as a date); the words to show
+    // ride along in "<field>_text" ("Nov 24 · 3 d ago").
+    f.DateText = function (props) {
+      var text = (props.data || {})[props.colDef.field + "_text"];
+      return h("span", { title: text || "" }, text || "never");
+    };
+  }
 })();

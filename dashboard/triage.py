@@ -94,9 +94,9 @@ def reason_line(reason: dict) -> str:
     return f"{_initial_cap(signal)}: {text}"
 
 
-def reasons_text(value, top: int = TOP_REASONS, sep: str = "\n") -> str:
-    """The top reasons, one per line by default (a reason's own clauses are joined by '; ',
-    so reasons need a stronger separator to be told apart)."""
+def reasons_text(value, top: int | None = TOP_REASONS, sep: str = "\n") -> str:
+    """The top reasons (every one with ``top=None``), one per line by default (a reason's own
+    clauses are joined by '; ', so reasons need a stronger separator to be told apart)."""
     return sep.join(line for r in reasons_list(value)[:top] if (line := reason_line(r)))
 
 
@@ -145,6 +145,7 @@ def rank_caseload(
     df["is_rising"] = df["score_change"].fillna(0) > 0
     df["missed_streak"] = pd.to_numeric(df["missed_streak"], errors="coerce").fillna(0).astype(int)
     df["reasons_text"] = df["reasons"].map(reasons_text)
+    df["reasons_all"] = df["reasons"].map(lambda v: reasons_text(v, top=None))
     df["name"] = df["first_name"].astype(str) + " " + df["last_name"].astype(str)
 
     last = dict(

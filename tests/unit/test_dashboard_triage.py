@@ -295,7 +295,8 @@ def test_last_check_in_is_counted_from_today_and_the_sparkline_knows_high() -> N
         time_zone="America/New_York",
     )
     row = grid_rows(ranked, high_from=45.0)[0]
-    assert row["last_checkin"] == "Nov 24 · 3 d ago"  # from Nov 27, not from the scored Nov 26
+    assert row["last_checkin_text"] == "Nov 24 · 3 d ago"  # from Nov 27, not the scored Nov 26
+    assert row["last_checkin"] == "2026-11-24"  # the value the column sorts by: a date
     assert row["spark_high"] == 45.0
 
 
@@ -319,3 +320,48 @@ def test_last_check_in_is_counted_from_today_and_the_sparkline_knows_high() -> N
 def test_reasons_in_plain_words(engine_text, said) -> None:
     assert plain_words(engine_text) == said
     assert "SD" not in reason_line({"signal": "stress", "text": engine_text})
+
+
+def test_every_column_sorts_by_a_value_not_its_label() -> None:
+    from dashboard.figures.today_grid import COLUMN_DEFS, grid_rows
+
+    rows = _rows(
+        {"client_key": 1, "client_id": "a", "score": 80.0, "tier": "critical"},
+        {"client_key": 2, "client_id": "b", "score": 30.0, "tier": "moderate"},
+        {"client_key": 3, "client_id": "c", "score": 50.0, "tier": "high"},
+    )
+    last = pd.DataFrame(
+        {
+            "client_key": [1, 2, 3],
+            "last_checkin": [dt.date(2026, 12, 1), dt.date(2026, 11, 13), dt.date(2026, 11, 9)],
+        }
+    )
+    ranked = rank_caseload(
+        rows,
+        last,
+        NO_HISTORY,
+        NO_FOLLOWUPS,
+        NO_SNOOZES,
+        as_of=AS_OF,
+        today=dt.date(2026, 12, 2),
+        time_zone="America/New_York",
+    )
+    grid = grid_rows(ranked)
+    fields = {c["field"] for c in COLUMN_DEFS if c.get("sortable", True)}
+    for field in fields - {"name"}:
+        assert all(isinstance(r[field], int | float | None) or _iso(r[field]) for r in grid), field
+    # Sorting by last check-in puts Nov 9 < Nov 13 < Dec 1 (as text "Dec 1" < "Nov 13").
+    by_date = sorted(grid, key=lambda r: r["last_checkin"])
+    assert [r["client_id"] for r in by_date] == ["c", "b", "a"]
+    by_tier = sorted(grid, key=lambda r: -r["tier_rank"])
+    assert [r["tier"] for r in by_tier] == ["Critical", "High", "Moderate"]
+    follow = {r["client_id"]: r["followup_order"] for r in grid}
+    assert follow["a"] < follow["b"]  # due before nothing due
+
+
+def _iso(value) -> bool:
+    try:
+        dt.date.fromisoformat(value)
+    except (TypeError, ValueError):
+        return False
+    return True
