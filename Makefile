@@ -30,7 +30,7 @@ demo: demo-data
 	$(CASELOAD) serve --host 127.0.0.1 --port 8050
 
 test: venv
-	$(PY) -m pytest
+	$(PY) -m pytest -n 2
 
 test-sqlite: venv
 	$(PY) -m pytest --db sqlite

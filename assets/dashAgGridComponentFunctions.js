@@ -1,4 +1,4 @@
-/* Cell renderers for the Today grid. Loaded as a static asset (CSP: script-src 'self'). */
+/* Cell renderers for the dashboard's grids (Today, Missed, Sleep & stress). Loaded as a static asset (CSP: script-src 'self'). */
 var dagcomponentfuncs = (window.dashAgGridComponentFunctions =
   window.dashAgGridComponentFunctions || {});
 
@@ -124,6 +124,22 @@ var dagcomponentfuncs = (window.dashAgGridComponentFunctions =
         h("i", { className: "bi bi-alarm", "aria-hidden": "true" })),
     ]);
   };
+
+  // A date column: the value is the ISO date (so it sorts as a date); the row carries the
+  // words to show in "<field>_text" ("Nov 24 · 3 d ago").
+  dagcomponentfuncs.DateText = function (props) {
+    var d = props.data || {};
+    var text = d[props.colDef.field + "_text"];
+    return h("span", { title: text || "" }, text || "never");
+  };
+
+  // The contact button alone (pages without snooze): the same setData as RowActions.
+  dagcomponentfuncs.ContactAction = function (props) {
+    return h("button", { type: "button", className: "btn btn-sm btn-outline-primary action-contact",
+      title: "Log a contact", "aria-label": "Log a contact",
+      onClick: function (e) { e.stopPropagation(); props.setData("contact"); } },
+      h("i", { className: "bi bi-telephone", "aria-hidden": "true" }));
+  };
 })();
 
 /* Today's reasons: one line each (the top two), cut with an ellipsis; all of them in the
@@ -137,12 +153,4 @@ var dagcomponentfuncs = (window.dashAgGridComponentFunctions =
       return h("div", { key: i, className: "reason-line" }, line);
     }));
   };
-  if (!f.DateText) {
-    // A date column: the value is the ISO date (so it sorts as a date); the words to show
-    // ride along in "<field>_text" ("Nov 24 · 3 d ago").
-    f.DateText = function (props) {
-      var text = (props.data || {})[props.colDef.field + "_text"];
-      return h("span", { title: text || "" }, text || "never");
-    };
-  }
 })();

@@ -39,6 +39,7 @@ def create_app(config: Config | None = None) -> Flask:
     from dashboard.auth import init_auth
     from dashboard.config import Config
     from dashboard.db import db
+    from dashboard.kit import guard_pages
     from dashboard.layout import shell
     from dashboard.security import init_security
     from dashboard.server import CaseloadFlask
@@ -80,6 +81,7 @@ def create_app(config: Config | None = None) -> Flask:
         meta_tags=[{"name": "viewport", "content": "width=device-width, initial-scale=1"}],
     )
     app.layout = shell
+    guard_pages()  # pages are imported by now: a page the user may not open answers as a 404
     init_security(server, app)
     _register_error_pages(server)
     # Dash copies callbacks registered with ``dash.callback`` (the page modules') from a

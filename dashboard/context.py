@@ -16,6 +16,7 @@ from dashboard.audit import actor_from_request
 from dashboard.commands.context import CommandContext
 from dashboard.read.scope import Scope
 from etl.settings import get_settings
+from etl.vocabulary import utcnow
 
 
 def current_scope() -> Scope:
@@ -24,10 +25,6 @@ def current_scope() -> Scope:
 
 def user_time_zone() -> str:
     return getattr(current_user, "time_zone", None) or get_settings().default_time_zone
-
-
-def utcnow() -> dt.datetime:
-    return dt.datetime.now(dt.UTC).replace(tzinfo=None)
 
 
 def program_today() -> dt.date:

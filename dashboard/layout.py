@@ -10,16 +10,15 @@ from dash import dcc, html
 from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
 
+from dashboard.kit import nav_pages
+
 ROLE_LABELS = {"counselor": "Counselor", "supervisor": "Supervisor", "admin": "Administrator"}
 
 
 def _nav_links() -> list:
     return [
         dbc.NavItem(dbc.NavLink(page["name"], href=page["relative_path"], active="exact"))
-        for page in dash.page_registry.values()
-        if page.get("nav", True)
-        and not page["path"].startswith("/client")
-        and page["module"].split(".")[-1] != "not_found_404"
+        for page in nav_pages()
     ]
 
 

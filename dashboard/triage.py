@@ -21,8 +21,8 @@ from zoneinfo import ZoneInfo
 
 import pandas as pd
 
-TIER_RANK = {"critical": 3, "high": 2, "moderate": 1, "low": 0}
-HIGH_TIERS = ("high", "critical")
+from etl.vocabulary import HIGH_TIERS, TIER_RANK
+
 TOP_REASONS = 2
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 
-from dash_fixtures import PASSWORD
+from factories import PASSWORD
 from flask.testing import FlaskClient
 
 _TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
@@ -80,3 +80,72 @@ def client_from(app, address: str) -> FlaskClient:
     client = app.test_client()
     client.environ_base["REMOTE_ADDR"] = address
     return client
+
+
+def signed_in(app, username: str, password: str = PASSWORD) -> tuple[FlaskClient, list[dict]]:
+    """A test client signed in as ``username`` and the app's callback list."""
+    client = app.test_client()
+    login(client, username, password)
+    return client, dependencies(client)
+
+
+# The payloads the pages' callbacks receive, as the renderer builds them.
+
+
+def today_payload(deps: list[dict], counselor_key) -> dict:
+    return callback_payload(
+        deps,
+        "today-grid.rowData",
+        {"today-counselor.value": counselor_key, "today-refresh.data": 0},
+    )
+
+
+def record_payload(deps: list[dict], client_id, range_value="90") -> dict:
+    return callback_payload(
+        deps,
+        "client-header.children",
+        {"client-id.data": client_id, "client-range.value": range_value},
+    )
+
+
+def _clicked(payload: dict, prop: str) -> dict:
+    payload["changedPropIds"] = [prop]
+    return payload
+
+
+def contact_payload(deps: list[dict], client_id="C-0001", note="fine", **state) -> dict:
+    """Save on the contact dialog; ``state`` overrides any ``"id.prop"`` (dots as ``__``)."""
+    values = {
+        "today-contact-target.data": client_id,
+        "today-contact-method.value": "call",
+        "today-contact-outcome.value": "reached",
+        "today-contact-note.value": note,
+        "today-refresh.data": 0,
+    }
+    values.update({k.replace("__", "."): v for k, v in state.items()})
+    payload = callback_payload(
+        deps,
+        "today-contact-modal.is_open@",
+        {"today-contact-save.n_clicks": 1, "today-contact-cancel.n_clicks": None},
+        values,
+    )
+    return _clicked(payload, "today-contact-save.n_clicks")
+
+
+def snooze_payload(
+    deps: list[dict], client_id="C-0001", until="2026-11-29", reason="fine", **state
+) -> dict:
+    values = {
+        "today-target.data": client_id,
+        "today-snooze-until.date": until,
+        "today-snooze-reason.value": reason,
+        "today-refresh.data": 0,
+    }
+    values.update({k.replace("__", "."): v for k, v in state.items()})
+    payload = callback_payload(
+        deps,
+        "today-snooze-modal.is_open@",
+        {"today-snooze-save.n_clicks": 1, "today-snooze-cancel.n_clicks": None},
+        values,
+    )
+    return _clicked(payload, "today-snooze-save.n_clicks")

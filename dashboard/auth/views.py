@@ -80,7 +80,7 @@ def _render(message: str | None = None, status: int = 200, username: str = ""):
 def login():
     if request.method == "GET":
         if current_user.is_authenticated:
-            return redirect(safe_next(request.args.get("next")))
+            return redirect(landing(current_user, safe_next(request.args.get("next"))))
         return _render()
 
     from dashboard.audit import actor_from_request
@@ -149,7 +149,17 @@ def login():
             route="/login",
             category="authentication",
         )
-    return redirect(safe_next(request.form.get("next")))
+    return redirect(landing(user, safe_next(request.form.get("next"))))
+
+
+def landing(user, target: str) -> str:
+    """Where a sign-in lands: the page asked for, except that a role without a caseload (an
+    admin) asking for Today lands on what it can do instead of an empty list."""
+    from dashboard.auth.permissions import VIEW_CASELOAD
+
+    if target == "/" and VIEW_CASELOAD not in user.permissions:
+        return "/admin"
+    return target
 
 
 @bp.route("/logout", methods=["POST"])

@@ -10,8 +10,8 @@ import pandas as pd
 
 from dashboard.figures import palette
 from dashboard.figures.layout import FigureSpec, figure, row_ref, stacked_rows
-from dashboard.read.client import SIGNALS, TRIGGERS
 from dashboard.triage import local_time, reasons_text
+from etl.vocabulary import SIGNALS, TRIGGERS
 
 SIGNAL_TITLES = {
     "craving": "Craving (0-10)",

@@ -6,7 +6,8 @@ shapes as well as colours.
 
 from __future__ import annotations
 
-TIERS = ("low", "moderate", "high", "critical")
+from etl.vocabulary import TIERS, TRIGGERS
+
 TIER_COLORS = {
     "low": "#0072B2",  # blue
     "moderate": "#E69F00",  # orange
@@ -36,12 +37,7 @@ SIGNAL_LINE = "#333333"
 SUPPORT = "#009E73"  # bluish green: support contact
 BASELINE_FILL = "rgba(86,180,233,0.25)"
 BASELINE_LINE = "#56B4E9"
-TRIGGER_COLORS = {
-    "people": "#0072B2",
-    "places": "#E69F00",
-    "music": "#009E73",
-    "routines": "#CC79A7",
-    "emotions": "#D55E00",
-    "other": "#999999",
-}
+TRIGGER_COLORS = dict(
+    zip(TRIGGERS, ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#D55E00", "#999999"), strict=True)
+)
 FONT = "system-ui, -apple-system, 'Segoe UI', Roboto, sans-serif"

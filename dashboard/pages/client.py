@@ -10,23 +10,20 @@ from __future__ import annotations
 
 import datetime as dt
 
-import dash
 import dash_bootstrap_components as dbc
-from dash import Input, Output, callback, dcc, html
+from dash import Input, Output, dcc, html
 
-from dashboard.access import deny_client_access
-from dashboard.audit import audit_event
-from dashboard.auth.permissions import VIEW_CASELOAD, has_permission
-from dashboard.context import current_scope, program_today
-from dashboard.db import db
+from dashboard.auth.permissions import VIEW_CASELOAD
 from dashboard.figures import client as figs
 from dashboard.figures.palette import TIER_COLORS, TIER_ICONS, TIER_LABELS
+from dashboard.kit import View, page_callback, register_page
 from dashboard.read import client as read_client
 from dashboard.risk_settings import RiskSettings, program_settings
 from dashboard.triage import reason_line, reasons_list
 
-dash.register_page(
+register_page(
     __name__,
+    permission=VIEW_CASELOAD,
     path_template="/client/<client_id>",
     name="Client",
     title="Client · Caseload",
@@ -250,7 +247,7 @@ def _signals_sub(settings: RiskSettings | None) -> str:
     )
 
 
-@callback(
+@page_callback(
     Output("client-header", "children"),
     Output("client-body", "style"),
     Output("client-charts", "children"),
@@ -260,32 +257,27 @@ def _signals_sub(settings: RiskSettings | None) -> str:
     Output("client-range", "options"),
     Input("client-id", "data"),
     Input("client-range", "value"),
+    permission=VIEW_CASELOAD,
 )
-def load_client(client_id, range_value):
+def load_client(view: View, client_id, range_value):
     """Resolve the id through the scope, audit the view, read, build the one figure."""
-    if not has_permission(VIEW_CASELOAD):
-        deny_client_access(client_id, reason="missing view_caseload", action="view")
+    scope, today, conn = view.scope, view.today, view.conn
+    client_key = read_client.resolve_client(conn, scope, client_id)
+    if client_key is None:
+        view.deny_client(client_id, reason="client outside scope", action="view")
         return _nothing("No client record to show.")
-    scope = current_scope()
-    today = program_today()
-    with db.engine.connect() as conn:
-        client_key = read_client.resolve_client(conn, scope, client_id)
-        if client_key is None:
-            deny_client_access(client_id, reason="client outside scope", action="view")
-            return _nothing("No client record to show.")
-        header = read_client.client_header(conn, scope, client_key)
-        first_day, last_day = read_client.day_span(conn, scope, client_key)
-        last_day = last_day or today
-        span = RANGES.get(str(range_value), 90)
-        start = None if span is None else last_day - dt.timedelta(days=span - 1)
-        days = read_client.client_days(conn, scope, client_key, start)
-        risk = read_client.client_risk(conn, scope, client_key, start)
-        triggers = read_client.client_triggers(conn, scope, client_key, start)
-        screens = read_client.client_screens(conn, scope, client_key, start)
-        followups = read_client.client_followups(conn, scope, client_key)
-    audit_event(
-        "view",
-        category="client_record",
+    header = read_client.client_header(conn, scope, client_key)
+    first_day, last_day = read_client.day_span(conn, scope, client_key)
+    last_day = last_day or today
+    span = RANGES.get(str(range_value), 90)
+    start = None if span is None else last_day - dt.timedelta(days=span - 1)
+    days = read_client.client_days(conn, scope, client_key, start)
+    risk = read_client.client_risk(conn, scope, client_key, start)
+    triggers = read_client.client_triggers(conn, scope, client_key, start)
+    screens = read_client.client_screens(conn, scope, client_key, start)
+    followups = read_client.client_followups(conn, scope, client_key)
+    view.audit_view(
+        "client_record",
         client_keys=[client_key],
         route=f"/client/{client_id}",
         detail={"range": str(range_value)},

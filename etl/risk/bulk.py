@@ -20,8 +20,9 @@ from sqlalchemy.schema import AddConstraint, CreateIndex, DropConstraint, DropIn
 
 from etl.models import DimClient, DimProgram, FctCheckin, FctClientDay, FctDrugScreen, FctRiskScore
 from etl.risk import pgcopy
-from etl.risk.client_day import SIGNALS, TRIGGERS, to_date
+from etl.risk.client_day import to_date
 from etl.risk.compute import DAY_COLUMNS, SCORE_COLUMNS, Computed
+from etl.vocabulary import SIGNALS, TRIGGERS
 
 _INT_SIGNALS = ("craving", "stress", "mood", "sleep_quality")
 # fct_client_day columns and their PostgreSQL kinds; nullable ones get a NULL mask from NaN.

@@ -16,8 +16,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-SIGNALS = ("craving", "stress", "mood", "sleep_hours", "sleep_quality")
-TRIGGERS = ("people", "places", "music", "routines", "emotions", "other")
+from etl.vocabulary import SIGNALS, TRIGGERS
+
 SCHEDULES = {"daily": 0, "weekdays": 1, "weekly": 2}
 IRREGULAR_SCREENS = ("refused", "dilute", "invalid")
 EPOCH = dt.date(1970, 1, 1)

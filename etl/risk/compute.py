@@ -15,10 +15,11 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from etl.risk.client_day import SIGNALS, build_client_days, rolling_sum, to_date
+from etl.risk.client_day import build_client_days, rolling_sum, to_date
 from etl.risk.config import RiskConfig
 from etl.risk.reasons import build_reasons
-from etl.risk.rules import TIERS, evaluate_rules, tiers
+from etl.risk.rules import evaluate_rules, tiers
+from etl.vocabulary import SIGNALS, TIERS
 
 # fct_client_day columns, in the order the writers send them.
 DAY_COLUMNS = (

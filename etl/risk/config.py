@@ -46,9 +46,10 @@ class Windows(_Strict):
 
 
 class Tiers(_Strict):
-    moderate: float = Field(25, gt=0, le=100)
-    high: float = Field(45, gt=0, le=100)
-    critical: float = Field(70, gt=0, le=100)
+    # No defaults here: the shipped thresholds are etl/risk/default.toml's, and only there.
+    moderate: float = Field(gt=0, le=100)
+    high: float = Field(gt=0, le=100)
+    critical: float = Field(gt=0, le=100)
 
     @model_validator(mode="after")
     def _increasing(self) -> Tiers:

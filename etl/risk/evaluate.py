@@ -25,7 +25,7 @@ from sklearn.metrics import average_precision_score, roc_auc_score
 from sqlalchemy import Engine, select
 
 from etl.models import DimClient, FctClientDay, FctDrugScreen, FctRiskScore
-from etl.risk.rules import TIERS
+from etl.vocabulary import TIERS
 
 AGE_BANDS = (
     (0, 25, "<25"),

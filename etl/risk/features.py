@@ -13,8 +13,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from etl.risk.client_day import SIGNALS, ClientDays, rolling_sum
+from etl.risk.client_day import ClientDays, rolling_sum
 from etl.risk.config import RiskConfig
+from etl.vocabulary import SIGNALS
 
 
 @dataclass

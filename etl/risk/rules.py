@@ -17,13 +17,12 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from etl.risk import textvec as tv
-from etl.risk.client_day import TRIGGERS, ClientDays, rolling_sum, to_date
+from etl.risk.client_day import ClientDays, rolling_sum, to_date
 from etl.risk.config import RiskConfig, SignalRule
 from etl.risk.features import SignalStats, all_signal_stats, deviation_days
+from etl.vocabulary import TRIGGERS
 
 RULE_VERSION = "1.0.0"
-TIERS = ("low", "moderate", "high", "critical")
-HIGH_TIERS = ("high", "critical")
 
 
 @dataclass

@@ -13,8 +13,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from dash_fixtures import add_standard_users, seed_world
 from dash_pipeline import PipelineWorld, seed_pipeline
+from factories import add_small_users, add_standard_users, seed_small_caseload, seed_world
 from werkzeug.serving import make_server
 
 from dashboard import create_app
@@ -67,6 +67,22 @@ def live(tmp_path_factory) -> Iterator[tuple[LiveServer, object]]:
 
 
 @pytest.fixture(scope="session")
+def live_small(tmp_path_factory) -> Iterator[tuple[LiveServer, object]]:
+    """The hand-made caseload of the Missed and Sleep & stress tests."""
+    if not (Path(CHROMIUM).exists() and Path(CHROMEDRIVER).exists()):
+        pytest.skip("Debian chromium and chromium-driver are not installed")
+    url = f"sqlite:///{tmp_path_factory.mktemp('e2e-small') / 'warehouse.db'}"
+    engine = make_engine(url)
+    Base.metadata.create_all(engine)
+    world = seed_small_caseload(engine)
+    add_small_users(engine)
+    app = create_app(Config(secret_key="g" * 48, database_url=url, today="2026-11-27"))
+    with LiveServer(app) as server:
+        yield server, world
+    engine.dispose()
+
+
+@pytest.fixture(scope="session")
 def live_pipeline(tmp_path_factory) -> Iterator[tuple[LiveServer, PipelineWorld]]:
     if not (Path(CHROMIUM).exists() and Path(CHROMEDRIVER).exists()):
         pytest.skip("Debian chromium and chromium-driver are not installed")
@@ -81,9 +97,7 @@ def live_pipeline(tmp_path_factory) -> Iterator[tuple[LiveServer, PipelineWorld]
     engine.dispose()
 
 
-def _driver(phone: bool = False):
-    """Headless Chromium at 1366x768, or as a 390x844 phone (ChromeDriver's mobile emulation:
-    a headless window cannot be narrower than 500 px, an emulated viewport can)."""
+def _chromium(phone: bool = False):
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
 
@@ -105,6 +119,7 @@ def _driver(phone: bool = False):
         options.add_argument(flag)
     options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
     if phone:
+        # A phone's viewport (headless windows are at least 500 px wide, so not a window size).
         options.add_experimental_option(
             "mobileEmulation",
             {"deviceMetrics": {"width": 390, "height": 844, "pixelRatio": 3.0, "touch": True}},
@@ -117,7 +132,7 @@ def _driver(phone: bool = False):
 
 @pytest.fixture
 def browser():
-    driver, profile = _driver()
+    driver, profile = _chromium()
     yield driver
     driver.quit()
     shutil.rmtree(profile, ignore_errors=True)
@@ -125,28 +140,33 @@ def browser():
 
 @pytest.fixture
 def phone():
-    driver, profile = _driver(phone=True)
+    """Chromium emulating a 390x844 phone."""
+    driver, profile = _chromium(phone=True)
     yield driver
     driver.quit()
     shutil.rmtree(profile, ignore_errors=True)
 
 
-def _saver(driver):
+@pytest.fixture
+def screenshot(browser):
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
 
-    def take(name: str) -> Path:
+    def take(name: str, driver=None) -> Path:
         path = SCREENSHOTS / f"{name}.png"
-        driver.save_screenshot(str(path))
+        (driver or browser).save_screenshot(str(path))
         return path
 
     return take
 
 
 @pytest.fixture
-def screenshot(browser):
-    return _saver(browser)
-
-
-@pytest.fixture
 def phone_screenshot(phone):
-    return _saver(phone)
+    """Screenshots of the phone alone (``screenshot`` would also start a desktop browser)."""
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+
+    def take(name: str) -> Path:
+        path = SCREENSHOTS / f"{name}.png"
+        phone.save_screenshot(str(path))
+        return path
+
+    return take

@@ -16,8 +16,10 @@ from etl.ingest.lookups import Lookups
 from etl.ingest.problems import Problems
 from etl.ingest.resolve import look_up, to_utc
 from etl.models import FctCheckin, PiiCheckinNote
+from etl.vocabulary import SIGNAL_SCALES, TRIGGERS
 
-TRIGGERS = ("people", "places", "music", "routines", "emotions", "other")
+LO = {s: lo for s, (lo, _hi) in SIGNAL_SCALES.items()}
+HI = {s: hi for s, (_lo, hi) in SIGNAL_SCALES.items()}
 
 
 def build(rows: pd.DataFrame, lookups: Lookups, problems: Problems) -> pd.DataFrame:
@@ -65,11 +67,11 @@ KIND = Kind(
         Id("checkin_id"),
         Id("client_id"),
         Timestamp("submitted_at", required=True),
-        Int("craving", lo=0, hi=10),
-        Int("stress", lo=0, hi=10),
-        Int("mood", lo=0, hi=10),
-        Float("sleep_hours", lo=0, hi=24),
-        Int("sleep_quality", lo=1, hi=5),
+        Int("craving", lo=LO["craving"], hi=HI["craving"]),
+        Int("stress", lo=LO["stress"], hi=HI["stress"]),
+        Int("mood", lo=LO["mood"], hi=HI["mood"]),
+        Float("sleep_hours", lo=LO["sleep_hours"], hi=HI["sleep_hours"]),
+        Int("sleep_quality", lo=LO["sleep_quality"], hi=HI["sleep_quality"]),
         YesNo("used_since_last"),
         TokenList("triggers", vocabulary=TRIGGERS),
         YesNo("support_contact"),

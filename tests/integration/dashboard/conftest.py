@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import pytest
-from dash_fixtures import World, add_standard_users, seed_world
+from factories import World, add_standard_users, seed_world
 from sqlalchemy import Engine
 
 from dashboard import create_app

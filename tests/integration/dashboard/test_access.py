@@ -6,7 +6,14 @@ from __future__ import annotations
 import json
 
 import pytest
-from dash_client import callback_payload, dependencies, login, post_callback
+from dash_client import (
+    callback_payload,
+    contact_payload,
+    post_callback,
+    record_payload,
+    signed_in,
+    today_payload,
+)
 from sqlalchemy import func, select
 
 from etl.models import AppAuditLog, AppFollowup
@@ -23,21 +30,18 @@ MATRIX = [
     ("carla", "C-0014", False),  # supervisor of another program
     ("erin", "C-0014", True),
     ("erin", "C-0001", False),
-    ("root", "C-0001", False),  # admins read no client records
 ]
+# Admins read no client records: the kit refuses their callbacks before any id is looked at
+# (test_admin_sees_no_caseload and tests/integration/dashboard/test_kit.py).
 
 
 def _signed_in(app, username):
-    client = app.test_client()
-    assert login(client, username).status_code == 302
-    return client, dependencies(client)
+    client, deps = signed_in(app, username)
+    return client, deps
 
 
 def _client_callback(client, deps, client_id):
-    payload = callback_payload(
-        deps, "client-header.children", {"client-id.data": client_id, "client-range.value": "all"}
-    )
-    return post_callback(client, payload)
+    return post_callback(client, record_payload(deps, client_id, "all"))
 
 
 def _audit_rows(seeded, action):
@@ -114,12 +118,7 @@ def test_malformed_client_ids_are_refused(app, seeded, forged) -> None:
 
 
 def _today(client, deps, counselor_key):
-    payload = callback_payload(
-        deps,
-        "today-grid.rowData",
-        {"today-counselor.value": counselor_key, "today-refresh.data": 0},
-    )
-    return post_callback(client, payload)
+    return post_callback(client, today_payload(deps, counselor_key))
 
 
 @pytest.mark.parametrize(
@@ -156,19 +155,7 @@ def test_forged_followup_for_another_counselors_client_writes_nothing(app, seede
     client, deps = _signed_in(app, "ana")
     with seeded.engine.connect() as conn:
         before = conn.execute(select(func.count()).select_from(AppFollowup)).scalar()
-    payload = callback_payload(
-        deps,
-        "today-contact-modal.is_open@",
-        {"today-contact-save.n_clicks": 1, "today-contact-cancel.n_clicks": None},
-        {
-            "today-target.data": "C-0009",
-            "today-contact-method.value": "call",
-            "today-contact-outcome.value": "reached",
-            "today-contact-note.value": "forged",
-            "today-refresh.data": 0,
-        },
-    )
-    payload["changedPropIds"] = ["today-contact-save.n_clicks"]
+    payload = contact_payload(deps, "C-0009", note="forged")
     response = post_callback(client, payload)
     assert response.status_code == 200
     assert "not saved" in response.get_data(as_text=True)
@@ -181,9 +168,17 @@ def test_forged_followup_for_another_counselors_client_writes_nothing(app, seede
 
 
 def test_admin_sees_no_caseload(app, seeded) -> None:
+    """No caseload permission: every data callback answers nothing (204) with one denial."""
     client, deps = _signed_in(app, "root")
+    before = len(_audit_rows(seeded, "denied"))
     payload = callback_payload(deps, "today-counselor.options", {"today-page.id": "today-page"})
-    data = post_callback(client, payload).get_json()["response"]
-    assert data["today-counselor"]["options"] == []
+    picker = post_callback(client, payload)
+    assert picker.status_code == 204 and picker.get_data() == b""
     response = _today(client, deps, seeded.world.staff["S-C1"])
-    assert response.get_json()["response"]["today-grid"]["rowData"] == []
+    assert response.status_code == 204 and response.get_data() == b""
+    record = _client_callback(client, deps, "C-0001")
+    assert record.status_code == 204 and record.get_data() == b""
+    denials = _audit_rows(seeded, "denied")
+    assert len(denials) == before + 3
+    assert {d.detail["reason"] for d in denials[:3]} == {"missing view_caseload"}
+    assert all(d.username == "root" for d in denials[:3])

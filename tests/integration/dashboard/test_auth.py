@@ -7,7 +7,7 @@ import time
 
 import pytest
 from dash_client import client_from, login, login_form_token
-from dash_fixtures import PASSWORD
+from factories import PASSWORD
 from sqlalchemy import select
 
 from dashboard.config import Config, ConfigError
@@ -84,7 +84,7 @@ def test_copied_cookie_dies_with_logout(app) -> None:
 
 @pytest.mark.parametrize("change", ["disable", "reset"])
 def test_disable_or_password_reset_ends_open_sessions(app, seeded, change) -> None:
-    from dash_fixtures import add_user
+    from factories import add_user
 
     name = f"temp-{change}"
     add_user(seeded.engine, name, "counselor", staff_id="S-C2")

@@ -3,27 +3,20 @@ renderer turns into an ``X-CSRFToken`` header; Flask forms carry the token as a 
 
 from __future__ import annotations
 
-from dash_client import callback_payload, csrf_cookie, dependencies, login, post_callback
+from dash_client import (
+    contact_payload,
+    csrf_cookie,
+    dependencies,
+    login,
+    post_callback,
+)
 from sqlalchemy import func, select
 
 from etl.models import AppFollowup
 
 
 def _contact_payload(deps, client_id):
-    payload = callback_payload(
-        deps,
-        "today-contact-modal.is_open@",
-        {"today-contact-save.n_clicks": 1, "today-contact-cancel.n_clicks": None},
-        {
-            "today-target.data": client_id,
-            "today-contact-method.value": "call",
-            "today-contact-outcome.value": "reached",
-            "today-contact-note.value": "csrf test",
-            "today-refresh.data": 0,
-        },
-    )
-    payload["changedPropIds"] = ["today-contact-save.n_clicks"]
-    return payload
+    return contact_payload(deps, client_id, note="csrf test")
 
 
 def _followups(seeded) -> int:

@@ -9,7 +9,13 @@ import datetime as dt
 
 import plotly.graph_objects as go
 import pytest
-from dash_client import callback_payload, dependencies, login, post_callback
+from dash_client import (
+    dependencies,
+    login,
+    post_callback,
+    record_payload,
+    today_payload,
+)
 from dash_pipeline import (
     PASSWORDS,
     count_days,
@@ -49,19 +55,12 @@ def _counselor(app):
 
 
 def _today(client, deps, counselor_key) -> dict:
-    payload = callback_payload(
-        deps,
-        "today-grid.rowData",
-        {"today-counselor.value": counselor_key, "today-refresh.data": 0},
-    )
-    return post_callback(client, payload).get_json()["response"]
+    return post_callback(client, today_payload(deps, counselor_key)).get_json()["response"]
 
 
 def _client_page(client, deps, client_id: str) -> dict:
-    payload = callback_payload(
-        deps, "client-header.children", {"client-id.data": client_id, "client-range.value": "all"}
-    )
-    return post_callback(client, payload).get_json()["response"]
+    response = post_callback(client, record_payload(deps, client_id, "all"))
+    return response.get_json()["response"]
 
 
 def test_today_numbers_equal_the_warehouse(world) -> None:

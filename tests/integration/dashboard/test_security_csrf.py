@@ -5,7 +5,14 @@ from __future__ import annotations
 
 import time
 
-from dash_client import callback_payload, csrf_cookie, dependencies, login, post_callback
+from dash_client import (
+    callback_payload,
+    contact_payload,
+    csrf_cookie,
+    dependencies,
+    login,
+    post_callback,
+)
 from itsdangerous import TimestampSigner, URLSafeTimedSerializer
 from sqlalchemy import func, select
 
@@ -43,20 +50,7 @@ def _followups(seeded) -> int:
 
 
 def _contact(deps, client_id: str) -> dict:
-    payload = callback_payload(
-        deps,
-        "today-contact-modal.is_open@",
-        {"today-contact-save.n_clicks": 1, "today-contact-cancel.n_clicks": None},
-        {
-            "today-target.data": client_id,
-            "today-contact-method.value": "call",
-            "today-contact-outcome.value": "reached",
-            "today-contact-note.value": "csrf probe",
-            "today-refresh.data": 0,
-        },
-    )
-    payload["changedPropIds"] = ["today-contact-save.n_clicks"]
-    return payload
+    return contact_payload(deps, client_id, note="csrf probe")
 
 
 def test_sign_out_from_a_tab_open_for_two_hours_still_signs_out(app, seeded) -> None:

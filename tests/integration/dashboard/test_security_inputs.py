@@ -6,7 +6,14 @@ every client id that does not resolve is an audited denial."""
 from __future__ import annotations
 
 import pytest
-from dash_client import callback_payload, dependencies, login, post_callback
+from dash_client import (
+    callback_payload,
+    contact_payload,
+    dependencies,
+    login,
+    post_callback,
+    snooze_payload,
+)
 from sqlalchemy import func, select
 
 from etl.audit import verify_chain
@@ -80,40 +87,11 @@ def _writes(seeded) -> tuple[int, int]:
 
 
 def _contact(deps, **state):
-    values = {
-        "today-target.data": "C-0001",
-        "today-contact-method.value": "call",
-        "today-contact-outcome.value": "reached",
-        "today-contact-note.value": "fine",
-        "today-refresh.data": 0,
-    }
-    values.update(state)
-    payload = callback_payload(
-        deps,
-        "today-contact-modal.is_open@",
-        {"today-contact-save.n_clicks": 1, "today-contact-cancel.n_clicks": None},
-        values,
-    )
-    payload["changedPropIds"] = ["today-contact-save.n_clicks"]
-    return payload
+    return contact_payload(deps, **state)
 
 
 def _snooze(deps, **state):
-    values = {
-        "today-target.data": "C-0001",
-        "today-snooze-until.date": "2026-11-29",
-        "today-snooze-reason.value": "fine",
-        "today-refresh.data": 0,
-    }
-    values.update(state)
-    payload = callback_payload(
-        deps,
-        "today-snooze-modal.is_open@",
-        {"today-snooze-save.n_clicks": 1, "today-snooze-cancel.n_clicks": None},
-        values,
-    )
-    payload["changedPropIds"] = ["today-snooze-save.n_clicks"]
-    return payload
+    return snooze_payload(deps, **state)
 
 
 @pytest.mark.parametrize("value", BAD_VALUES, ids=IDS)
@@ -176,7 +154,7 @@ def test_grid_click(ana, seeded, value) -> None:
 @pytest.mark.parametrize(
     "field",
     [
-        "today-target.data",
+        "today-contact-target.data",
         "today-contact-method.value",
         "today-contact-outcome.value",
         "today-contact-note.value",
@@ -192,7 +170,7 @@ def test_contact_form(ana, seeded, field, value) -> None:
     saved = "Contact logged." in body
     followups, _ = _writes(seeded)
     assert followups == before[0] + saved
-    if field == "today-target.data":
+    if field == "today-contact-target.data":
         assert not saved
         event = _last_event(seeded)
         assert event.action == "denied" and event.detail["action"] == "followup"

@@ -14,7 +14,7 @@ from argon2 import PasswordHasher, Type
 from argon2.low_level import hash_secret
 from click.testing import CliRunner
 from dash_client import client_from, login
-from dash_fixtures import PASSWORD, add_user
+from factories import PASSWORD, add_user
 from sqlalchemy import select, update
 
 from dashboard import create_app

@@ -9,7 +9,14 @@ import logging
 import dash
 import pytest
 from dash import Input, Output, dcc
-from dash_client import callback_payload, dependencies, login, post_callback
+from dash_client import (
+    callback_payload,
+    contact_payload,
+    login,
+    post_callback,
+    signed_in,
+    snooze_payload,
+)
 from flask import abort
 from sqlalchemy import insert, select
 from sqlalchemy.exc import DBAPIError
@@ -45,42 +52,15 @@ def _leaks(text: str, seeded) -> list[str]:
 
 
 def _signed_in(app, username):
-    client = app.test_client()
-    login(client, username)
-    return client, dependencies(client)
+    return signed_in(app, username)
 
 
 def _contact(deps, client_id, note):
-    payload = callback_payload(
-        deps,
-        "today-contact-modal.is_open@",
-        {"today-contact-save.n_clicks": 1, "today-contact-cancel.n_clicks": None},
-        {
-            "today-target.data": client_id,
-            "today-contact-method.value": "call",
-            "today-contact-outcome.value": "reached",
-            "today-contact-note.value": note,
-            "today-refresh.data": 0,
-        },
-    )
-    payload["changedPropIds"] = ["today-contact-save.n_clicks"]
-    return payload
+    return contact_payload(deps, client_id, note=note)
 
 
 def _snooze(deps, client_id, reason):
-    payload = callback_payload(
-        deps,
-        "today-snooze-modal.is_open@",
-        {"today-snooze-save.n_clicks": 1, "today-snooze-cancel.n_clicks": None},
-        {
-            "today-target.data": client_id,
-            "today-snooze-until.date": "2026-11-30",
-            "today-snooze-reason.value": reason,
-            "today-refresh.data": 0,
-        },
-    )
-    payload["changedPropIds"] = ["today-snooze-save.n_clicks"]
-    return payload
+    return snooze_payload(deps, client_id, until="2026-11-30", reason=reason)
 
 
 def _exploding_app(app_factory, seeded):

@@ -9,8 +9,17 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from dash_client import callback_payload, dependencies, login, post_callback
-from dash_fixtures import add_user
+from dash_client import (
+    callback_payload,
+    contact_payload,
+    dependencies,
+    login,
+    post_callback,
+    record_payload,
+    snooze_payload,
+    today_payload,
+)
+from factories import add_user
 from sqlalchemy import delete, func, insert, select, update
 
 from etl.audit import verify_chain
@@ -42,54 +51,19 @@ def _names_in(seeded, text: str) -> list[str]:
 
 
 def _record(client, deps, client_id, range_value="90"):
-    payload = callback_payload(
-        deps,
-        "client-header.children",
-        {"client-id.data": client_id, "client-range.value": range_value},
-    )
-    return post_callback(client, payload)
+    return post_callback(client, record_payload(deps, client_id, range_value))
 
 
 def _contact(client, deps, client_id, note="forged"):
-    payload = callback_payload(
-        deps,
-        "today-contact-modal.is_open@",
-        {"today-contact-save.n_clicks": 1, "today-contact-cancel.n_clicks": None},
-        {
-            "today-target.data": client_id,
-            "today-contact-method.value": "call",
-            "today-contact-outcome.value": "reached",
-            "today-contact-note.value": note,
-            "today-refresh.data": 0,
-        },
-    )
-    payload["changedPropIds"] = ["today-contact-save.n_clicks"]
-    return post_callback(client, payload)
+    return post_callback(client, contact_payload(deps, client_id, note=note))
 
 
 def _snooze(client, deps, client_id, until="2026-11-29"):
-    payload = callback_payload(
-        deps,
-        "today-snooze-modal.is_open@",
-        {"today-snooze-save.n_clicks": 1, "today-snooze-cancel.n_clicks": None},
-        {
-            "today-target.data": client_id,
-            "today-snooze-until.date": until,
-            "today-snooze-reason.value": "forged",
-            "today-refresh.data": 0,
-        },
-    )
-    payload["changedPropIds"] = ["today-snooze-save.n_clicks"]
-    return post_callback(client, payload)
+    return post_callback(client, snooze_payload(deps, client_id, until, reason="forged"))
 
 
 def _today(client, deps, counselor_key):
-    payload = callback_payload(
-        deps,
-        "today-grid.rowData",
-        {"today-counselor.value": counselor_key, "today-refresh.data": 0},
-    )
-    return post_callback(client, payload)
+    return post_callback(client, today_payload(deps, counselor_key))
 
 
 def _assert_denied(seeded, username: str, client_id: str | None, action: str | None = None):

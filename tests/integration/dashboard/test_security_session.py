@@ -17,7 +17,7 @@ from dash_client import (
     login,
     post_callback,
 )
-from dash_fixtures import PASSWORD, add_user
+from factories import PASSWORD, add_user
 from sqlalchemy import select
 
 from dashboard.users import disable_user, set_password

@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from dash_client import callback_payload, dependencies, login, post_callback
+from dash_client import dependencies, login, post_callback, today_payload
 from sqlalchemy import func, select
 
 from dashboard.auth.permissions import permissions_for
@@ -19,17 +19,13 @@ from dashboard.commands import (
 )
 from dashboard.commands.context import CommandContext
 from dashboard.read.scope import Scope
+from dashboard.triage import reason_line, reasons_list
 from etl.audit import Actor, verify_chain
 from etl.models import AppAuditLog, AppFollowup, AppSnooze, DimClient, FctRiskScore
 
 
 def _rows(client, deps, counselor_key):
-    payload = callback_payload(
-        deps,
-        "today-grid.rowData",
-        {"today-counselor.value": counselor_key, "today-refresh.data": 0},
-    )
-    return post_callback(client, payload).get_json()["response"]
+    return post_callback(client, today_payload(deps, counselor_key)).get_json()["response"]
 
 
 def _ctx(seeded, username, role, staff_id=None) -> CommandContext:
@@ -63,7 +59,17 @@ def test_today_ranks_newly_high_and_high_first(client, seeded) -> None:
     assert by_id["C-0001"]["followup"] == "Due today"
     assert len(by_id["C-0001"]["spark"]) == 14
     # The top two reasons, ranked by points, in words.
-    assert by_id["C-0001"]["reasons"] == ("Craving 8/10\nStress 8/10, above own baseline")
+    with seeded.engine.connect() as conn:
+        stored = conn.execute(
+            select(FctRiskScore.reasons).where(
+                FctRiskScore.client_key == seeded.world.clients["C-0001"],
+                FctRiskScore.date == seeded.world.as_of,
+            )
+        ).scalar_one()
+    stored = reasons_list(stored)
+    points = [r["points"] for r in stored]
+    assert len(stored) >= 2 and points == sorted(points, reverse=True)
+    assert by_id["C-0001"]["reasons"] == "\n".join(reason_line(r) for r in stored[:2])
     # Newly high first (as many as the warehouse holds for that day), then by tier.
     with seeded.engine.connect() as conn:
         newly = conn.execute(
@@ -96,7 +102,7 @@ def test_followup_is_linked_to_the_flag_and_audited(seeded) -> None:
         ctx,
         client_id="C-0001",
         method="call",
-        outcome="support_planned",
+        outcome="left_message",
         note="Talked about sleep; will come in Monday.",
     )
     with seeded.engine.connect() as conn:
@@ -118,7 +124,7 @@ def test_followup_is_linked_to_the_flag_and_audited(seeded) -> None:
     assert audit.detail == {
         "followup_id": followup_id,
         "method": "call",
-        "outcome": "support_planned",
+        "outcome": "left_message",
         "has_note": True,
     }
     assert "sleep" not in str(audit.detail).lower()  # the note never reaches the log
@@ -131,17 +137,26 @@ def test_followup_is_linked_to_the_flag_and_audited(seeded) -> None:
         ({"client_id": "C-0009", "method": "call"}, AccessDenied),
         ({"client_id": "C-0001", "method": "carrier-pigeon"}, InvalidInput),
         ({"client_id": "C-0001", "method": "call", "note": "x" * 1001}, InvalidInput),
+        ({"client_id": "C-0001", "method": "no_answer"}, InvalidInput),  # an outcome now
     ],
 )
 def test_followup_refusals(seeded, kwargs, error) -> None:
     ctx = _ctx(seeded, "ana", "counselor", "S-C1")
     with pytest.raises(error):
-        log_followup(seeded.engine, ctx, outcome=None, **{"note": None, **kwargs})
+        log_followup(seeded.engine, ctx, outcome="reached", **{"note": None, **kwargs})
 
 
 def test_admin_cannot_log_contacts(seeded) -> None:
     ctx = _ctx(seeded, "root", "admin")
     with pytest.raises(AccessDenied):
+        log_followup(
+            seeded.engine, ctx, client_id="C-0001", method="call", outcome="reached", note=None
+        )
+
+
+def test_a_contact_needs_an_outcome(seeded) -> None:
+    ctx = _ctx(seeded, "ana", "counselor", "S-C1")
+    with pytest.raises(InvalidInput, match="choose an outcome"):
         log_followup(seeded.engine, ctx, client_id="C-0001", method="call", outcome=None, note=None)
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from argon2 import PasswordHasher
 from click.testing import CliRunner
-from dash_fixtures import seed_world
+from factories import seed_world
 from sqlalchemy import select
 
 from etl.cli import main

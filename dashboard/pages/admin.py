@@ -1,14 +1,27 @@
-"""What an administrator sees on signing in: what the role can do, and how, with no caseload.
+"""Administration: where an administrator lands on signing in, saying what the role can do
+and how, with no caseload.
 
 Admins run the system (logins, loads, scoring settings, the audit log) and read no client
-records, so the Today grid would only ever be empty for them. Until the admin pages exist,
-this says which ``caseload`` commands do each job.
+records, so Today would only ever be empty for them. Until the admin pages exist, this says
+which ``caseload`` commands do each job.
 """
 
 from __future__ import annotations
 
 import dash_bootstrap_components as dbc
 from dash import html
+
+from dashboard.auth.permissions import MANAGE_USERS
+from dashboard.kit import register_page
+
+register_page(
+    __name__,
+    path="/admin",
+    name="Administration",
+    title="Administration · Caseload",
+    order=9,
+    permission=MANAGE_USERS,
+)
 
 TASKS = (
     (
@@ -35,7 +48,7 @@ TASKS = (
 )
 
 
-def admin_home() -> html.Div:
+def layout(**_kwargs) -> html.Div:
     cards = [
         dbc.Col(
             dbc.Card(

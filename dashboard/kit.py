@@ -1,0 +1,211 @@
+"""The one way to write a dashboard page: declare its permission, and route every callback
+through ``page_callback``.
+
+Access is checked at the server on every request; nothing here trusts what the browser sends.
+The kit does the parts every page needs and no page should write twice:
+
+* ``register_page(__name__, permission=VIEW_CASELOAD, ...)`` registers the page with the
+  permission it needs. The navigation lists the pages the signed-in user holds the permission
+  for (``nav_pages``); a page the user lacks answers like an unknown path (the 404 layout;
+  the tab keeps its PHI-free title) and the denial is audited (``guard_pages``, in
+  ``create_app``).
+* ``@page_callback(Output(...), Input(...), permission=VIEW_CASELOAD)`` is ``dash.callback``
+  plus the access check. Without the permission the callback answers nothing
+  (``PreventUpdate``, HTTP 204) and writes exactly one ``denied`` audit row. With it, the
+  function is called with a ``View`` first: the caller's ``Scope``, the program's today, a
+  read connection opened on first use and closed afterwards, ``audit_view`` (the row is
+  written once the callback has succeeded, after the read connection is closed), ``deny``
+  for a request the scope refuses (an id outside the caseload), and ``run`` for a command.
+
+How to write a page (``dashboard/pages/<name>.py``)::
+
+    from dash import Input, Output, html
+    from dashboard.auth.permissions import VIEW_CASELOAD
+    from dashboard.kit import View, page_callback, register_page
+    from dashboard.read import missed as read_missed
+
+    register_page(__name__, path="/missed", name="Missed", title="Missed · Caseload",
+                  permission=VIEW_CASELOAD, order=1)
+
+    def layout(**_kwargs):            # no data in the layout: callbacks fill it
+        return html.Div([...], id="missed-page")
+
+    @page_callback(Output("missed-grid", "rowData"), Input("missed-counselor", "value"),
+                   permission=VIEW_CASELOAD)
+    def load(view: View, counselor_key):
+        key = view.counselor(counselor_key)       # None: refused, and audited already
+        if key is None:
+            return []
+        rows = read_missed.rows(view.conn, view.scope, key, view.today)
+        view.audit_view("missed", client_keys=list(rows["client_key"]))
+        return grid_rows(rows)
+
+Rules: component ids carry the page's prefix; queries live in ``dashboard/read/`` and take
+``view.scope``; writes are commands called with ``view.run(command, ...)``; a callback never
+opens a connection, builds a scope, or checks a permission itself. A test
+(``tests/integration/dashboard/test_kit.py``) fails if a page declares no permission or a
+callback bypasses the kit.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import dash
+from dash.exceptions import PreventUpdate
+from flask import has_request_context
+from flask_login import current_user
+from sqlalchemy import Connection
+
+from dashboard.access import deny_client_access
+from dashboard.audit import audit_denied, audit_event
+from dashboard.auth.permissions import has_permission
+from dashboard.context import command_context, program_today
+from dashboard.db import db
+from dashboard.read import today as read_today
+from dashboard.read.scope import Scope
+
+KIT_MARK = "__caseload_kit__"
+NOT_FOUND_MODULE = "not_found_404"
+
+
+def register_page(module: str, *, permission: str | None, **kwargs: Any) -> None:
+    """``dash.register_page`` with the permission the page needs (``None``: the not-found page
+    alone, which every signed-in user may see)."""
+    dash.register_page(module, permission=permission, **kwargs)
+
+
+def may_open(page: dict) -> bool:
+    permission = page.get("permission")
+    return permission is None or has_permission(permission)
+
+
+def nav_pages() -> list[dict]:
+    """The pages the signed-in user may open and that belong in the navigation, in order."""
+    pages = sorted(dash.page_registry.values(), key=lambda p: p.get("order") or 0)
+    return [p for p in pages if p.get("nav", True) and may_open(p)]
+
+
+def _not_found_page() -> dict:
+    return next(p for m, p in dash.page_registry.items() if m.split(".")[-1] == NOT_FOUND_MODULE)
+
+
+def guard_pages() -> None:
+    """Wrap each registered page's layout: without the page's permission, the user gets the
+    not-found page's layout and the denial is audited. Idempotent:
+    Dash re-imports the pages for every app, tests build several apps in one process."""
+    missing = _not_found_page()
+    for page in dash.page_registry.values():
+        if page is missing or getattr(page["layout"], KIT_MARK, False):
+            continue
+        page["layout"] = _guarded_layout(page, page["layout"], missing)
+
+
+def _refused(page: dict) -> bool:
+    # Outside a request (Dash building its validation layout at start-up) nothing is served.
+    return has_request_context() and bool(current_user.is_authenticated) and not may_open(page)
+
+
+def _guarded_layout(page: dict, layout: Callable | Any, missing: dict) -> Callable:
+    def guarded(**kwargs: Any) -> Any:
+        if _refused(page):
+            audit_denied(reason=f"missing {page['permission']}", detail={"page": page["path"]})
+            return missing["layout"](**kwargs) if callable(missing["layout"]) else missing["layout"]
+        return layout(**kwargs) if callable(layout) else layout
+
+    setattr(guarded, KIT_MARK, True)
+    return guarded
+
+
+class View:
+    """What a callback body gets: who is asking, for which day, and a read connection."""
+
+    def __init__(self) -> None:
+        self.scope = Scope.for_user(current_user)
+        self.today: dt.date = program_today()
+        self._conn: Connection | None = None
+        self._views: list[dict[str, Any]] = []
+
+    @property
+    def conn(self) -> Connection:
+        """The read connection, opened on first use and closed when the callback returns."""
+        if self._conn is None:
+            self._conn = db.engine.connect()
+        return self._conn
+
+    def close(self) -> None:
+        if self._conn is not None:
+            self._conn.close()
+            self._conn = None
+
+    def audit_view(
+        self,
+        category: str,
+        *,
+        client_keys: Sequence[int] | None = None,
+        route: str | None = None,
+        detail: dict[str, Any] | None = None,
+    ) -> None:
+        """Record that the caller saw these clients (written once the callback succeeded)."""
+        self._views.append(
+            dict(
+                category=category,
+                client_keys=[int(k) for k in client_keys] if client_keys is not None else None,
+                route=route,
+                detail=detail,
+            )
+        )
+
+    def flush(self) -> None:
+        for view in self._views:
+            audit_event("view", **view)
+        self._views.clear()
+
+    def deny(self, reason: str, **detail: Any) -> None:
+        """Record a request the scope refused (one ``denied`` row)."""
+        audit_denied(reason=reason, detail=detail or None)
+
+    def deny_client(self, client_id: Any, *, reason: str, action: str) -> None:
+        """Record a refused client id, naming the target by key when it exists."""
+        deny_client_access(client_id, reason=reason, action=action)
+
+    def counselor(self, counselor_key: Any) -> int | None:
+        """A counselor key from the browser, checked against the scope: the key, or ``None``
+        after a denial row. ``type()``, not ``isinstance()``: JSON true is a bool."""
+        allowed = set(read_today.counselors(self.conn, self.scope)["staff_key"].astype(int))
+        if type(counselor_key) is not int or counselor_key not in allowed:
+            self.deny("caseload outside scope", counselor_key=str(counselor_key)[:20])
+            return None
+        return counselor_key
+
+    def run(self, command: Callable, **kwargs: Any) -> Any:
+        """Run a write command in its own transaction with the caller's context."""
+        self.close()  # SQLite: no read connection held open across a write
+        return command(db.engine, command_context(), **kwargs)
+
+
+def page_callback(*dependencies: Any, permission: str, **options: Any) -> Callable:
+    """``dash.callback`` through the kit: permission check (refusal: no update, one audit
+    row), a ``View`` as first argument, the view's audit rows written after success."""
+
+    def decorator(func: Callable) -> Callable:
+        @functools.wraps(func)
+        def wrapped(*args: Any, **kwargs: Any) -> Any:
+            if not has_permission(permission):
+                audit_denied(reason=f"missing {permission}")
+                raise PreventUpdate
+            view = View()
+            try:
+                result = func(view, *args, **kwargs)
+            finally:
+                view.close()
+            view.flush()
+            return result
+
+        setattr(wrapped, KIT_MARK, permission)
+        return dash.callback(*dependencies, **options)(wrapped)
+
+    return decorator
