@@ -119,9 +119,13 @@ var dagcomponentfuncs = (window.dashAgGridComponentFunctions =
       h("button", { key: "c", type: "button", className: "btn btn-sm btn-outline-primary me-1 action-contact",
         title: "Log a contact", "aria-label": "Log a contact", onClick: act("contact") },
         h("i", { className: "bi bi-telephone", "aria-hidden": "true" })),
-      h("button", { key: "s", type: "button", className: "btn btn-sm btn-outline-secondary action-snooze",
-        title: "Snooze until a date", "aria-label": "Snooze", onClick: act("snooze") },
-        h("i", { className: "bi bi-alarm", "aria-hidden": "true" })),
+      (props.data || {}).followup_kind === "snoozed"
+        ? h("button", { key: "u", type: "button", className: "btn btn-sm btn-outline-secondary action-unsnooze",
+            title: "Undo snooze", "aria-label": "Undo snooze", onClick: act("unsnooze") },
+            h("i", { className: "bi bi-arrow-counterclockwise", "aria-hidden": "true" }))
+        : h("button", { key: "s", type: "button", className: "btn btn-sm btn-outline-secondary action-snooze",
+            title: "Snooze until a date", "aria-label": "Snooze", onClick: act("snooze") },
+            h("i", { className: "bi bi-alarm", "aria-hidden": "true" })),
     ]);
   };
 
@@ -147,6 +151,25 @@ var dagcomponentfuncs = (window.dashAgGridComponentFunctions =
 (function () {
   var f = window.dashAgGridComponentFunctions;
   var h = function () { return React.createElement.apply(React, arguments); };
+  // Today on a phone: one card per client with the same two buttons as a grid row.
+  f.PhoneCard = function (props) {
+    var d = props.data || {};
+    var reason = String(d.reasons || "").split("\n")[0];
+    return h("div", { className: "phone-card" }, [
+      h("div", { key: "top", className: "phone-card-top" }, [
+        h("span", { key: "r", className: "text-muted me-2" }, d.rank),
+        h("span", { key: "n", className: "phone-card-name" }, f.ClientLink({ data: d, value: d.name })),
+        h("span", { key: "s", className: "ms-auto fw-semibold" }, d.score === null ? "–" : Math.round(d.score)),
+      ]),
+      h("div", { key: "tier" }, f.TierBadge({ data: d, value: d.tier })),
+      h("div", { key: "why", className: "phone-card-reason" }, reason),
+      h("div", { key: "bottom", className: "phone-card-bottom" }, [
+        h("span", { key: "c", className: "small text-muted" }, "Last check-in " + (d.last_checkin_text || "never")),
+        h("span", { key: "a", className: "ms-auto" }, f.RowActions(props)),
+      ]),
+    ]);
+  };
+
   f.ReasonLines = function (props) {
     var lines = String(props.value || "").split("\n");
     return h("div", { className: "reason-lines" }, lines.map(function (line, i) {

@@ -269,6 +269,14 @@ def as_of_status(
     )
 
 
+def missed_keys(facts: pd.DataFrame) -> set[int]:
+    """Clients whose check-in of the day in ``facts`` was settled as missed."""
+    if facts.empty:
+        return set()
+    missed = facts["is_missed"].fillna(False).astype(bool)
+    return {int(k) for k in facts.loc[missed, "client_key"]}
+
+
 def card_counts(ranked: pd.DataFrame, missed: MissedDay) -> dict[str, int | None]:
     """The cards' numbers; ``missed`` is None when the day it counts is not settled."""
     if ranked.empty:

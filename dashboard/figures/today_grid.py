@@ -27,7 +27,7 @@ COLUMN_DEFS = [
         "field": "rank",
         "headerName": "#",
         "headerTooltip": RANK_TOOLTIP,
-        "width": 56,
+        "width": 50,
         "pinned": "left",
         "sort": "asc",
     },
@@ -36,19 +36,19 @@ COLUMN_DEFS = [
         "headerName": "Client",
         "cellRenderer": "ClientLink",
         "tooltipField": "name",
-        "width": 172,
+        "width": 164,
         "pinned": "left",
         "cellClass": "ellipsis-cell",
     },
-    {"field": "tier_rank", "headerName": "Tier", "cellRenderer": "TierBadge", "width": 116},
-    {"field": "score", "headerName": "Score", "width": 72, "type": "numericColumn"},
+    {"field": "tier_rank", "headerName": "Tier", "cellRenderer": "TierBadge", "width": 132},
+    {"field": "score", "headerName": "Score", "width": 66, "type": "numericColumn"},
     {
         "field": "change",
         "headerName": "Change since yesterday",
         "headerTooltip": "Score change since the day before",
         "wrapHeaderText": True,
         "autoHeaderHeight": True,
-        "width": 96,
+        "width": 104,
         "cellRenderer": "ScoreChange",
         "type": "numericColumn",
     },
@@ -66,13 +66,13 @@ COLUMN_DEFS = [
         "field": "last_checkin",
         "headerName": "Last check-in",
         "cellRenderer": "DateText",
-        "width": 142,
+        "width": 140,
         "cellClass": "ellipsis-cell",
     },
     {
         "field": "missed_streak",
         "headerName": "Missed",
-        "width": 76,
+        "width": 70,
         "type": "numericColumn",
         "headerTooltip": "Expected check-ins missed in a row",
     },
@@ -80,7 +80,7 @@ COLUMN_DEFS = [
         "field": "spark",
         "headerName": "14 days",
         "headerTooltip": "Daily score on a 0-100 scale; the dashed line is where high begins",
-        "width": 100,
+        "width": 96,
         "cellRenderer": "Sparkline",
         "cellDataType": False,
         "sortable": False,
@@ -89,7 +89,7 @@ COLUMN_DEFS = [
         "field": "followup_order",
         "headerName": "Follow-up",
         "tooltipField": "followup",
-        "width": 170,
+        "width": 150,
         "cellRenderer": "FollowupStatus",
         "cellClass": "ellipsis-cell",
     },
@@ -103,6 +103,11 @@ COLUMN_DEFS = [
         "pinned": "right",
     },
 ]
+# On a phone: one card per client (name, tier, score, top reason, last check-in, the buttons).
+PHONE_COLUMNS = [
+    {"field": "rank", "cellRenderer": "PhoneCard", "flex": 1, "cellDataType": False},
+]
+
 FOLLOWUP_ORDER = {"due": 0, "none": 1, "done": 2, "snoozed": 3}  # most urgent first
 DEFAULT_COL_DEF = {"sortable": True, "resizable": True}
 
@@ -163,3 +168,23 @@ def grid_rows(ranked: pd.DataFrame, high_from: float | None = None) -> list[dict
             }
         )
     return rows
+
+
+def filter_ranked(
+    ranked: pd.DataFrame, card: str | None, search: str, missed: set[int]
+) -> pd.DataFrame:
+    """The rows a card filter and a name search leave, in the ranking's order (ranks kept)."""
+    if ranked.empty:
+        return ranked
+    keep = pd.Series(True, index=ranked.index)
+    if card == "high":
+        keep &= ranked["tier"].isin(("high", "critical"))
+    elif card == "newly_high":
+        keep &= ranked["is_newly_high"]
+    elif card == "missed":
+        keep &= ranked["client_key"].astype(int).isin(missed)
+    elif card == "due":
+        keep &= ranked["followup_kind"] == "due"
+    if search:
+        keep &= ranked["name"].str.contains(search, case=False, regex=False)
+    return ranked[keep]
