@@ -210,7 +210,7 @@ def layout(**_kwargs) -> html.Div:
                     getRowId="params.data.client_id",
                     dashGridOptions={
                         **grid.GRID_OPTIONS,
-                        "rowHeight": 112,
+                        "rowHeight": 100,
                         "headerHeight": 0,
                         "suppressHorizontalScroll": True,
                     },
