@@ -11,9 +11,11 @@ from __future__ import annotations
 import datetime as dt
 
 import dash_bootstrap_components as dbc
-from dash import Input, Output, dcc, html
+from dash import Input, Output, State, dcc, html
+from dash.exceptions import PreventUpdate
 
-from dashboard.auth.permissions import VIEW_CASELOAD
+from dashboard.auth.permissions import LOG_FOLLOWUP, VIEW_CASELOAD, has_permission
+from dashboard.components.contact import contact_callbacks, contact_dialog
 from dashboard.figures import client as figs
 from dashboard.figures.palette import TIER_COLORS, TIER_ICONS, TIER_LABELS
 from dashboard.kit import View, page_callback, register_page
@@ -85,10 +87,28 @@ def layout(client_id: str | None = None, **_kwargs) -> html.Div:
     return html.Div(
         [
             dcc.Store(id="client-id", data=client_id),
+            dcc.Store(id="client-refresh", data=0),
+            dcc.Store(id="client-contact-action"),
             dbc.Row(
                 [
                     dbc.Col(dcc.Loading(html.Div(id="client-header"), delay_show=250), lg=8),
-                    dbc.Col(_range_picker(), lg=4),
+                    dbc.Col(
+                        [
+                            _range_picker(),
+                            html.Div(
+                                dbc.Button(
+                                    [html.I(className="bi bi-telephone me-1"), "Log a contact"],
+                                    id="client-contact-open",
+                                    size="sm",
+                                    color="primary",
+                                    outline=True,
+                                ),
+                                className="text-lg-end mt-2"
+                                + ("" if has_permission(LOG_FOLLOWUP) else " d-none"),
+                            ),
+                        ],
+                        lg=4,
+                    ),
                 ],
                 className="align-items-start mb-2",
             ),
@@ -103,6 +123,15 @@ def layout(client_id: str | None = None, **_kwargs) -> html.Div:
                         sub_id="client-charts-sub",
                     ),
                     _panel("Follow-ups", html.Div(id="client-followups")),
+                    contact_dialog("client"),
+                    dbc.Toast(
+                        id="client-toast",
+                        is_open=False,
+                        duration=4000,
+                        dismissable=True,
+                        className="position-fixed bottom-0 end-0 m-3",
+                        header="Caseload",
+                    ),
                 ],
             ),
         ],
@@ -257,9 +286,10 @@ def _signals_sub(settings: RiskSettings | None) -> str:
     Output("client-range", "options"),
     Input("client-id", "data"),
     Input("client-range", "value"),
+    Input("client-refresh", "data"),
     permission=VIEW_CASELOAD,
 )
-def load_client(view: View, client_id, range_value):
+def load_client(view: View, client_id, range_value, _refresh=None):
     """Resolve the id through the scope, audit the view, read, build the one figure."""
     scope, today, conn = view.scope, view.today, view.conn
     client_key = read_client.resolve_client(conn, scope, client_id)
@@ -304,3 +334,23 @@ def load_client(view: View, client_id, range_value):
         {},
         _range_options(first_day),
     )
+
+
+@page_callback(
+    Output("client-contact-action", "data"),
+    Input("client-contact-open", "n_clicks"),
+    State("client-id", "data"),
+    prevent_initial_call=True,
+    permission=LOG_FOLLOWUP,
+)
+def ask_contact(_view: View, clicks, client_id):
+    """The record's "Log a contact": the same dialog and command as Today's rows (the dialog
+    re-checks the id against the caller's scope)."""
+    if not clicks:
+        raise PreventUpdate
+    return {"value": "contact", "rowId": client_id, "n": clicks}
+
+
+contact_callbacks(
+    "client", None, "client-refresh", "client-toast", trigger=("client-contact-action", "data")
+)

@@ -53,3 +53,30 @@ def test_client_page_on_a_phone(live, phone, phone_screenshot) -> None:
     phone.execute_script("window.scrollTo(0, document.body.scrollHeight)")
     phone_screenshot("client-390x844-lower")
     assert phone.execute_script(NO_SIDEWAYS)
+
+
+def test_log_a_contact_from_the_client_page(live, browser, screenshot) -> None:
+    server, world = live
+    sign_in(browser, server.url, "ana")
+    wait(browser).until(EC.presence_of_element_located((By.ID, "nav-user")))
+    client_id = world.caseloads["S-C1"][2]
+    _open_client(browser, server.url, client_id, world.names[client_id])
+    rows_before = len(browser.find_elements(By.CSS_SELECTOR, "#client-followups-table tbody tr"))
+    browser.find_element(By.ID, "client-contact-open").click()
+    wait(browser).until(EC.visibility_of_element_located((By.ID, "client-contact-note")))
+    assert world.names[client_id] in browser.find_element(By.ID, "client-contact-title").text
+    save = browser.find_element(By.ID, "client-contact-save")
+    assert not save.is_enabled()  # no outcome is chosen for the counselor
+    outcome = browser.find_element(By.ID, "client-contact-outcome")
+    outcome.find_element(By.XPATH, ".//label[normalize-space()='No answer']").click()
+    wait(browser).until(lambda d: save.is_enabled())
+    save.click()
+    wait(browser).until(
+        lambda d: (
+            len(d.find_elements(By.CSS_SELECTOR, "#client-followups-table tbody tr"))
+            == rows_before + 1
+        )
+    )
+    first = browser.find_element(By.CSS_SELECTOR, "#client-followups-table tbody tr").text
+    assert "no answer" in first and "Ana Ruiz" in first  # staff by name, not username
+    screenshot("client-after-contact")
