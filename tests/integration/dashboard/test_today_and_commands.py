@@ -199,9 +199,12 @@ def _tier_of(seeded, client_id: str) -> str:
         ).scalar_one()
 
 
-def _client_of_tier(seeded, tiers: tuple[str, ...]) -> str:
+def _client_of_tier(seeded, tiers: tuple[str, ...], besides: str | None = None) -> str:
     """The last of Ana's clients in one of ``tiers`` (the module's other tests use the first)."""
-    return [c for c in seeded.world.caseloads["S-C1"] if _tier_of(seeded, c) in tiers][-1]
+    used = {"C-0001", "C-0002", "C-0003", besides}  # written to by the module's other tests
+    return [
+        c for c in seeded.world.caseloads["S-C1"] if c not in used and _tier_of(seeded, c) in tiers
+    ][-1]
 
 
 def _snoozes(seeded, client_id: str) -> list:
@@ -256,8 +259,9 @@ def test_a_high_flag_is_held_past_tomorrow_only_after_a_contact_attempt(seeded) 
 
 def test_undo_snooze_puts_the_row_back_and_is_audited(client, seeded) -> None:
     ctx = _ctx(seeded, "ana", "counselor", "S-C1")
-    client_id = _client_of_tier(seeded, ("low", "moderate"))
-    snooze_client(
+    high = _client_of_tier(seeded, ("high", "critical"))
+    client_id = _client_of_tier(seeded, ("low", "moderate", "high", "critical"), besides=high)
+    snooze_client(  # until tomorrow: allowed for any tier without a contact
         seeded.engine, ctx, client_id=client_id, until=dt.date(2026, 11, 28), reason="in group"
     )
     login(client, "ana")
