@@ -366,7 +366,7 @@ def load_today(view: View, counselor_key, _refresh, shown=None, search=None):
         today=today,
         time_zone=time_zone,
     )
-    shown = shown if shown in FILTER_WORDS else None
+    shown = shown if isinstance(shown, str) and shown in FILTER_WORDS else None
     search = search.strip()[:64] if isinstance(search, str) else ""
     listed = filter_ranked(ranked, shown, search, missed_keys(yesterday))
     view.audit_view(

@@ -59,10 +59,10 @@ def test_counselor_morning(live, browser, screenshot) -> None:
         By.CSS_SELECTOR, '.ag-pinned-left-cols-container .ag-row[row-index="0"]'
     )
     assert first_left.get_attribute("row-id") == "C-0002"  # newly high ranks first
-    assert "NEW" in cell(browser, "C-0002", "tier").text
+    assert "NEW" in cell(browser, "C-0002", "tier_rank").text
     badges = browser.find_elements(By.CSS_SELECTOR, ".today-grid .badge-new")
     assert browser.find_element(By.ID, "today-card-newly_high").text == str(len(badges))
-    assert cell(browser, "C-0001", "followup").text == "Due today"
+    assert cell(browser, "C-0001", "followup_order").text == "Due today"
     assert rows and browser.find_elements(By.CSS_SELECTOR, ".ag-cell svg.sparkline")
     screenshot("today")
 
@@ -91,7 +91,7 @@ def test_counselor_morning(live, browser, screenshot) -> None:
     # Back to Today and log a contact on that row.
     browser.find_element(By.LINK_TEXT, "Today").click()
     grid_rows(browser, len(caseload))
-    wait(browser).until(lambda d: cell(d, "C-0001", "followup").text == "Due today")
+    wait(browser).until(lambda d: cell(d, "C-0001", "followup_order").text == "Due today")
     cell(browser, "C-0001", "actions").find_element(By.CSS_SELECTOR, ".action-contact").click()
     wait(browser).until(EC.visibility_of_element_located((By.ID, "today-contact-note")))
     assert world.names["C-0001"] in browser.find_element(By.ID, "today-contact-title").text
@@ -106,8 +106,8 @@ def test_counselor_morning(live, browser, screenshot) -> None:
     browser.find_element(By.ID, "today-contact-note").send_keys("Planned a visit on Monday.")
     screenshot("today-contact")
     save.click()
-    wait(browser).until(lambda d: cell(d, "C-0001", "followup").text.startswith("Contacted"))
-    assert cell(browser, "C-0001", "followup").text.endswith("· in person · left message")
+    wait(browser).until(lambda d: cell(d, "C-0001", "followup_order").text.startswith("Contacted"))
+    assert cell(browser, "C-0001", "followup_order").text.endswith("· in person · left message")
     screenshot("today-after-contact")
     assert csp_violations(browser) == []
 
