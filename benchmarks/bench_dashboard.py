@@ -525,12 +525,12 @@ def measure(url: str, warehouse: dict, caseload: int, calls: int) -> list[dict]:
         (
             "Client page callback (90 days)",
             lambda i: client_payload(i, "90"),
-            lambda r: r["response"]["client-risk-chart"]["figure"]["data"] != [],
+            lambda r: r["response"]["client-charts"]["children"]["props"]["figure"]["data"] != [],
         ),
         (
             "Client page callback (all days)",
             lambda i: client_payload(i, "all"),
-            lambda r: r["response"]["client-risk-chart"]["figure"]["data"] != [],
+            lambda r: r["response"]["client-charts"]["children"]["props"]["figure"]["data"] != [],
         ),
         (
             "Missed data callback",

@@ -31,6 +31,7 @@ ACTIONS = frozenset(
         "user_changed",
         "followup",
         "snooze",
+        "unsnooze",
     }
 )
 

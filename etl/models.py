@@ -517,6 +517,9 @@ class AppSnooze(Base):
     reason: Mapped[str | None] = mapped_column(String(200))
     risk_date: Mapped[dt.date | None] = mapped_column(Date)
     risk_tier: Mapped[str | None] = mapped_column(String(16))
+    # Undone ("undo snooze"): when and by whom. The row stays; Today ignores lifted snoozes.
+    lifted_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    lifted_by: Mapped[int | None] = mapped_column(ForeignKey("app_user.user_id"))
 
 
 # --------------------------------------------------------------------------- marts

@@ -11,10 +11,6 @@ import functools
 from collections.abc import Callable
 from typing import Any
 
-from dash.exceptions import PreventUpdate
-from flask import abort
-from flask_login import current_user
-
 VIEW_CASELOAD = "view_caseload"  # one's own clients
 VIEW_PROGRAM = "view_program"  # every client of one's program
 LOG_FOLLOWUP = "log_followup"  # contacts and snoozes
@@ -42,6 +38,8 @@ def permissions_for(role: str | None) -> frozenset[str]:
 
 
 def has_permission(permission: str) -> bool:
+    from flask_login import current_user  # lazily: the command line reads ROLES without Flask
+
     return bool(current_user.is_authenticated) and permission in current_user.permissions
 
 
@@ -52,6 +50,8 @@ def permission_required(permission: str) -> Callable:
         @functools.wraps(view)
         def wrapped(*args: Any, **kwargs: Any) -> Any:
             if not has_permission(permission):
+                from flask import abort
+
                 from dashboard.audit import audit_denied
 
                 audit_denied(reason=f"missing {permission}")
@@ -70,6 +70,8 @@ def callback_permission(permission: str) -> Callable:
         @functools.wraps(func)
         def wrapped(*args: Any, **kwargs: Any) -> Any:
             if not has_permission(permission):
+                from dash.exceptions import PreventUpdate
+
                 from dashboard.audit import audit_denied
 
                 audit_denied(reason=f"missing {permission}")

@@ -107,7 +107,7 @@ def _failed(username: str, user_row, reason: str, detail: dict | None = None) ->
 def login():
     if request.method == "GET":
         if current_user.is_authenticated:
-            return redirect(safe_next(request.args.get("next")))
+            return redirect(landing(current_user, safe_next(request.args.get("next"))))
         return _render()
 
     return _attempt(normalise_username(request.form.get("username", "")))
@@ -205,7 +205,17 @@ def _signed_in(
             route="/login",
             category="authentication",
         )
-    return redirect(safe_next(request.form.get("next")))
+    return redirect(landing(user, safe_next(request.form.get("next"))))
+
+
+def landing(user, target: str) -> str:
+    """Where a sign-in lands: the page asked for, except that a role without a caseload (an
+    admin) asking for Today lands on what it can do instead of an empty list."""
+    from dashboard.auth.permissions import VIEW_CASELOAD
+
+    if target == "/" and VIEW_CASELOAD not in user.permissions:
+        return "/admin"
+    return target
 
 
 @bp.route("/logout", methods=["POST"])

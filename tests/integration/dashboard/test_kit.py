@@ -137,4 +137,5 @@ def test_navigation_lists_only_the_pages_the_user_may_open(app) -> None:
     supervisor, _ = signed_in(app, "carla")
     assert _nav(counselor) == ["Today", "Missed check-ins", "Sleep & stress"]
     assert _nav(supervisor) == ["Today", "Missed check-ins", "Sleep & stress", "Outcomes"]
-    assert _nav(admin) == ["Outcomes"]  # aggregates of any program, no client page
+    # Aggregates of any program and what an admin does; no caseload pages.
+    assert _nav(admin) == ["Outcomes", "Administration"]
