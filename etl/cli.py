@@ -21,6 +21,7 @@ COMMANDS: dict[str, str] = {
     "scores": "etl.risk.cli:scores_command",
     "risk-config": "etl.risk.cli:risk_config_command",
     "users": "dashboard.users:users_command",
+    "audit": "etl.audit_cli:audit_command",
 }
 
 
