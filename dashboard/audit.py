@@ -17,7 +17,8 @@ from flask import has_request_context, request, session
 from flask_login import current_user
 
 from dashboard.db import db
-from etl.audit import Actor, record
+from etl.audit import Actor
+from etl.audit_queue import append
 
 log = logging.getLogger(__name__)
 
@@ -71,18 +72,18 @@ def audit_event(
     route: str | None = None,
     username: str | None = None,
 ) -> None:
-    """Write one audit row in its own transaction."""
-    with db.engine.begin() as conn:
-        record(
-            conn,
-            action=action,
-            actor=actor_from_request(username),
-            outcome=outcome,
-            route=route or current_route(),
-            client_keys=client_keys,
-            category=category,
-            detail=detail,
-        )
+    """Write one audit row, committed before this returns (batched with the rows other
+    requests write at the same moment: ``etl.audit_queue``)."""
+    append(
+        db.engine,
+        action=action,
+        actor=actor_from_request(username),
+        outcome=outcome,
+        route=route or current_route(),
+        client_keys=client_keys,
+        category=category,
+        detail=detail,
+    )
 
 
 def audit_denied(

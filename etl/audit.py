@@ -64,6 +64,7 @@ def audit_key() -> bytes:
         raise AuditKeyError(f"{KEY_ENV} must be at least {MIN_KEY_LENGTH} characters")
     return value.encode()
 
+
 # Column widths (etl.models.AppAuditLog) and the longest text kept in ``detail``: values that
 # came from a request are cut to size here, so a forged input can neither bloat the log nor make
 # the insert fail on PostgreSQL (and with it the action it records).
@@ -134,8 +135,7 @@ def _bounded(value: Any) -> Any:
     return value
 
 
-def record(
-    conn: Connection,
+def event_row(
     *,
     action: str,
     actor: Actor,
@@ -144,29 +144,11 @@ def record(
     client_keys: Sequence[int] | None = None,
     category: str | None = None,
     detail: dict[str, Any] | None = None,
-) -> int:
-    """Append one event inside the caller's transaction and return its id.
-
-    Writing in the caller's transaction means an export or a follow-up and its audit row commit
-    or roll back together.
-    """
+) -> dict[str, Any]:
+    """One event's content, cut to the columns' widths, not yet placed in the chain."""
     if action not in ACTIONS:
         raise ValueError(f"unknown audit action {action!r}")
-    key = audit_key()
-    if conn.dialect.name == "postgresql":
-        conn.execute(text("SELECT pg_advisory_xact_lock(:id)"), {"id": _PG_LOCK_ID})
-    elif conn.dialect.name == "sqlite":
-        # pysqlite runs a SELECT outside any transaction until the first write; this no-op
-        # write takes SQLite's writer lock first, so the previous hash read below is still the
-        # last row when ours is inserted.
-        conn.execute(text("UPDATE app_audit_log SET event_id = event_id WHERE 0"))
-    last = conn.execute(
-        select(AppAuditLog.event_id, AppAuditLog.row_hash)
-        .order_by(AppAuditLog.event_id.desc())
-        .limit(1)
-    ).first()
     row = {
-        "event_id": (last.event_id + 1) if last else 1,
         "occurred_at": dt.datetime.now(dt.UTC).replace(tzinfo=None, microsecond=0),
         "user_id": actor.user_id,
         "username": actor.username,
@@ -184,11 +166,45 @@ def record(
     for column, width in _WIDTHS.items():
         if isinstance(row[column], str):
             row[column] = row[column][:width]
-    prev_hash = last.row_hash if last else GENESIS
-    row["prev_hash"] = prev_hash
-    row["row_hash"] = _row_hash(key, row["event_id"], prev_hash, _hashed_fields(row))
-    conn.execute(AppAuditLog.__table__.insert(), row)
-    return int(row["event_id"])
+    return row
+
+
+def append_rows(conn: Connection, rows: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Chain ``rows`` (from ``event_row``) onto the log in the caller's transaction, under the
+    chain's lock (held until that transaction ends), and return them chained."""
+    key = audit_key()
+    if conn.dialect.name == "postgresql":
+        conn.execute(text("SELECT pg_advisory_xact_lock(:id)"), {"id": _PG_LOCK_ID})
+    elif conn.dialect.name == "sqlite":
+        # pysqlite runs a SELECT outside any transaction until the first write; this no-op
+        # write takes SQLite's writer lock first, so the previous hash read below is still the
+        # last row when ours is inserted.
+        conn.execute(text("UPDATE app_audit_log SET event_id = event_id WHERE 0"))
+    last = conn.execute(
+        select(AppAuditLog.event_id, AppAuditLog.row_hash)
+        .order_by(AppAuditLog.event_id.desc())
+        .limit(1)
+    ).first()
+    event_id, prev_hash = (last.event_id, last.row_hash) if last else (0, GENESIS)
+    chained = []
+    for content in rows:
+        event_id += 1
+        row = {**content, "event_id": event_id, "prev_hash": prev_hash}
+        row["row_hash"] = prev_hash = _row_hash(key, event_id, prev_hash, _hashed_fields(row))
+        chained.append(row)
+    conn.execute(AppAuditLog.__table__.insert(), chained)
+    return chained
+
+
+def record(conn: Connection, **event: Any) -> int:
+    """Append one event inside the caller's transaction and return its id (arguments as for
+    ``event_row``).
+
+    Writing in the caller's transaction means an export or a follow-up and its audit row commit
+    or roll back together. Rows that stand alone (page views, denials) go through
+    ``etl.audit_queue`` instead, which chains many in one transaction.
+    """
+    return int(append_rows(conn, [event_row(**event)])[0]["event_id"])
 
 
 @dataclass(frozen=True)
