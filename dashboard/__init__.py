@@ -55,6 +55,7 @@ class CaseloadFlask(Flask):
 
 def create_app(config: Config | None = None) -> Flask:
     """Build the server. ``config`` defaults to the environment (``Config.from_env()``)."""
+    from dashboard import freshness_banner
     from dashboard.auth import init_auth
     from dashboard.db import db
     from dashboard.kit import guard_pages
@@ -98,6 +99,7 @@ def create_app(config: Config | None = None) -> Flask:
         meta_tags=[{"name": "viewport", "content": "width=device-width, initial-scale=1"}],
     )
     app.layout = shell
+    freshness_banner.register()
     guard_pages()  # pages are imported by now: a page the user may not open answers as a 404
     init_security(server, app)
     _register_error_pages(server)

@@ -13,6 +13,7 @@ import os
 import secrets
 from dataclasses import dataclass, field, replace
 
+from dashboard.read.freshness import parse_cadence
 from etl.settings import get_settings
 
 
@@ -47,6 +48,8 @@ class Config:
     login_max_failures_per_address: int = 20
     # Pin "today" (ISO date) for demos of old data and for tests; None means the real date.
     today: str | None = None
+    # Hours after which a kind's last load is stale (banner), e.g. "checkins=36,clients=168".
+    freshness_hours: str | None = None
     # Engine options (e.g. pool size) passed to etl.db.make_engine.
     engine_options: dict = field(default_factory=dict)
 
@@ -69,6 +72,7 @@ class Config:
                 os.environ.get("CASELOAD_LOGIN_MAX_FAILURES_ADDRESS", "20")
             ),
             today=os.environ.get("CASELOAD_TODAY") or None,
+            freshness_hours=os.environ.get("CASELOAD_FRESHNESS_HOURS") or None,
         )
 
     def resolved(self) -> Config:
@@ -107,5 +111,6 @@ class Config:
             "WTF_CSRF_SSL_STRICT": True,
             "MAX_CONTENT_LENGTH": 2 * 1024 * 1024,
             "CASELOAD_TODAY": self.today,
+            "CASELOAD_FRESHNESS_HOURS": parse_cadence(self.freshness_hours),
             "CASELOAD_SESSION_MAX_SECONDS": self.session_max_hours * 3600,
         }

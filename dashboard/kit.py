@@ -69,6 +69,8 @@ from dashboard.read import today as read_today
 from dashboard.read.scope import Scope
 
 KIT_MARK = "__caseload_kit__"
+# For the shell's own callbacks (the data-freshness header): any signed-in user, whatever role.
+SIGNED_IN = "signed_in"
 NOT_FOUND_MODULE = "not_found_404"
 
 
@@ -194,7 +196,12 @@ def page_callback(*dependencies: Any, permission: str, **options: Any) -> Callab
     def decorator(func: Callable) -> Callable:
         @functools.wraps(func)
         def wrapped(*args: Any, **kwargs: Any) -> Any:
-            if not has_permission(permission):
+            allowed = (
+                bool(current_user.is_authenticated)
+                if permission == SIGNED_IN
+                else has_permission(permission)
+            )
+            if not allowed:
                 audit_denied(reason=f"missing {permission}")
                 raise PreventUpdate
             view = View()

@@ -10,6 +10,7 @@ from dash import dcc, html
 from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
 
+from dashboard import freshness_banner
 from dashboard.kit import nav_pages
 
 ROLE_LABELS = {"counselor": "Counselor", "supervisor": "Supervisor", "admin": "Administrator"}
@@ -77,6 +78,11 @@ def navbar() -> dbc.Navbar:
 
 def shell() -> html.Div:
     return html.Div(
-        [navbar(), dbc.Container(dash.page_container, fluid=True, className="pb-4")],
+        [
+            navbar(),
+            dbc.Container(
+                [freshness_banner.header(), dash.page_container], fluid=True, className="pb-4"
+            ),
+        ],
         className="app-shell",
     )

@@ -149,3 +149,7 @@ def snooze_payload(
         values,
     )
     return _clicked(payload, "today-snooze-save.n_clicks")
+
+
+def freshness_payload(deps: list[dict], path: str = "/") -> dict:
+    return callback_payload(deps, "shell-freshness.children", {"_pages_location.pathname": path})
