@@ -39,6 +39,7 @@ ACTIONS = frozenset(
         "followup",
         "snooze",
         "audit_verify",
+        "ingest_retry",
     }
 )
 
