@@ -150,10 +150,13 @@ class View:
         client_keys: Sequence[int] | None = None,
         route: str | None = None,
         detail: dict[str, Any] | None = None,
+        action: str = "view",
     ) -> None:
-        """Record that the caller saw these clients (written once the callback succeeded)."""
+        """Record that the caller saw (or, ``action="export"``, downloaded) these rows; written
+        once the callback succeeded."""
         self._views.append(
             dict(
+                action=action,
                 category=category,
                 client_keys=[int(k) for k in client_keys] if client_keys is not None else None,
                 route=route,
@@ -163,7 +166,7 @@ class View:
 
     def flush(self) -> None:
         for view in self._views:
-            audit_event("view", **view)
+            audit_event(view.pop("action"), **view)
         self._views.clear()
 
     def deny(self, reason: str, **detail: Any) -> None:
