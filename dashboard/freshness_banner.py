@@ -21,16 +21,22 @@ def header() -> html.Div:
 
 
 def _age(hours: float) -> str:
+    if hours < 1:
+        return "under 1 h"
     return f"{hours:.0f} h" if hours < 48 else f"{hours / 24:.0f} days"
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}" + ("" if n == 1 else "s")
 
 
 def _summary(programs: list[ProgramFreshness], today: dt.date) -> str:
     if not programs:
         return ""
-    kinds = programs[0].kinds
-    parts = [f"{k.label} loaded {_age(k.age_hours)} ago" for k in kinds if k.age_hours is not None][
-        :2
-    ]
+    # Check-ins first: they change daily and are what the lists rest on.
+    kinds = sorted(programs[0].kinds, key=lambda k: k.kind != "checkins")
+    loaded = [k for k in kinds if k.age_hours is not None][:2]
+    parts = [f"{k.label} loaded {_age(k.age_hours)} ago" for k in loaded]
     ages = [p.scored_age_days(today) for p in programs if p.newest_scored_day]
     if ages:
         worst = max(ages)
@@ -53,7 +59,8 @@ def _warnings(programs: list[ProgramFreshness]) -> list[str]:
         if k.latest_status == "failed":
             out.append(f"The latest {k.label} file failed to load.")
         else:
-            out.append(f"The latest {k.label} file had {k.latest_rejected} rejected rows.")
+            rows = _plural(k.latest_rejected, "rejected row")
+            out.append(f"The latest {k.label} file had {rows}.")
     return out
 
 

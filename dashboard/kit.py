@@ -91,6 +91,15 @@ def nav_pages() -> list[dict]:
     return [p for p in pages if p.get("nav", True) and may_open(p)]
 
 
+def home_path(target: str = "/") -> str:
+    """Where ``/`` should take the signed-in user: their first page (an admin has no Today,
+    and landing on "page not found" after signing in is no welcome). Other paths unchanged."""
+    if target != "/":
+        return target
+    pages = nav_pages()
+    return pages[0]["relative_path"] if pages else "/"
+
+
 def _not_found_page() -> dict:
     return next(p for m, p in dash.page_registry.items() if m.split(".")[-1] == NOT_FOUND_MODULE)
 

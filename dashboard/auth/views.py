@@ -149,7 +149,9 @@ def login():
             route="/login",
             category="authentication",
         )
-    return redirect(safe_next(request.form.get("next")))
+    from dashboard.kit import home_path
+
+    return redirect(home_path(safe_next(request.form.get("next"))))
 
 
 @bp.route("/logout", methods=["POST"])

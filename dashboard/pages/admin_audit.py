@@ -29,7 +29,7 @@ register_page(
 
 GRID_COLUMNS = [
     {"field": "event_id", "headerName": "#", "width": 80},
-    {"field": "occurred_at", "headerName": "Time (UTC)", "width": 165},
+    {"field": "occurred_at", "headerName": "Time (UTC)", "width": 190},
     {"field": "username", "headerName": "User", "width": 120},
     {"field": "role", "headerName": "Role", "width": 105},
     {"field": "action", "headerName": "Action", "width": 120},
@@ -108,7 +108,7 @@ def layout(**_kwargs):
             ),
         ],
         color="light",
-        className="py-2 d-flex align-items-center flex-wrap",
+        className="py-2 d-flex align-items-center flex-wrap gap-2 justify-content-between",
     )
     return html.Div(
         [

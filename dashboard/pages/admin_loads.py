@@ -26,20 +26,23 @@ register_page(
     order=20,
 )
 
-COUNT_COLUMNS = ("read", "inserted", "updated", "unchanged", "rejected", "skipped")
+COUNT_COLUMNS = ("read", "inserted", "updated", "unchanged", "rejected") + (
+    ("skipped",) if read_loads.HAS_SKIPPED else ()
+)
+# Status and counts first: they are what an admin scans for; times and format after.
 LOAD_COLUMNS = [
     {"field": "load_id", "headerName": "#", "width": 70},
     {"field": "file", "headerName": "File", "flex": 2, "minWidth": 140},
     {"field": "kind", "headerName": "Kind", "width": 110},
-    {"field": "format", "headerName": "Format", "width": 90},
-    {"field": "started", "headerName": "Started (UTC)", "width": 170},
-    {"field": "finished", "headerName": "Finished (UTC)", "width": 170},
     {"field": "status", "headerName": "Status", "width": 95},
     *[
-        {"field": c, "headerName": c.capitalize(), "width": 100, "type": "numericColumn"}
+        {"field": c, "headerName": c.capitalize(), "width": 105, "type": "numericColumn"}
         for c in COUNT_COLUMNS
     ],
-    {"field": "open_rows", "headerName": "Open in quarantine", "width": 150},
+    {"field": "open_rows", "headerName": "Open", "width": 90, "type": "numericColumn"},
+    {"field": "started", "headerName": "Started (UTC)", "width": 190},
+    {"field": "finished", "headerName": "Finished (UTC)", "width": 190},
+    {"field": "format", "headerName": "Format", "width": 95},
     {"field": "error", "headerName": "Error", "flex": 2, "minWidth": 160},
 ]
 QUARANTINE_COLUMNS = [

@@ -26,6 +26,7 @@ STATUSES = ("loaded", "failed", "running")
 PAGE_ROWS = 500
 # Present once the ingest counts records it skips on purpose (a newer branch adds the column).
 _SKIPPED = getattr(EtlLoad, "rows_skipped", None)
+HAS_SKIPPED = _SKIPPED is not None
 
 
 def masked(column: str | None, value: str | None) -> str:

@@ -115,3 +115,12 @@ def test_forged_audit_callbacks_get_nothing(admin, app, seeded, who) -> None:
     with seeded.engine.connect() as conn:
         rows = conn.execute(select(AppAuditLog).where(AppAuditLog.event_id > before)).all()
     assert [(r.action, r.username) for r in rows] == [("denied", who)] * 4
+
+
+def test_an_admin_signs_in_to_their_first_page_not_a_missing_one(app, seeded) -> None:
+    client = app.test_client()
+    response = login(client, "root")
+    assert response.status_code == 302 and response.headers["Location"] == "/admin/loads"
+    with seeded.engine.connect() as conn:
+        last = conn.execute(select(AppAuditLog).order_by(AppAuditLog.event_id.desc())).first()
+    assert last.action == "login"  # no denial for a page the admin was sent to
