@@ -80,6 +80,13 @@ class Config:
         if self.secret_key:
             if self.production and len(self.secret_key) < 32:
                 raise ConfigError("SECRET_KEY must be at least 32 characters in production")
+            if self.production:
+                from etl.audit import AuditKeyError, audit_key
+
+                try:
+                    audit_key(production=True)
+                except AuditKeyError as exc:
+                    raise ConfigError(str(exc)) from None
             return self
         if self.production:
             raise ConfigError("SECRET_KEY is not set: refusing to start in production mode")

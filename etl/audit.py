@@ -53,10 +53,12 @@ class AuditKeyError(RuntimeError):
     """No usable audit key for this environment (production without CASELOAD_AUDIT_KEY)."""
 
 
-def audit_key() -> bytes:
-    """The MAC key: ``CASELOAD_AUDIT_KEY``, required (32+ characters) in production."""
+def audit_key(production: bool | None = None) -> bytes:
+    """The MAC key: ``CASELOAD_AUDIT_KEY``, required (32+ characters) in production
+    (``CASELOAD_ENV=production`` unless told)."""
     value = os.environ.get(KEY_ENV) or ""
-    production = os.environ.get("CASELOAD_ENV", "development").lower() == "production"
+    if production is None:
+        production = os.environ.get("CASELOAD_ENV", "development").lower() == "production"
     if not value:
         if production:
             raise AuditKeyError(f"{KEY_ENV} is not set: refusing to write the audit log")

@@ -195,3 +195,17 @@ def test_production_refuses_to_append_without_a_key(engine, monkeypatch) -> None
     monkeypatch.delenv("CASELOAD_AUDIT_KEY", raising=False)
     with engine.begin() as conn, pytest.raises(AuditKeyError, match="CASELOAD_AUDIT_KEY"):
         record(conn, action="login", actor=Actor())
+
+
+def test_production_app_refuses_to_start_without_an_audit_key(monkeypatch) -> None:
+    from dashboard.config import Config, ConfigError
+
+    monkeypatch.delenv("CASELOAD_AUDIT_KEY", raising=False)
+    config = Config(secret_key="s" * 48, database_url="sqlite://", production=True)
+    with pytest.raises(ConfigError, match="CASELOAD_AUDIT_KEY is not set"):
+        config.resolved()
+    monkeypatch.setenv("CASELOAD_AUDIT_KEY", "short")
+    with pytest.raises(ConfigError, match="at least 32"):
+        config.resolved()
+    monkeypatch.setenv("CASELOAD_AUDIT_KEY", "k" * 40)
+    assert config.resolved().production
