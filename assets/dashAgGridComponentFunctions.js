@@ -1,4 +1,4 @@
-/* Cell renderers for the Today grid. Loaded as a static asset (CSP: script-src 'self'). */
+/* Cell renderers for the dashboard's grids (Today, Missed, Sleep & stress). Loaded as a static asset (CSP: script-src 'self'). */
 var dagcomponentfuncs = (window.dashAgGridComponentFunctions =
   window.dashAgGridComponentFunctions || {});
 
@@ -11,7 +11,7 @@ var dagcomponentfuncs = (window.dashAgGridComponentFunctions =
     var d = props.data || {};
     var children = [
       h("i", { className: "bi " + d.tier_icon + " me-1", "aria-hidden": "true", key: "i" }),
-      h("span", { key: "t" }, props.value),
+      h("span", { key: "t" }, d.tier !== undefined ? d.tier : props.value),
     ];
     if (d.newly_high) {
       children.push(
@@ -123,5 +123,21 @@ var dagcomponentfuncs = (window.dashAgGridComponentFunctions =
         title: "Snooze until a date", "aria-label": "Snooze", onClick: act("snooze") },
         h("i", { className: "bi bi-alarm", "aria-hidden": "true" })),
     ]);
+  };
+
+  // A date column: the value is the ISO date (so it sorts as a date); the row carries the
+  // words to show in "<field>_text" ("Nov 24 · 3 d ago").
+  dagcomponentfuncs.DateText = function (props) {
+    var d = props.data || {};
+    var text = d[props.colDef.field + "_text"];
+    return h("span", { title: text || "" }, text || "never");
+  };
+
+  // The contact button alone (pages without snooze): the same setData as RowActions.
+  dagcomponentfuncs.ContactAction = function (props) {
+    return h("button", { type: "button", className: "btn btn-sm btn-outline-primary action-contact",
+      title: "Log a contact", "aria-label": "Log a contact",
+      onClick: function (e) { e.stopPropagation(); props.setData("contact"); } },
+      h("i", { className: "bi bi-telephone", "aria-hidden": "true" }));
   };
 })();

@@ -67,12 +67,7 @@ def create_app(config: Config | None = None) -> Flask:
         __name__, template_folder=str(PACKAGE_DIR / "templates"), static_folder=None
     )
     server.config.update(config.flask_settings())
-    server.config.update(
-        CASELOAD_LOGIN_WINDOW_MINUTES=config.login_window_minutes,
-        CASELOAD_LOGIN_MAX_FAILURES_USER=config.login_max_failures_per_user,
-        CASELOAD_LOGIN_MAX_FAILURES_ADDRESS=config.login_max_failures_per_address,
-        CASELOAD_PRODUCTION=config.production,
-    )
+    server.config.update(CASELOAD_PRODUCTION=config.production)
     if config.proxy_hops:
         server.wsgi_app = ProxyFix(  # type: ignore[method-assign]
             server.wsgi_app,

@@ -1,9 +1,9 @@
 """Dashboard configuration, read from the environment in one place.
 
 ``Config.from_env()`` is what ``caseload serve`` and the WSGI module use; tests build a
-``Config`` directly. Production (``CASELOAD_ENV=production``) refuses to start without a
-``SECRET_KEY``: a per-process random key would log every user out whenever a gunicorn
-worker restarts and would not be shared between workers.
+``Config`` directly. Production (``CASELOAD_ENV`` set to anything but ``development`` or
+``test``) refuses to start without a ``SECRET_KEY``: a per-process random key would log every
+user out whenever a gunicorn worker restarts and would not be shared between workers.
 """
 
 from __future__ import annotations
@@ -19,6 +19,16 @@ from etl.settings import get_settings
 
 class ConfigError(RuntimeError):
     """The configuration cannot run safely (e.g. production without a secret key)."""
+
+
+DEVELOPMENT_ENVIRONMENTS = frozenset({"", "development", "test"})
+
+
+def is_development_environment() -> bool:
+    """True only when ``CASELOAD_ENV`` is unset, ``development`` or ``test`` (any case, spaces
+    trimmed). Anything else, a typo or ``staging`` included, gets production's rules: failing
+    closed costs a clear start-up error, failing open costs demo passwords on real records."""
+    return os.environ.get("CASELOAD_ENV", "").strip().lower() in DEVELOPMENT_ENVIRONMENTS
 
 
 def _flag(name: str, default: bool = False) -> bool:
@@ -43,9 +53,17 @@ class Config:
     https: bool = False
     # Number of trusted reverse proxies in front of the app (0 = none: ProxyFix off).
     proxy_hops: int = 0
+    # Sign-in throttling (README, "Sign-in throttling"): hard limits per account from one
+    # address and per address, a capped exponential delay per account from all addresses.
     login_window_minutes: int = 15
     login_max_failures_per_user: int = 5
     login_max_failures_per_address: int = 20
+    login_account_backoff_after: int = 10
+    login_backoff_base_seconds: float = 1.0
+    login_backoff_max_seconds: float = 300.0
+    login_known_address_days: int = 30
+    # Password checks (Argon2id, 64 MiB each) running at once in one worker; more get a 429.
+    login_max_concurrent_hashes: int = 2
     # Pin "today" (ISO date) for demos of old data and for tests; None means the real date.
     today: str | None = None
     # Hours after which a kind's last load is stale (banner), e.g. "checkins=36,clients=168".
@@ -55,7 +73,7 @@ class Config:
 
     @classmethod
     def from_env(cls) -> Config:
-        production = os.environ.get("CASELOAD_ENV", "development").lower() == "production"
+        production = not is_development_environment()
         return cls(
             secret_key=os.environ.get("SECRET_KEY") or None,
             database_url=get_settings().database_url,
@@ -70,6 +88,19 @@ class Config:
             ),
             login_max_failures_per_address=int(
                 os.environ.get("CASELOAD_LOGIN_MAX_FAILURES_ADDRESS", "20")
+            ),
+            login_account_backoff_after=int(
+                os.environ.get("CASELOAD_LOGIN_ACCOUNT_BACKOFF_AFTER", "10")
+            ),
+            login_backoff_base_seconds=float(
+                os.environ.get("CASELOAD_LOGIN_BACKOFF_BASE_SECONDS", "1")
+            ),
+            login_backoff_max_seconds=float(
+                os.environ.get("CASELOAD_LOGIN_BACKOFF_MAX_SECONDS", "300")
+            ),
+            login_known_address_days=int(os.environ.get("CASELOAD_LOGIN_KNOWN_ADDRESS_DAYS", "30")),
+            login_max_concurrent_hashes=int(
+                os.environ.get("CASELOAD_LOGIN_MAX_CONCURRENT_HASHES", "2")
             ),
             today=os.environ.get("CASELOAD_TODAY") or None,
             freshness_hours=os.environ.get("CASELOAD_FRESHNESS_HOURS") or None,
@@ -119,5 +150,13 @@ class Config:
             "MAX_CONTENT_LENGTH": 2 * 1024 * 1024,
             "CASELOAD_TODAY": self.today,
             "CASELOAD_FRESHNESS_HOURS": parse_cadence(self.freshness_hours),
+            "CASELOAD_LOGIN_WINDOW_MINUTES": self.login_window_minutes,
+            "CASELOAD_LOGIN_MAX_FAILURES_USER": self.login_max_failures_per_user,
+            "CASELOAD_LOGIN_MAX_FAILURES_ADDRESS": self.login_max_failures_per_address,
+            "CASELOAD_LOGIN_ACCOUNT_BACKOFF_AFTER": self.login_account_backoff_after,
+            "CASELOAD_LOGIN_BACKOFF_BASE_SECONDS": self.login_backoff_base_seconds,
+            "CASELOAD_LOGIN_BACKOFF_MAX_SECONDS": self.login_backoff_max_seconds,
+            "CASELOAD_LOGIN_KNOWN_ADDRESS_DAYS": self.login_known_address_days,
+            "CASELOAD_LOGIN_MAX_CONCURRENT_HASHES": self.login_max_concurrent_hashes,
             "CASELOAD_SESSION_MAX_SECONDS": self.session_max_hours * 3600,
         }

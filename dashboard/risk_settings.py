@@ -26,6 +26,8 @@ class RiskSettings:
     baseline_days: int
     baseline_min_days: int
     config_hash: str
+    sleep: dict[str, float]  # short_hours, short_nights, poor_quality, poor_quality_nights
+    stress: dict[str, float]  # level, z (the stress rule's level and deviation)
 
 
 def settings_from(cfg: RiskConfig) -> RiskSettings:
@@ -42,6 +44,13 @@ def settings_from(cfg: RiskConfig) -> RiskSettings:
         baseline_days=cfg.windows.baseline_days,
         baseline_min_days=cfg.windows.baseline_min_days,
         config_hash=cfg.config_hash,
+        sleep={
+            "short_hours": cfg.sleep.short_hours,
+            "short_nights": cfg.sleep.short_nights,
+            "poor_quality": cfg.sleep.poor_quality,
+            "poor_quality_nights": cfg.sleep.poor_quality_nights,
+        },
+        stress={"level": cfg.stress.level, "z": cfg.stress.z},
     )
 
 

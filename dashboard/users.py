@@ -13,12 +13,15 @@ import sys
 
 import click
 from sqlalchemy import Connection, func, insert, or_, select, update
+from sqlalchemy.engine import make_url
 
 from dashboard.auth.passwords import check_password_policy, hash_password
 from dashboard.auth.permissions import ROLES
+from dashboard.config import is_development_environment
 from etl.audit import Actor, record
-from etl.db import make_engine
+from etl.db import make_engine, normalize_url
 from etl.models import AppUser, DimClient, DimProgram, DimStaff
+from etl.settings import get_settings
 
 DEMO_LOGINS = (
     ("demo.counselor", "counselor", "counselor-demo-2026"),
@@ -219,8 +222,51 @@ def _busiest_counselor(conn: Connection):
     ).first()
 
 
+DEMO_PREFIX = "demo."
+
+
+def active_demo_logins(conn: Connection) -> list[str]:
+    """Every ``demo.*`` login that can sign in, the three above or any other so named."""
+    return list(
+        conn.execute(
+            select(AppUser.username)
+            .where(AppUser.username.startswith(DEMO_PREFIX, autoescape=True), AppUser.is_active)
+            .order_by(AppUser.username)
+        ).scalars()
+    )
+
+
+def _refuse_outside_a_demo(database_url: str | None, allow_demo_logins: bool) -> None:
+    """Demo passwords are in the source code: they belong on a laptop's demo warehouse only."""
+    if not is_development_environment():
+        raise UserError(
+            "demo logins are refused unless CASELOAD_ENV is unset, development or test "
+            f"(it is {os.environ.get('CASELOAD_ENV', '').strip()[:40]!r})"
+        )
+    backend = make_url(normalize_url(database_url or get_settings().database_url))
+    if backend.get_backend_name() != "sqlite" and not allow_demo_logins:
+        raise UserError(
+            "demo logins go into the embedded SQLite warehouse only; this is "
+            f"{backend.get_backend_name()}: pass --allow-demo-logins to create them anyway"
+        )
+
+
 def ensure_demo_logins(conn: Connection) -> list[tuple[str, str, str, str]]:
-    """Create (or reset) the three demo logins, tied to staff from the loaded data."""
+    """Create the three demo logins, tied to staff from the loaded data, or reset the password
+    of those that exist. A demo login an administrator disabled stays disabled: the command
+    refuses before changing anything."""
+    disabled = conn.execute(
+        select(AppUser.username).where(
+            AppUser.username.in_([name for name, _role, _pw in DEMO_LOGINS]),
+            AppUser.is_active.is_(False),
+        )
+    ).scalars()
+    disabled = sorted(disabled)
+    if disabled:
+        raise UserError(
+            f"{', '.join(disabled)} disabled by an administrator: not re-enabled "
+            "(nothing was changed)"
+        )
     counselor = _busiest_counselor(conn)
     if counselor is None:
         raise UserError("no counselor with clients in the warehouse: load data first")
@@ -243,7 +289,6 @@ def ensure_demo_logins(conn: Connection) -> list[tuple[str, str, str, str]]:
         exists = conn.execute(select(AppUser.user_id).where(AppUser.username == username)).first()
         if exists:
             set_password(conn, username, password)
-            conn.execute(update(AppUser).where(AppUser.username == username).values(is_active=True))
         else:
             create_user(conn, username=username, role=role, password=password, **binding[role])
         bound = binding[role].get("staff_id") or f"program {program_id}"
@@ -253,10 +298,14 @@ def ensure_demo_logins(conn: Connection) -> list[tuple[str, str, str, str]]:
 
 @users_command.command("demo")
 @database_option
-def demo_command(database_url) -> None:
+@click.option(
+    "--allow-demo-logins",
+    is_flag=True,
+    help="Also on a database server (PostgreSQL), e.g. a shared demo; never in production.",
+)
+def demo_command(database_url, allow_demo_logins) -> None:
     """Create the demo logins (counselor, supervisor, admin) and print them."""
-    if os.environ.get("CASELOAD_ENV", "").lower() == "production":
-        raise UserError("demo logins are refused in production mode")
+    _refuse_outside_a_demo(database_url, allow_demo_logins)
     with make_engine(database_url).begin() as conn:
         logins = ensure_demo_logins(conn)
     click.echo("Demo logins (for the synthetic demo only):")

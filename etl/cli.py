@@ -20,8 +20,10 @@ COMMANDS: dict[str, str] = {
     "evaluate-risk": "etl.risk.cli:evaluate_command",
     "scores": "etl.risk.cli:scores_command",
     "risk-config": "etl.risk.cli:risk_config_command",
+    "risk": "etl.risk.fit_cli:risk_group",
     "users": "dashboard.users:users_command",
     "audit": "etl.audit_cli:audit_command",
+    "fhir": "etl.fhir.cli:fhir_command",
 }
 
 

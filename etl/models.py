@@ -316,6 +316,7 @@ class EtlLoad(Base):
     rows_updated: Mapped[int] = mapped_column(Integer, default=0)
     rows_unchanged: Mapped[int] = mapped_column(Integer, default=0)
     rows_rejected: Mapped[int] = mapped_column(Integer, default=0)
+    rows_skipped: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     error: Mapped[str | None] = mapped_column(Text)
 
 
@@ -329,7 +330,8 @@ class EtlQuarantine(Base):
     load_id: Mapped[int] = mapped_column(ForeignKey("etl_load.load_id"), index=True)
     path: Mapped[str] = mapped_column(String(1000))
     kind: Mapped[str] = mapped_column(String(32))
-    line: Mapped[int] = mapped_column(Integer)
+    line: Mapped[int | None] = mapped_column(Integer)  # None: a JSON path locates it
+    json_path: Mapped[str | None] = mapped_column(String(500))
     column_name: Mapped[str | None] = mapped_column(String(64))
     value: Mapped[str | None] = mapped_column(Text)
     reason: Mapped[str] = mapped_column(String(500))
@@ -353,6 +355,17 @@ class EtlRecordHistory(Base):
     changes: Mapped[dict] = mapped_column(JSON)
 
 
+class FhirPatientLink(Base):
+    """Which client a FHIR Patient's logical id named, so later files may say ``Patient/<id>``
+    without sending the Patient again. The newest load that named the id wins."""
+
+    __tablename__ = "fhir_patient_link"
+
+    fhir_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    client_id: Mapped[str] = mapped_column(String(64))
+    load_id: Mapped[int] = mapped_column(ForeignKey("etl_load.load_id"))
+
+
 # --------------------------------------------------------------------------- application
 
 
@@ -374,19 +387,26 @@ class AppUser(Base):
     last_login_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
 
 
-class AppLoginAttempt(Base):
-    """Failed logins, per account and per address, for throttling shared across workers."""
+class AppLoginThrottle(Base):
+    """Sign-in attempt counters shared by every worker, one row per throttled key.
 
-    __tablename__ = "app_login_attempt"
-    __table_args__ = (
-        Index("ix_app_login_attempt_username_at", "username", "attempted_at"),
-        Index("ix_app_login_attempt_address_at", "source_address", "attempted_at"),
-    )
+    A key is a keyed hash of the account and address together, of the account alone or of the
+    address alone (``dashboard.auth.throttle``); never the typed name or the address in clear.
+    ``attempts`` counts the attempts of the current window that were let through to a password
+    check (failures, and checks still running); ``refused`` counts the requests the throttle
+    turned away without one. ``last_success_at`` on an account-and-address row marks the address
+    the owner usually signs in from.
+    """
 
-    attempt_id: Mapped[int] = mapped_column(BigKey, primary_key=True)
-    username: Mapped[str] = mapped_column(String(64))
-    source_address: Mapped[str] = mapped_column(String(64))
-    attempted_at: Mapped[dt.datetime] = mapped_column(DateTime)
+    __tablename__ = "app_login_throttle"
+    __table_args__ = (Index("ix_app_login_throttle_window_started_at", "window_started_at"),)
+
+    throttle_key: Mapped[str] = mapped_column(String(80), primary_key=True)
+    window_started_at: Mapped[dt.datetime] = mapped_column(DateTime)
+    attempts: Mapped[int] = mapped_column(Integer)
+    refused: Mapped[int] = mapped_column(Integer)
+    last_attempt_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    last_success_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
 
 
 class AppAuditLog(Base):

@@ -116,7 +116,7 @@ def _clicked(payload: dict, prop: str) -> dict:
 def contact_payload(deps: list[dict], client_id="C-0001", note="fine", **state) -> dict:
     """Save on the contact dialog; ``state`` overrides any ``"id.prop"`` (dots as ``__``)."""
     values = {
-        "today-target.data": client_id,
+        "today-contact-target.data": client_id,
         "today-contact-method.value": "call",
         "today-contact-outcome.value": "reached",
         "today-contact-note.value": note,

@@ -111,6 +111,13 @@ class Warehouse:
         )
         return self._insert(DimClient, [row])[0]
 
+    def name(self, client_key: int, first: str, last: str) -> None:
+        """The client's identifiers (``pii_client``), for the pages that show names."""
+        with self.engine.begin() as conn:
+            conn.execute(
+                insert(PiiClient).values(client_key=client_key, first_name=first, last_name=last)
+            )
+
     def clients(self, rows: Iterable[dict[str, Any]]) -> list[int]:
         full = []
         for r in rows:
@@ -492,3 +499,115 @@ def main(argv: list[str] | None = None) -> None:
 
 if __name__ == "__main__":
     main()
+
+
+# A small hand-made caseload whose numbers are worked out by hand in the tests of the Missed
+# and Sleep & stress pages. Today is Friday Nov 27, 2026, scored at 09:00 in New York while
+# the day is still in progress; everyone was admitted 39 days before today.
+SMALL_TODAY = dt.date(2026, 11, 27)
+SMALL_SCORED_AT = dt.datetime(2026, 11, 27, 14, 0)  # UTC: 09:00 in New York
+
+
+@dataclass
+class SmallWorld:
+    today: dt.date
+    programs: dict[str, int] = field(default_factory=dict)
+    staff: dict[str, int] = field(default_factory=dict)
+    clients: dict[str, int] = field(default_factory=dict)  # client_id -> key
+    names: dict[str, str] = field(default_factory=dict)
+
+
+def seed_small_caseload(engine: Engine) -> SmallWorld:
+    """Counselor K1 (program SM-1) holds four clients, K2 (same program) and O1 (program SM-2)
+    one each, so forged keys have somewhere to point:
+
+    * ``SM-A`` Abel Ames, daily: missed Nov 24, 25 and 26 (a streak of 3), nothing yet today;
+    * ``SM-B`` Bea Boyd, daily: missed Nov 7 and Nov 17, checked in today; slept 5 h on
+      Nov 21, 22 and 23 (3 short nights of the last 7);
+    * ``SM-C`` Cara Cole, weekdays: every weekday, today included;
+    * ``SM-D`` Dana Diaz, daily: every day but today (pending); stress 9 on Nov 26 after a
+      steady 3.
+    """
+    w = Warehouse(engine)
+    world = SmallWorld(today=SMALL_TODAY)
+    for pid in ("SM-1", "SM-2"):
+        world.programs[pid] = w.program(pid)
+    for sid, pid, role in (
+        ("K1", "SM-1", "counselor"),
+        ("K2", "SM-1", "counselor"),
+        ("KS", "SM-1", "supervisor"),
+        ("O1", "SM-2", "counselor"),
+        ("OS", "SM-2", "supervisor"),
+    ):
+        world.staff[sid] = w.staff(world.programs[pid], role=role, staff_id=sid)
+    admitted = SMALL_TODAY - dt.timedelta(days=39)
+    today_offset = 39
+    people = (
+        ("SM-A", "K1", "Abel", "Ames", "daily"),
+        ("SM-B", "K1", "Bea", "Boyd", "daily"),
+        ("SM-C", "K1", "Cara", "Cole", "weekdays"),
+        ("SM-D", "K1", "Dana", "Diaz", "daily"),
+        ("SM-E", "K2", "Eli", "Egan", "daily"),
+        ("SM-F", "O1", "Fay", "Fox", "daily"),
+    )
+    for cid, sid, first, last, schedule in people:
+        program = "SM-2" if sid == "O1" else "SM-1"
+        key = w.client(
+            world.programs[program],
+            admitted,
+            counselor_key=world.staff[sid],
+            schedule=schedule,
+            client_id=cid,
+        )
+        w.name(key, first, last)
+        world.clients[cid] = key
+        world.names[cid] = f"{first} {last}"
+
+    def off(day: dt.date) -> int:
+        return (day - admitted).days
+
+    def d(n: int) -> dt.date:  # n days before today
+        return SMALL_TODAY - dt.timedelta(days=n)
+
+    rows = []
+    rows += steady_days(
+        world.clients["SM-A"], admitted, today_offset + 1, {off(d(n)): None for n in (0, 1, 2, 3)}
+    )
+    short = {off(d(n)): {"sleep_hours": 5.0} for n in (4, 5, 6)}
+    rows += steady_days(
+        world.clients["SM-B"],
+        admitted,
+        today_offset + 1,
+        {**short, off(d(10)): None, off(d(20)): None},
+    )
+    weekend = {
+        i: None for i in range(today_offset + 1) if (admitted + dt.timedelta(days=i)).weekday() >= 5
+    }
+    rows += steady_days(world.clients["SM-C"], admitted, today_offset + 1, weekend)
+    rows += steady_days(
+        world.clients["SM-D"],
+        admitted,
+        today_offset + 1,
+        {off(d(1)): {"stress": 9}, off(d(0)): None},
+    )
+    rows += steady_days(world.clients["SM-E"], admitted, today_offset + 1)
+    rows += steady_days(world.clients["SM-F"], admitted, today_offset + 1)
+    for row in rows:  # this morning's check-ins came in before the 09:00 load
+        if row["local_date"] == SMALL_TODAY:
+            row["submitted_at"] = dt.datetime(2026, 11, 27, 12, 30)
+    w.checkins(rows)
+    refresh(engine, None, SMALL_TODAY, now=SMALL_SCORED_AT.replace(tzinfo=dt.UTC))
+    return world
+
+
+def add_small_users(engine: Engine) -> dict[str, int]:
+    """kim (K1), lee (K2), sue (supervisor of SM-1), otto (O1), oona (supervisor of SM-2) and
+    an admin, root."""
+    return {
+        "kim": add_user(engine, "kim", "counselor", staff_id="K1"),
+        "lee": add_user(engine, "lee", "counselor", staff_id="K2"),
+        "sue": add_user(engine, "sue", "supervisor", staff_id="KS"),
+        "otto": add_user(engine, "otto", "counselor", staff_id="O1"),
+        "oona": add_user(engine, "oona", "supervisor", staff_id="OS"),
+        "root": add_user(engine, "root", "admin", program_id="SM-1"),
+    }

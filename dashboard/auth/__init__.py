@@ -12,8 +12,10 @@ from flask import Flask
 from flask_login import LoginManager
 
 from dashboard.auth.guard import install_guard
+from dashboard.auth.hash_gate import init_hash_gate
 from dashboard.auth.user import load_current_user, parse_session_id
 from dashboard.auth.views import bp as auth_blueprint
+from dashboard.config import ConfigError
 from dashboard.db import db
 
 login_manager = LoginManager()
@@ -36,3 +38,24 @@ def init_auth(app: Flask) -> None:
     login_manager.user_loader(_load_user)
     install_guard(app)
     app.register_blueprint(auth_blueprint)
+    init_hash_gate(app)
+    if app.config.get("CASELOAD_PRODUCTION"):
+        _refuse_demo_logins(app)
+
+
+def _refuse_demo_logins(app: Flask) -> None:
+    """Demo logins have passwords published in the source: a production server does not start
+    while any of them can sign in, whoever created it and however."""
+    from dashboard.users import active_demo_logins
+
+    with app.app_context(), db.engine.connect() as conn:
+        names = active_demo_logins(conn)
+    if names:
+        db_engine = app.extensions.get("caseload_db")
+        if db_engine is not None:
+            db_engine.dispose()
+        raise ConfigError(
+            "refusing to serve in production while demo logins are active: "
+            + ", ".join(names)
+            + " (caseload users disable --username NAME)"
+        )

@@ -1,4 +1,5 @@
-"""Log a contact with a client (call, text, in person, no answer), linked to the day's flag."""
+"""Log a contact with a client (call, text, in person, video) and its outcome, linked to the
+day's flag. The outcome is required: a contact saved without one could read as "reached"."""
 
 from __future__ import annotations
 
@@ -11,18 +12,13 @@ from dashboard.commands.validate import choice, optional_text
 from etl.audit import record
 from etl.models import AppFollowup
 
-FOLLOWUP_METHODS = {
-    "call": "Call",
-    "text": "Text",
-    "in_person": "In person",
-    "no_answer": "No answer",
-}
+FOLLOWUP_METHODS = {"call": "Call", "text": "Text", "in_person": "In person", "video": "Video"}
 FOLLOWUP_OUTCOMES = {
-    "reached": "Reached, doing OK",
-    "support_planned": "Reached, support planned",
-    "referred": "Reached, referred / escalated",
+    "reached": "Reached",
+    "no_answer": "No answer",
     "left_message": "Left a message",
-    "no_contact": "Could not reach",
+    "wrong_number": "Wrong number",
+    "declined": "Declined",
 }
 MAX_NOTE = 1000
 
@@ -35,12 +31,14 @@ def log_followup(
     method: str,
     outcome: str | None,
     note: str | None,
+    route: str = "today:log-contact",
 ) -> int:
     """Write the contact and its audit row together; return the follow-up id."""
     require(ctx, LOG_FOLLOWUP)
     method = choice(method, FOLLOWUP_METHODS, "contact method")
-    if outcome is not None:
-        outcome = choice(outcome, FOLLOWUP_OUTCOMES, "outcome")
+    if outcome is None:
+        raise InvalidInput("choose an outcome")
+    outcome = choice(outcome, FOLLOWUP_OUTCOMES, "outcome")
     note = optional_text(note, "note")
     if note is not None and len(note) > MAX_NOTE:
         raise InvalidInput(f"note longer than {MAX_NOTE} characters")
@@ -66,7 +64,7 @@ def log_followup(
             conn,
             action="followup",
             actor=ctx.actor,
-            route="today:log-contact",
+            route=route,
             client_keys=[client_key],
             category="followup",
             detail={

@@ -47,6 +47,7 @@ LOAD_COLUMNS = [
 ]
 QUARANTINE_COLUMNS = [
     {"field": "line", "headerName": "Line", "width": 80},
+    {"field": "json_path", "headerName": "JSON path", "width": 160},
     {"field": "column", "headerName": "Column", "width": 140},
     {
         "field": "reason",

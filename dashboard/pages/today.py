@@ -16,14 +16,8 @@ from dash import Input, Output, State, dcc, html, no_update
 from dash.exceptions import PreventUpdate
 
 from dashboard.auth.permissions import LOG_FOLLOWUP, VIEW_CASELOAD
-from dashboard.commands import (
-    FOLLOWUP_METHODS,
-    FOLLOWUP_OUTCOMES,
-    AccessDenied,
-    InvalidInput,
-    log_followup,
-    snooze_client,
-)
+from dashboard.commands import AccessDenied, InvalidInput, snooze_client
+from dashboard.components.contact import contact_callbacks, contact_dialog
 from dashboard.context import user_time_zone
 from dashboard.figures.today_grid import COLUMN_DEFS, DEFAULT_COL_DEF, grid_rows
 from dashboard.kit import View, page_callback, register_page
@@ -67,49 +61,6 @@ def _card(key: str, title: str, icon: str, css: str) -> dbc.Col:
         ),
         xs=6,
         lg=3,
-    )
-
-
-def _contact_modal() -> dbc.Modal:
-    return dbc.Modal(
-        [
-            dbc.ModalHeader(dbc.ModalTitle("Log a contact", id="today-contact-title")),
-            dbc.ModalBody(
-                [
-                    dbc.Label("How", html_for="today-contact-method"),
-                    dbc.RadioItems(
-                        id="today-contact-method",
-                        options=[{"label": v, "value": k} for k, v in FOLLOWUP_METHODS.items()],
-                        value="call",
-                        inline=True,
-                        className="mb-3",
-                    ),
-                    dbc.Label("Outcome", html_for="today-contact-outcome"),
-                    dbc.Select(
-                        id="today-contact-outcome",
-                        options=[{"label": v, "value": k} for k, v in FOLLOWUP_OUTCOMES.items()],
-                        value="reached",
-                        className="mb-3",
-                    ),
-                    dbc.Label(
-                        "Note (optional, stays in the record)", html_for="today-contact-note"
-                    ),
-                    dbc.Textarea(
-                        id="today-contact-note", maxLength=1000, rows=3, placeholder="Short note"
-                    ),
-                ]
-            ),
-            dbc.ModalFooter(
-                [
-                    dbc.Button(
-                        "Cancel", id="today-contact-cancel", color="secondary", outline=True
-                    ),
-                    dbc.Button("Save contact", id="today-contact-save", color="primary"),
-                ]
-            ),
-        ],
-        id="today-contact-modal",
-        is_open=False,
     )
 
 
@@ -204,7 +155,7 @@ def layout(**_kwargs) -> html.Div:
             ),
             dcc.Store(id="today-refresh", data=0),
             dcc.Store(id="today-target"),
-            _contact_modal(),
+            contact_dialog("today"),
             _snooze_modal(),
             dbc.Toast(
                 id="today-toast",
@@ -342,24 +293,22 @@ def load_today(view: View, counselor_key, _refresh):
 
 
 @page_callback(
-    Output("today-contact-modal", "is_open"),
     Output("today-snooze-modal", "is_open"),
     Output("today-target", "data"),
-    Output("today-contact-title", "children"),
     Output("today-snooze-title", "children"),
     Output("today-snooze-until", "date"),
     Output("today-snooze-until", "min_date_allowed"),
     Output("today-snooze-until", "max_date_allowed"),
-    Output("today-contact-note", "value"),
     Input("today-grid", "cellRendererData"),
     State("today-grid", "rowData"),
     prevent_initial_call=True,
     permission=LOG_FOLLOWUP,
 )
 def open_action(view: View, action, rows):
-    """Open the contact or snooze form for the clicked row. Only the opaque client id is kept;
-    the save callbacks re-check it."""
-    if not isinstance(action, dict):
+    """Open the snooze form for the clicked row (the contact dialog opens itself: see
+    ``dashboard/components/contact.py``). Only the opaque client id is kept; the save
+    callback re-checks it."""
+    if not isinstance(action, dict) or action.get("value") != "snooze":
         raise PreventUpdate
     client_id = action.get("rowId")
     rows = rows if isinstance(rows, list) else []
@@ -369,58 +318,10 @@ def open_action(view: View, action, rows):
     today = view.today
     tomorrow = today + dt.timedelta(days=1)
     latest = today + dt.timedelta(days=14)
-    name = row.get("name", "")
-    if action.get("value") == "snooze":
-        return (
-            False,
-            True,
-            client_id,
-            no_update,
-            f"Snooze {name}",
-            tomorrow,
-            today,
-            latest,
-            no_update,
-        )
-    return (
-        True,
-        False,
-        client_id,
-        f"Log a contact with {name}",
-        no_update,
-        no_update,
-        no_update,
-        no_update,
-        "",
-    )
+    return True, client_id, f"Snooze {row.get('name', '')}", tomorrow, today, latest
 
 
-@page_callback(
-    Output("today-contact-modal", "is_open", allow_duplicate=True),
-    Output("today-refresh", "data", allow_duplicate=True),
-    Output("today-toast", "children", allow_duplicate=True),
-    Output("today-toast", "is_open", allow_duplicate=True),
-    Input("today-contact-save", "n_clicks"),
-    Input("today-contact-cancel", "n_clicks"),
-    State("today-target", "data"),
-    State("today-contact-method", "value"),
-    State("today-contact-outcome", "value"),
-    State("today-contact-note", "value"),
-    State("today-refresh", "data"),
-    prevent_initial_call=True,
-    permission=LOG_FOLLOWUP,
-)
-def save_contact(view: View, _save, _cancel, client_id, method, outcome, note, refresh):
-    if dash.ctx.triggered_id == "today-contact-cancel":
-        return False, no_update, no_update, no_update
-    try:
-        view.run(log_followup, client_id=client_id, method=method, outcome=outcome, note=note)
-    except AccessDenied as exc:
-        view.deny_client(client_id, reason=str(exc), action="followup")
-        return False, no_update, "The contact was not saved.", True
-    except InvalidInput as exc:
-        return True, no_update, f"Not saved: {exc}.", True
-    return False, _bump(refresh), "Contact logged.", True
+contact_callbacks("today", "today-grid", "today-refresh", "today-toast")
 
 
 @page_callback(

@@ -216,3 +216,24 @@ def client_followups(
         .limit(limit)
     )
     return frame(conn, stmt)
+
+
+def current_flag(conn: Connection, scope: Scope, client_key: int, today: dt.date) -> dict | None:
+    """The latest score on or before today (the flag a contact answers): date, score, tier,
+    reasons; None when the client has none or is outside the scope."""
+    row = (
+        conn.execute(
+            select(FctRiskScore.date, FctRiskScore.score, FctRiskScore.tier, FctRiskScore.reasons)
+            .join(DimClient, DimClient.client_key == FctRiskScore.client_key)
+            .where(
+                client_filter(scope),
+                FctRiskScore.client_key == client_key,
+                FctRiskScore.date <= today,
+            )
+            .order_by(FctRiskScore.date.desc())
+            .limit(1)
+        )
+        .mappings()
+        .first()
+    )
+    return dict(row) if row else None

@@ -110,6 +110,7 @@ def quarantined(conn: Connection, load_id: int) -> list[dict]:
             EtlQuarantine.reason,
             EtlQuarantine.value,
             EtlQuarantine.status,
+            EtlQuarantine.json_path,
         )
         .where(EtlQuarantine.load_id == load_id)
         .order_by(EtlQuarantine.line, EtlQuarantine.quarantine_id)
@@ -119,6 +120,7 @@ def quarantined(conn: Connection, load_id: int) -> list[dict]:
         {
             "quarantine_id": r.quarantine_id,
             "line": r.line,
+            "json_path": r.json_path or "",  # where in a JSON (FHIR) source the row was
             "column": r.column_name or "",
             "reason": r.reason,
             "value": masked(r.column_name, r.value),

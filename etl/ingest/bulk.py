@@ -72,7 +72,7 @@ def set_aside(conn: Connection, target: Target) -> SetAside:
             fks = {fk["name"] for fk in inspector.get_foreign_keys(table.name)}
             for fk in sorted(table.foreign_key_constraints, key=lambda c: c.name or ""):
                 if fk.name in fks:
-                    conn.execute(DropConstraint(fk))
+                    conn.execute(DropConstraint(fk, isolate_from_table=False))
                     aside.foreign_keys.append(fk)
     return aside
 
@@ -81,7 +81,7 @@ def restore(conn: Connection, aside: SetAside) -> None:
     for index in aside.indexes:
         conn.execute(CreateIndex(index))
     for fk in aside.foreign_keys:
-        conn.execute(AddConstraint(fk))
+        conn.execute(AddConstraint(fk, isolate_from_table=False))  # see etl/risk/bulk.py
     for table in aside.checked:
         broken = conn.exec_driver_sql(f"PRAGMA foreign_key_check({table.name})").fetchall()
         if broken:

@@ -17,7 +17,7 @@ from etl.ingest import quarantine
 from etl.ingest.hashing import row_hashes
 from etl.ingest.kinds import Kind
 from etl.ingest.lookups import Lookups
-from etl.ingest.sources import Chunk
+from etl.ingest.sources import Malformed
 from etl.ingest.validate import stage
 
 _PG_INGEST_LOCK = 7_311_043
@@ -53,15 +53,17 @@ def process_rows(kind: Kind, raw: pd.DataFrame, lines: np.ndarray, lookups: Look
     return Processed(rows=rows, rejected=rejected, read=len(raw), positions=np.flatnonzero(~bad))
 
 
-def malformed_frame(chunk: Chunk) -> pd.DataFrame:
+def malformed_frame(malformed: list[Malformed]) -> pd.DataFrame:
+    """Quarantine rows for records that never became rows (kept whole under ``_fields``)."""
     return pd.DataFrame(
         {
-            "position": [-1] * len(chunk.malformed),
-            "line": [m.line for m in chunk.malformed],
-            "column": [None] * len(chunk.malformed),
-            "value": [None] * len(chunk.malformed),
-            "reason": [m.reason for m in chunk.malformed],
-            "raw": [{quarantine.MALFORMED_KEY: m.fields} for m in chunk.malformed],
+            "position": [-1] * len(malformed),
+            "line": [-1 if m.line is None else m.line for m in malformed],
+            "json_path": [m.json_path for m in malformed],
+            "column": [m.column for m in malformed],
+            "value": [m.value for m in malformed],
+            "reason": [m.reason for m in malformed],
+            "raw": [{quarantine.MALFORMED_KEY: m.fields} for m in malformed],
         }
     )
 

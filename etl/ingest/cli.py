@@ -13,14 +13,16 @@ from etl.ingest.hooks import run_post_load
 from etl.ingest.pipeline import ingest_paths
 from etl.ingest.report import progress_bar, render_json, render_problems, render_table
 
+_SUFFIXES = (".csv", ".csv.gz", ".json", ".ndjson", ".ndjson.gz")
+
 
 def _expand(paths: tuple[str, ...]) -> list[Path]:
-    """Directories stand for the .csv and .csv.gz files directly inside them."""
+    """Directories stand for the CSV and FHIR files directly inside them."""
     out: list[Path] = []
     for raw in paths:
         p = Path(raw)
         if p.is_dir():
-            out += sorted(q for q in p.iterdir() if q.name.lower().endswith((".csv", ".csv.gz")))
+            out += sorted(q for q in p.iterdir() if q.name.lower().endswith(_SUFFIXES))
         else:
             out.append(p)
     return out
@@ -55,7 +57,8 @@ def ingest_command(
     chunk_rows: int | None,
     no_refresh: bool,
 ) -> None:
-    """Load programs, staff, clients, check-ins and drug screens (CSV or CSV.GZ files).
+    """Load programs, staff, clients, check-ins and drug screens: CSV or CSV.GZ files, and
+    FHIR R4 JSON (a resource, a Bundle) or Bulk NDJSON (docs/fhir.md).
 
     Files load in dependency order whatever the order given; each file is one transaction.
     Rejected rows go to the quarantine; a file that cannot be read fails with one line.

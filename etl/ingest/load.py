@@ -275,6 +275,56 @@ class Loader:
         for batch in _batches(history):
             self.conn.execute(insert(EtlRecordHistory), batch)
 
+    # -- withdrawals -----------------------------------------------------------------------------
+
+    def remove(self, target: Target, ids: list[str], changes: ChangeSet) -> int:
+        """Delete records the source withdrew (FHIR ``entered-in-error``), keeping in the
+        history what each held (identifiers redacted); returns how many existed."""
+        if not ids:
+            return 0
+        key = target.surrogate_key
+        found = self._existing(target, list(dict.fromkeys(ids)))
+        if found.empty:
+            return 0
+        keys = [int(k) for k in found[key]]
+        old = self._old_rows(target, keys)
+        fields = [
+            c for c in (*target.columns, *target.satellite_columns) if c not in target.derived
+        ]
+        history = [
+            {
+                "table_name": target.table.name,
+                "natural_id": str(r[target.natural_key]),
+                "load_id": self.load_id,
+                "changed_at": self.now,
+                "changes": {
+                    "_withdrawn": {"old": False, "new": True},
+                    **{
+                        f: {
+                            "old": REDACTED if f in target.pii else _jsonable(_plain(r.get(f))),
+                            "new": None,
+                        }
+                        for f in fields
+                        if _plain(r.get(f)) is not None
+                    },
+                },
+            }
+            for r in old.to_dict("records")
+        ]
+        for batch in _batches(history):
+            self.conn.execute(insert(EtlRecordHistory), batch)
+        for batch in _batches(keys):
+            if target.satellite is not None:
+                sat = target.satellite
+                self.conn.execute(delete(sat).where(sat.c[key].in_(batch)))
+            self.conn.execute(delete(target.table).where(target.table.c[key].in_(batch)))
+        if target.touch:
+            self._touch(target, old.dropna(subset=list(target.touch)), changes)
+        seen = self._inserted_ids.get(target.table.name)
+        if seen is not None:
+            seen.difference_update(found[target.natural_key])
+        return len(keys)
+
     # -- what changed, for the derived facts ---------------------------------------------------
 
     def _touch(self, target: Target, rows: pd.DataFrame, changes: ChangeSet) -> None:

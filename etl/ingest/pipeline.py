@@ -2,34 +2,29 @@
 
 ``ingest_paths`` is the entry point for the command line and for tests: files are loaded in
 dependency order (programs, staff, clients, then facts) whatever order they were given in; a
-file that cannot be read fails alone with a one-line reason and the others still load. The
-report says, per file, how every row read was counted, and which clients' days changed.
+file that cannot be read fails alone with a one-line reason and the others still load. A file
+may hold several kinds (FHIR); its source yields them dimensions first and they load in the
+file's one transaction through the loop ``retry`` shares (``etl.ingest.loop``). The report
+says, per file and per kind, how every record read was counted, and which clients changed.
 """
 
 from __future__ import annotations
 
 import hashlib
+import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
-import pandas as pd
 from sqlalchemy import Connection, Engine
 
 from etl.changes import ChangeSet
-from etl.ingest import bookkeeping, bulk, quarantine
-from etl.ingest.chunk import (
-    DateSpan,
-    Processed,
-    begin_write,
-    malformed_frame,
-    one_line,
-    process_rows,
-)
+from etl.ingest import bookkeeping, bulk
+from etl.ingest.chunk import Processed, begin_write, one_line, process_rows
 from etl.ingest.errors import FileRejected, NeedsExactReader
-from etl.ingest.kinds import KINDS
-from etl.ingest.load import Counts, Loader
-from etl.ingest.lookups import load_lookups
+from etl.ingest.kinds import Kind
+from etl.ingest.lookups import Lookups
+from etl.ingest.loop import LoadRun
 from etl.ingest.prefetch import prefetch
 from etl.ingest.results import FileResult, IngestReport
 from etl.ingest.retry import retry
@@ -46,6 +41,58 @@ def _tune(conn: Connection, on: bool) -> None:
         conn.exec_driver_sql(f"PRAGMA cache_size={-_SQLITE_CACHE_KIB if on else -2000}")
 
 
+class _Boundary:
+    """Handed from the reading thread at each change of kind: the writer refreshes the
+    lookups (the kind before may have added the clients this one names) before it goes on."""
+
+    def __init__(self, kind: Kind) -> None:
+        self.kind = kind
+        self.ready = threading.Event()
+        self.lookups: Lookups | None = None
+
+
+def _prepared(
+    opened: OpenedFile, run: LoadRun, chunk_rows: int, exact: bool, stop: threading.Event
+) -> Callable[[], Iterator[tuple[Chunk, Kind, Processed] | _Boundary]]:
+    kinds = kinds_of(opened)
+    if len(kinds) > 1:  # only sources of many kinds (FHIR) resolve references through it
+        chunks = opened.chunks(chunk_rows, exact=exact, context=_Links(run.known_links()))
+    else:
+        chunks = opened.chunks(chunk_rows, exact=exact)
+
+    def produce() -> Iterator[tuple[Chunk, Kind, Processed] | _Boundary]:
+        current: Kind | None = None
+        lookups = None
+        for chunk in chunks:
+            kind = chunk.kind or kinds[0]
+            if kind is not current:
+                boundary = _Boundary(kind)
+                yield boundary
+                while not boundary.ready.wait(0.1):
+                    if stop.is_set():
+                        return
+                current, lookups = kind, boundary.lookups
+            assert lookups is not None
+            yield chunk, kind, process_rows(kind, chunk.frame, chunk.lines, lookups)
+
+    return produce
+
+
+def kinds_of(opened: OpenedFile) -> tuple[Kind, ...]:
+    """The kinds a file may hold; a source of one kind may just name it (``opened.kind``)."""
+    return getattr(opened, "kinds", None) or (opened.kind,)  # type: ignore[attr-defined]
+
+
+class _Links:
+    """FHIR Patient ids that earlier loads linked to clients (read once, before the file)."""
+
+    def __init__(self, links: dict[str, str]) -> None:
+        self._links = links
+
+    def patient_client_id(self, fhir_id: str) -> str | None:
+        return self._links.get(fhir_id)
+
+
 def _load_file(
     engine: Engine,
     opened: OpenedFile,
@@ -56,62 +103,43 @@ def _load_file(
     exact: bool,
     on_progress: ProgressFn | None,
 ) -> None:
-    kind = opened.kind
     now = bookkeeping.utcnow()
-    counts, read, rejected = Counts(), 0, 0
-    file_changes = ChangeSet()
-    dates = DateSpan()
+    result.clear()
+    read = 0
     with engine.connect() as conn:
         threshold = get_settings().ingest_bulk_rows
-        in_bulk = bulk.wanted(conn, kind.target, opened.estimated_rows, threshold)
-        bulk.before_transaction(conn, in_bulk)
+        bulky = [
+            k
+            for k in kinds_of(opened)
+            if bulk.wanted(conn, k.target, opened.estimated_rows, threshold)
+        ]
+        bulk.before_transaction(conn, bool(bulky))
         begin_write(conn)
         _tune(conn, True)
+        stop = threading.Event()
         try:
-            lookups = load_lookups(conn, kind.needs)
-            loader = Loader(conn, result.load_id, now)
-            sink = quarantine.QuarantineWriter(conn, result.load_id, result.path, kind.name, now)
-            aside = bulk.set_aside(conn, kind.target) if in_bulk else None
-
-            def prepared() -> Iterator[tuple[Chunk, Processed]]:
-                for chunk in opened.chunks(chunk_rows, exact=exact):
-                    yield chunk, process_rows(kind, chunk.frame, chunk.lines, lookups)
-
-            for chunk, processed in prefetch(prepared):
-                counts.add(loader.upsert(kind.target, processed.rows, file_changes))
-                dates.add(kind, processed.rows)
-                bad = processed.rejected
-                if chunk.malformed:
-                    bad = pd.concat([bad, malformed_frame(chunk)], ignore_index=True)
-                sink.add(bad)
-                read += processed.read + len(chunk.malformed)
-                rejected += len(bad)
+            run = LoadRun(conn, result, now)
+            asides = [bulk.set_aside(conn, k.target) for k in bulky]
+            for item in prefetch(_prepared(opened, run, chunk_rows, exact, stop)):
+                if isinstance(item, _Boundary):
+                    item.lookups = run.lookups(item.kind)  # after the kinds before it wrote
+                    item.ready.set()
+                    continue
+                chunk, kind, processed = item
+                read += run.load_chunk(kind, chunk, processed, result.path)
                 if on_progress:
                     on_progress(result.path, read, max(read, opened.estimated_rows))
-            if aside is not None:
+            for aside in asides:
                 bulk.restore(conn, aside)
-            bookkeeping.ensure_dates(conn, dates.first, dates.last)
-            final = {
-                "rows_read": read,
-                "rows_inserted": counts.inserted,
-                "rows_updated": counts.updated,
-                "rows_unchanged": counts.unchanged,
-                "rows_rejected": rejected,
-            }
-            bookkeeping.finish(conn, result.load_id, sha256=opened.sha256(), counts=final)
+            run.finish(opened.sha256())
             conn.commit()
         finally:
+            stop.set()
             if conn.in_transaction():
                 conn.rollback()
             _tune(conn, False)
             bulk.after_transaction(conn)
-    changes.merge(file_changes)
-    result.read, result.rejected = read, rejected
-    result.inserted, result.updated, result.unchanged = (
-        counts.inserted,
-        counts.updated,
-        counts.unchanged,
-    )
+    changes.merge(run.changes)
 
 
 def ingest_file(
@@ -123,9 +151,10 @@ def ingest_file(
     on_progress: ProgressFn | None = None,
 ) -> FileResult:
     path = str(opened.path)
-    result = FileResult(path=path, kind=opened.kind.name)
+    label = _label(opened)
+    result = FileResult(path=path, kind=label)
     result.warnings = [f"unknown column '{c}' ignored" for c in opened.unknown_columns]
-    result.load_id = bookkeeping.start(engine, path, opened.kind.name)
+    result.load_id = bookkeeping.start(engine, path, label)
     began = time.perf_counter()
     try:
         try:
@@ -153,7 +182,7 @@ def ingest_file(
     except Exception as exc:  # noqa: BLE001 - one file's failure must not stop the others
         result.status, result.error = "failed", one_line(exc)
     if result.status == "failed":
-        result.read = result.inserted = result.updated = result.unchanged = result.rejected = 0
+        result.clear()
         bookkeeping.fail(engine, result.load_id, result.error or "failed", opened.sha256())
     result.seconds = time.perf_counter() - began
     return result
@@ -170,9 +199,16 @@ def _open_all(engine: Engine, paths: Iterable[Path]) -> tuple[list[OpenedFile], 
             result.load_id = bookkeeping.start(engine, str(path), None)
             bookkeeping.fail(engine, result.load_id, str(exc), _sha256_or_none(path))
             failed.append(result)
-    order = {k.name: k.order for k in KINDS}
-    opened.sort(key=lambda o: order[o.kind.name])  # stable: same kind keeps argument order
+    opened.sort(key=lambda o: kinds_of(o)[0].order)  # stable: same kind keeps argument order
     return opened, failed
+
+
+def _label(opened: OpenedFile) -> str:
+    """The kind a file's load is listed under: its kind, or its format when it holds many."""
+    kinds = kinds_of(opened)
+    if len(kinds) == 1:
+        return kinds[0].name
+    return getattr(opened, "label", "mixed")
 
 
 def _sha256_or_none(path: Path) -> str | None:

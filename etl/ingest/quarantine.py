@@ -43,29 +43,47 @@ class QuarantineWriter:
     def add(self, rejected: pd.DataFrame) -> None:
         if rejected.empty:
             return
-        lines = sorted({int(x) for x in rejected["line"]})
-        already: set[tuple[int, str]] = set()
+        if "json_path" not in rejected.columns:
+            rejected = rejected.assign(json_path=None)
+        line_of = [None if int(x) < 0 else int(x) for x in rejected["line"]]
+        rejected = rejected.assign(line=pd.Series(line_of, dtype=object, index=rejected.index))
+        lines = sorted({x for x in line_of if x is not None})
+        already: set[tuple[int | None, str | None, str]] = set()
         for start in range(0, len(lines), 5000):
             batch = lines[start : start + 5000]
-            for line, raw in self.conn.execute(
-                select(EtlQuarantine.line, EtlQuarantine.raw).where(
+            for line, where, raw in self.conn.execute(
+                select(EtlQuarantine.line, EtlQuarantine.json_path, EtlQuarantine.raw).where(
                     EtlQuarantine.kind == self.kind,
                     EtlQuarantine.status == "open",
                     EtlQuarantine.line.in_(batch),
                 )
             ):
-                already.add((int(line), _raw_key(raw)))
+                already.add((int(line), where, _raw_key(raw)))
+        unlined = {p for x, p in zip(line_of, rejected["json_path"], strict=True) if x is None}
+        if unlined:
+            for where, raw in self.conn.execute(
+                select(EtlQuarantine.json_path, EtlQuarantine.raw).where(
+                    EtlQuarantine.kind == self.kind,
+                    EtlQuarantine.status == "open",
+                    EtlQuarantine.line.is_(None),
+                    EtlQuarantine.path == self.path,
+                )
+            ):
+                already.add((None, where, _raw_key(raw)))
         rows = []
-        for r in rejected.sort_values("line", kind="stable").itertuples(index=False):
-            if (int(r.line), _raw_key(r.raw)) in already:
+        order = sorted(range(len(line_of)), key=lambda i: (line_of[i] is None, line_of[i] or 0))
+        for r in rejected.iloc[order].itertuples(index=False):
+            where = None if _missing(r.json_path) else str(r.json_path)[:500]
+            if (r.line, where, _raw_key(r.raw)) in already:
                 continue
             rows.append(
                 {
                     "load_id": self.load_id,
                     "path": self.path,
                     "kind": self.kind,
-                    "line": int(r.line),
-                    "column_name": r.column,
+                    "line": r.line,
+                    "json_path": where,
+                    "column_name": None if _missing(r.column) else str(r.column),
                     "value": None if _missing(r.value) else str(r.value)[:1000],
                     "reason": r.reason[:500],
                     "raw": r.raw,

@@ -33,6 +33,7 @@ def render_table(report: IngestReport, console: Console) -> None:
         ("updated", "right"),
         ("unchanged", "right"),
         ("rejected", "right"),
+        ("skipped", "right"),
         ("status", "left"),
     ):
         table.add_column(name, justify=justify)
@@ -46,6 +47,7 @@ def render_table(report: IngestReport, console: Console) -> None:
             f"{f.updated:,}",
             f"{f.unchanged:,}",
             f"{f.rejected:,}",
+            f"{f.skipped:,}",
             status,
         )
     console.print(table)
@@ -60,6 +62,8 @@ def render_problems(report: IngestReport) -> None:
             click.echo(f"{f.path}: {f.error}", err=True)
         elif f.rejected:
             click.echo(f"{f.path}: {f.rejected:,} rows rejected to the quarantine", err=True)
+        for reason, n in sorted(f.skip_reasons.items()):
+            click.echo(f"{f.path}: {n:,} skipped: {reason}", err=True)
 
 
 def render_json(report: IngestReport) -> str:

@@ -15,10 +15,9 @@ from sqlalchemy import Engine, func, select, true
 
 from etl.changes import ChangeSet
 from etl.ingest import bookkeeping, quarantine
-from etl.ingest.chunk import DateSpan, begin_write, one_line, process_rows
+from etl.ingest.chunk import begin_write, one_line
 from etl.ingest.kinds import KINDS, Kind
-from etl.ingest.load import Counts, Loader
-from etl.ingest.lookups import load_lookups
+from etl.ingest.loop import LoadRun
 from etl.ingest.results import FileResult
 from etl.models import EtlQuarantine
 
@@ -63,13 +62,10 @@ def _retry_kind(
     load_id: int | None = None,
 ) -> None:
     now = bookkeeping.utcnow()
-    counts, read, rejected = Counts(), 0, 0
-    file_changes = ChangeSet()
-    dates = DateSpan()
     with engine.connect() as conn:
         begin_write(conn)
-        lookups = load_lookups(conn, kind.needs)
-        loader = Loader(conn, result.load_id, now)
+        run = LoadRun(conn, result, now)
+        mine = run.counts(kind.name)
         after = 0
         while True:
             entries = quarantine.open_entries(conn, kind.name, after, chunk_rows, load_id)
@@ -87,14 +83,14 @@ def _retry_kind(
                 columns=list(kind.columns),
                 dtype="str",
             )
-            processed = process_rows(kind, raw, usable["line"].to_numpy(), lookups)
+            lines = usable["line"].fillna(-1).to_numpy(dtype="int64")
+            processed = run.process(kind, raw, lines)
             # A newer version of the record loaded since this row was quarantined wins.
             queued_by = usable["load_id"].to_numpy()[processed.positions]
-            newer = loader.loaded_since(kind.target, processed.rows, queued_by)
+            newer = run.loader.loaded_since(kind.target, processed.rows, queued_by)
             ids = usable["quarantine_id"].to_numpy()[processed.positions]
-            counts.add(loader.upsert(kind.target, processed.rows[~newer], file_changes))
-            counts.unchanged += int(newer.sum())
-            dates.add(kind, processed.rows[~newer])
+            run.write(kind, processed.rows[~newer])
+            mine.unchanged += int(newer.sum())
             bad_pos = set(processed.rejected["position"].tolist())
             quarantine.resolve(conn, [int(q) for q in ids[~newer]], now)
             quarantine.resolve(conn, [int(q) for q in ids[newer]], now, status="superseded")
@@ -110,22 +106,8 @@ def _retry_kind(
                     for r in processed.rejected.itertuples(index=False)
                 ],
             )
-            read += len(entries)
-            rejected += len(bad_pos) + len(still_bad)
-        bookkeeping.ensure_dates(conn, dates.first, dates.last)
-        final = {
-            "rows_read": read,
-            "rows_inserted": counts.inserted,
-            "rows_updated": counts.updated,
-            "rows_unchanged": counts.unchanged,
-            "rows_rejected": rejected,
-        }
-        bookkeeping.finish(conn, result.load_id, sha256=None, counts=final)
+            mine.read += len(entries)
+            mine.rejected += len(bad_pos) + len(still_bad)
+        run.finish(None)
         conn.commit()
-    changes.merge(file_changes)
-    result.read, result.rejected = read, rejected
-    result.inserted, result.updated, result.unchanged = (
-        counts.inserted,
-        counts.updated,
-        counts.unchanged,
-    )
+    changes.merge(run.changes)

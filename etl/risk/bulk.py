@@ -16,7 +16,14 @@ from contextlib import contextmanager
 import numpy as np
 import pandas as pd
 from sqlalchemy import Connection, and_, delete, func, select, text
-from sqlalchemy.schema import AddConstraint, CreateIndex, DropConstraint, DropIndex
+from sqlalchemy.schema import (
+    AddConstraint,
+    CreateIndex,
+    CreateTable,
+    DropConstraint,
+    DropIndex,
+    DropTable,
+)
 
 from etl.models import DimClient, DimProgram, FctCheckin, FctClientDay, FctDrugScreen, FctRiskScore
 from etl.risk import pgcopy
@@ -240,13 +247,21 @@ def read_screens(
 ) -> pd.DataFrame:
     out = []
     for part in _batches(list(client_keys), 20000):
-        stmt = select(FctDrugScreen.client_key, FctDrugScreen.local_date, FctDrugScreen.result)
-        stmt = stmt.where(
-            FctDrugScreen.client_key.in_(part),
-            FctDrugScreen.local_date.between(first, last),
-        ).order_by(FctDrugScreen.client_key, FctDrugScreen.local_date)
+        stmt = (
+            select(
+                FctDrugScreen.client_key,
+                FctDrugScreen.local_date,
+                FctDrugScreen.result,
+                FctDrugScreen.substance,
+            )
+            .where(
+                FctDrugScreen.client_key.in_(part),
+                FctDrugScreen.local_date.between(first, last),
+            )
+            .order_by(FctDrugScreen.client_key, FctDrugScreen.local_date)
+        )
         out.extend(conn.execute(stmt).all())
-    frame = pd.DataFrame(out, columns=["client_key", "local_date", "result"])
+    frame = pd.DataFrame(out, columns=["client_key", "local_date", "result", "substance"])
     frame["local_date"] = frame["local_date"].astype(object)
     return frame
 
@@ -293,18 +308,25 @@ def full_reload(conn: Connection) -> Iterator[None]:
     pg = is_pg(conn)
     if pg:
         conn.execute(text("TRUNCATE fct_risk_score, fct_client_day"))
-    else:
         for table in DERIVED:
-            conn.execute(delete(table))
-    for table in DERIVED:
-        for index in table.indexes:
-            conn.execute(DropIndex(index))
-        if pg:
-            conn.execute(DropConstraint(table.primary_key))
+            for index in table.indexes:
+                conn.execute(DropIndex(index))
+            # isolate_from_table=False: by default SQLAlchemy marks the constraint so that
+            # every later create_all() in this process builds the table without it.
+            conn.execute(DropConstraint(table.primary_key, isolate_from_table=False))
+    else:
+        # SQLite deletes row by row from any table with a foreign key (its truncate
+        # optimisation is off then): 3 million rows took a third of a full rescore. Dropping a
+        # table that only references others frees its pages at once, so the two tables are
+        # dropped and created again, empty and without their secondary indexes.
+        for table in DERIVED:
+            conn.execute(DropTable(table))
+        for table in reversed(DERIVED):
+            conn.execute(CreateTable(table))
     yield
     for table in DERIVED:
         if pg:
-            conn.execute(AddConstraint(table.primary_key))
+            conn.execute(AddConstraint(table.primary_key, isolate_from_table=False))
         for index in table.indexes:
             conn.execute(CreateIndex(index))
         # Fresh statistics, so that the next incremental delete by date uses the date index

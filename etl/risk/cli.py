@@ -123,6 +123,9 @@ def evaluate_command(
     click.echo("Observed lapse rate by tier:")
     for tier, t in result["tiers"].items():
         click.echo(f"  {tier:<10}{t['n']:>9} client-days  {_fmt(t['lapse_rate'])}")
+    click.echo("Reasons given (client-days, lapse rate after):")
+    for code, r in result["rules"].items():
+        click.echo(f"  {code:<14}{r['n']:>9}  {_fmt(r['lapse_rate'])}")
     click.echo("AUROC by group:")
     for group, values in result["groups"].items():
         parts = ", ".join(f"{v} {_fmt(g['auroc'])} (n={g['n']})" for v, g in values.items())

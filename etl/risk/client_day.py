@@ -78,7 +78,11 @@ class ClientDays:
     adherence_28d: np.ndarray
     signals: dict[str, np.ndarray]
     used_reported: np.ndarray
+    denied_use: np.ndarray  # a check-in answered "no use", none "use": the day's report
+    screened: np.ndarray  # any drug screen collected that day
     screen_positive: np.ndarray
+    positive_substance: np.ndarray  # index into ``substances`` of the day's positive screen
+    substances: tuple[str, ...]
     screen_irregular: np.ndarray
     triggers: dict[str, np.ndarray]
     trigger_count: np.ndarray
@@ -230,7 +234,9 @@ def build_client_days(
 
     count = np.bincount(flat, minlength=size).astype(np.int16)
     signals = {s: _last_per_cell(flat, col(s), size).reshape(n, t) for s in SIGNALS}
-    used = _any_per_cell(flat, col("used_since_last") == 1, size).reshape(n, t)
+    used_raw = col("used_since_last")
+    used = _any_per_cell(flat, used_raw == 1, size).reshape(n, t)
+    denied = _any_per_cell(flat, used_raw == 0, size).reshape(n, t) & ~used
     support_raw = col("support_contact")
     yes = _any_per_cell(flat, support_raw == 1, size)
     answered = _any_per_cell(flat, ~np.isnan(support_raw), size)
@@ -246,7 +252,28 @@ def build_client_days(
         if not screens.empty
         else np.zeros(0, object)
     )
-    positive = _any_per_cell(scell, sok & (result == "positive"), size).reshape(n, t)
+    is_pos = sok & (result == "positive")
+    positive = _any_per_cell(scell, is_pos, size).reshape(n, t)
+    screened = _any_per_cell(scell, sok, size).reshape(n, t)
+    # Names go into reason texts built without JSON escaping: letters, digits, spaces only.
+    substance_text = (
+        screens["substance"]
+        .astype(object)
+        .fillna("")
+        .astype(str)
+        .str.lower()
+        .str.replace(r"[^a-z0-9 ]+", " ", regex=True)
+        .str.strip()
+        .to_numpy(dtype=object)
+        if not screens.empty and "substance" in screens
+        else np.full(len(scell), "", dtype=object)
+    )
+    substances = tuple(sorted(set(substance_text[is_pos]))) if is_pos.any() else ()
+    pos_substance = np.full(size, np.nan)
+    if substances:
+        codes = np.searchsorted(np.array(substances, dtype=object), substance_text[is_pos])
+        pos_substance[scell[is_pos]] = codes
+    pos_substance = pos_substance.reshape(n, t)
     kind = np.zeros(size, dtype=np.int8)
     for code, name in enumerate(IRREGULAR_SCREENS, start=1):
         kind[_any_per_cell(scell, sok & (result == name), size)] = code
@@ -312,7 +339,11 @@ def build_client_days(
         adherence_28d=adherence[28],
         signals=signals,
         used_reported=used,
+        denied_use=denied,
+        screened=screened,
         screen_positive=positive,
+        positive_substance=pos_substance,
+        substances=substances,
         screen_irregular=irregular,
         triggers=triggers,
         trigger_count=trigger_count,

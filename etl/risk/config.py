@@ -136,6 +136,15 @@ class ScreenRule(_Strict):
     points: float = Field(6, ge=0, le=100)
 
 
+class DiscordanceRule(_Strict):
+    """Reported no use while a screen of the same window was positive: a reason to talk."""
+
+    enabled: bool = True
+    window_days: int = Field(3, ge=0, le=14)  # check-ins from the screen day and N days before
+    days: int = Field(7, ge=1, le=30)  # how long after the screen the reason is shown
+    points: float = Field(8, ge=0, le=100)
+
+
 class RiskConfig(_Strict):
     windows: Windows
     tiers: Tiers
@@ -148,6 +157,7 @@ class RiskConfig(_Strict):
     disengagement: DisengagementRule
     use: UseRule
     screen: ScreenRule
+    discordance: DiscordanceRule = DiscordanceRule()
 
     @property
     def config_hash(self) -> str:
@@ -166,6 +176,7 @@ class RiskConfig(_Strict):
                 28,  # adherence_28d
                 self.use.days[-1],
                 self.screen.days,
+                self.discordance.days + self.discordance.window_days,
             )
             + 1
         )

@@ -22,9 +22,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from sklearn.metrics import average_precision_score, roc_auc_score
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, Text, cast, select
 
 from etl.models import DimClient, FctClientDay, FctDrugScreen, FctRiskScore
+from etl.risk.rules import RULE_CODES
 from etl.vocabulary import TIERS
 
 AGE_BANDS = (
@@ -46,6 +47,8 @@ def load_scored_days(
             FctRiskScore.date,
             FctRiskScore.score,
             FctRiskScore.tier,
+            # As stored text: a substring test per code, no JSON parsing of every row.
+            cast(FctRiskScore.reasons, Text).label("reasons"),
             FctClientDay.craving,
             FctClientDay.days_since_checkin,
             FctClientDay.days_since_use,
@@ -222,10 +225,25 @@ def evaluate(
             "positives": int(y[sel].sum()),
             "lapse_rate": float(y[sel].mean()) if sel.any() else None,
         }
+    result["rules"] = _rules(data, y)
     result["groups"] = _groups(data, y, score)
     if truth_dir is not None:
         result["ceiling"] = _ceiling(data, y, Path(truth_dir))
     return result
+
+
+def _rules(data: pd.DataFrame, y: np.ndarray) -> dict[str, Any]:
+    """Per reason code: the client-days it was given on and the lapse rate that followed."""
+    text = data["reasons"].fillna("").astype(str).str.replace(" ", "", regex=False)
+    out: dict[str, Any] = {}
+    for code in RULE_CODES:
+        sel = text.str.contains(f'"code":"{code}"', regex=False).to_numpy()
+        out[code] = {
+            "n": int(sel.sum()),
+            "positives": int(y[sel].sum()),
+            "lapse_rate": float(y[sel].mean()) if sel.any() else None,
+        }
+    return out
 
 
 def _groups(data: pd.DataFrame, y: np.ndarray, score: np.ndarray) -> dict[str, Any]:

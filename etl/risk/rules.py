@@ -17,12 +17,24 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from etl.risk import textvec as tv
-from etl.risk.client_day import ClientDays, rolling_sum, to_date
+from etl.risk.client_day import ClientDays, days_since, rolling_sum, to_date
 from etl.risk.config import RiskConfig, SignalRule
 from etl.risk.features import SignalStats, all_signal_stats, deviation_days
 from etl.vocabulary import TRIGGERS
 
-RULE_VERSION = "1.0.0"
+RULE_VERSION = "1.1.0"
+RULE_CODES = (
+    "use",
+    "disengagement",
+    "craving",
+    "stress",
+    "mood",
+    "sleep",
+    "cues",
+    "isolation",
+    "screen",
+    "discordance",
+)
 
 
 @dataclass
@@ -32,6 +44,9 @@ class RuleOutput:
     ``values`` maps a name to (array, decimals): the numbers shown in the reason's JSON.
     ``hidden`` holds further per-cell numbers the sentence needs (flags, ages). ``text`` gets
     both, restricted to the cells where the rule fired, and returns one sentence per cell.
+    ``terms`` maps each points key of the rule's config section (``points[1]`` for an entry
+    of a list) to its unit per cell: the points are ``min(sum(key * unit), cap)``, which is
+    what lets ``caseload risk fit`` weigh the rules' own features (etl/risk/fit.py).
     """
 
     code: str
@@ -40,6 +55,29 @@ class RuleOutput:
     values: dict[str, tuple[np.ndarray, int]]
     text: Callable[[dict[str, np.ndarray]], np.ndarray]
     hidden: dict[str, np.ndarray] = field(default_factory=dict)
+    terms: dict[str, np.ndarray] = field(default_factory=dict)
+
+
+def term_value(section, key: str) -> float:
+    """The value of a points key (``points[1]``: an entry of a list) in a config section."""
+    name, _, index = key.partition("[")
+    value = getattr(section, name)
+    return float(value[int(index[:-1])]) if index else float(value)
+
+
+def combine(
+    terms: dict[str, np.ndarray], weights: dict[str, float], cap: float | None
+) -> np.ndarray:
+    """A rule's points from its term units: the one formula the engine and the fit share."""
+    total: np.ndarray | float = 0.0
+    for key, unit in terms.items():
+        total = total + weights[key] * np.asarray(unit, dtype=np.float64)
+    total = np.asarray(total, dtype=np.float64)
+    return total if cap is None else np.minimum(total, cap)
+
+
+def _points(terms: dict[str, np.ndarray], section, cap: float | None) -> np.ndarray:
+    return combine(terms, {k: term_value(section, k) for k in terms}, cap)
 
 
 def _nz(a: np.ndarray) -> np.ndarray:
@@ -92,14 +130,17 @@ def _signal_rule(
     latest = stats.latest
     steps = direction * (latest - rule.level)
     level_hit = (_nz(steps) >= 0) & ~np.isnan(latest)
-    pts_level = np.where(level_hit, rule.level_points + rule.points_per_step * _nz(steps), 0.0)
     dev_n, dev_z = deviation_days(
         values, stats, z=rule.z, sd_floor=rule.sd_floor, direction=direction, days=recent
     )
-    pts_dev = rule.points_per_deviation_day * dev_n
     trend_hit = _nz(direction * stats.trend) >= rule.trend
-    pts_trend = np.where(trend_hit, rule.trend_points, 0.0)
-    points = np.minimum(pts_level + pts_dev + pts_trend, rule.max_points)
+    terms = {
+        "level_points": level_hit.astype(np.float64),
+        "points_per_step": np.where(level_hit, _nz(steps), 0.0),
+        "points_per_deviation_day": dev_n,
+        "trend_points": trend_hit.astype(np.float64),
+    }
+    points = _points(terms, rule, rule.max_points)
     word = "above" if direction > 0 else "below"
     moving = "rising" if direction > 0 else "falling"
     trend_days = cfg.windows.trend_days
@@ -156,6 +197,7 @@ def _signal_rule(
             "trend_hit": trend_hit.astype(np.float64),
         },
         text=text,
+        terms=terms,
     )
 
 
@@ -172,11 +214,11 @@ def _sleep_rule(days: ClientDays, stats: SignalStats, cfg: RiskConfig) -> RuleOu
     )
     short_hit = short >= rule.short_nights
     poor_hit = poor >= rule.poor_quality_nights
-    pts = (
-        np.where(short_hit, rule.points_per_short_night * short, 0.0)
-        + np.where(poor_hit, rule.points_per_poor_night * poor, 0.0)
-        + rule.points_per_deviation_day * dev_n
-    )
+    terms = {
+        "points_per_short_night": np.where(short_hit, short, 0.0),
+        "points_per_poor_night": np.where(poor_hit, poor, 0.0),
+        "points_per_deviation_day": dev_n,
+    }
 
     def text(v: dict[str, np.ndarray]) -> np.ndarray:
         short_t = tv.cat_where(
@@ -209,7 +251,7 @@ def _sleep_rule(days: ClientDays, stats: SignalStats, cfg: RiskConfig) -> RuleOu
     return RuleOutput(
         code="sleep",
         signal="poor sleep",
-        points=np.minimum(pts, rule.max_points),
+        points=_points(terms, rule, rule.max_points),
         values={
             "short_nights": (short, 0),
             "nights_reported": (reported, 0),
@@ -220,6 +262,7 @@ def _sleep_rule(days: ClientDays, stats: SignalStats, cfg: RiskConfig) -> RuleOu
         },
         hidden={"short_hit": short_hit.astype(np.float64), "poor_hit": poor_hit.astype(np.float64)},
         text=text,
+        terms=terms,
     )
 
 
@@ -227,7 +270,7 @@ def _cues_rule(days: ClientDays, cfg: RiskConfig) -> RuleOutput:
     rule = cfg.cues
     cue_days = rolling_sum((days.trigger_count > 0).astype(np.float64), 7)
     per = {c: rolling_sum(days.triggers[c].astype(np.float64), 7) for c in TRIGGERS}
-    pts = np.where(cue_days >= rule.min_days, rule.points_per_day * cue_days, 0.0)
+    terms = {"points_per_day": np.where(cue_days >= rule.min_days, cue_days, 0.0)}
 
     def text(v: dict[str, np.ndarray]) -> np.ndarray:
         counts = np.stack([v[c] for c in TRIGGERS], axis=1)
@@ -249,10 +292,11 @@ def _cues_rule(days: ClientDays, cfg: RiskConfig) -> RuleOutput:
     return RuleOutput(
         "cues",
         "cues",
-        np.minimum(pts, rule.max_points),
+        _points(terms, rule, rule.max_points),
         {"cue_days": (cue_days, 0)},
         text,
         hidden=per,
+        terms=terms,
     )
 
 
@@ -262,7 +306,10 @@ def _isolation_rule(days: ClientDays, cfg: RiskConfig) -> RuleOutput:
     # Answers of "no", not silence: a client who stops checking in is disengagement's case.
     said_no = rolling_sum((days.support_contact == 0).astype(np.float64), 7)
     hit = (_nz(since) >= rule.days) & (said_no >= rule.min_no_answers)
-    pts = np.where(hit, rule.points + rule.points_per_extra_day * (_nz(since) - rule.days), 0.0)
+    terms = {
+        "points": hit.astype(np.float64),
+        "points_per_extra_day": np.where(hit, _nz(since) - rule.days, 0.0),
+    }
 
     def text(v: dict[str, np.ndarray]) -> np.ndarray:
         return tv.cat(
@@ -276,9 +323,10 @@ def _isolation_rule(days: ClientDays, cfg: RiskConfig) -> RuleOutput:
     return RuleOutput(
         "isolation",
         "isolation",
-        np.minimum(pts, rule.max_points),
+        _points(terms, rule, rule.max_points),
         {"days_since_support": (since, 0), "no_answers_7d": (said_no, 0)},
         text,
+        terms=terms,
     )
 
 
@@ -288,14 +336,16 @@ def _disengagement_rule(days: ClientDays, cfg: RiskConfig) -> RuleOutput:
     streak = days.missed_streak
     effective = streak * np.where(weekly, rule.weekly_weight, 1.0)
     streak_hit = effective >= rule.min_streak
-    pts_streak = np.where(streak_hit, rule.points_per_missed * effective, 0.0)
     settled = days.expected & ~days.pending
     expected_7d = rolling_sum(settled.astype(np.float64), 7)
     answered_7d = rolling_sum((settled & ~days.missed).astype(np.float64), 7)
     low = (expected_7d >= rule.low_adherence_min_expected) & (
         answered_7d < rule.low_adherence * expected_7d
     )
-    pts = pts_streak + np.where(low, rule.low_adherence_points, 0.0)
+    terms = {
+        "points_per_missed": np.where(streak_hit, effective, 0.0),
+        "low_adherence_points": low.astype(np.float64),
+    }
 
     def text(v: dict[str, np.ndarray]) -> np.ndarray:
         n = v["missed_in_a_row"]
@@ -327,7 +377,7 @@ def _disengagement_rule(days: ClientDays, cfg: RiskConfig) -> RuleOutput:
     return RuleOutput(
         "disengagement",
         "disengagement",
-        np.minimum(pts, rule.max_points),
+        _points(terms, rule, rule.max_points),
         {
             "missed_in_a_row": (streak, 0),
             "days_since_checkin": (days.days_since_checkin, 0),
@@ -340,15 +390,21 @@ def _disengagement_rule(days: ClientDays, cfg: RiskConfig) -> RuleOutput:
             "streak_hit": streak_hit.astype(np.float64),
             "low_adherence": low.astype(np.float64),
         },
+        terms=terms,
     )
 
 
 def _use_rule(days: ClientDays, cfg: RiskConfig) -> RuleOutput:
     rule = cfg.use
     since = days.days_since_use
-    pts = np.zeros_like(since)
-    for limit, points in reversed(list(zip(rule.days, rule.points, strict=True))):
-        pts = np.where(_within(since, limit), points, pts)
+    # One indicator per step: the first (shortest) window the last use falls in.
+    terms: dict[str, np.ndarray] = {}
+    inside = np.zeros(since.shape, dtype=bool)
+    for k, limit in enumerate(rule.days):
+        within = _within(since, limit)
+        terms[f"points[{k}]"] = (within & ~inside).astype(np.float64)
+        inside |= within
+    pts = _points(terms, rule, None)
     window = rule.days[-1]
     reported = np.where(
         _within(days.days_since_selfreport, window), days.days_since_selfreport, np.nan
@@ -382,6 +438,7 @@ def _use_rule(days: ClientDays, cfg: RiskConfig) -> RuleOutput:
         },
         text,
         hidden={"today": today},
+        terms=terms,
     )
 
 
@@ -399,10 +456,59 @@ def _screen_rule(days: ClientDays, cfg: RiskConfig) -> RuleOutput:
     return RuleOutput(
         "screen",
         "irregular screen",
-        np.where(hit, rule.points, 0.0),
+        _points({"points": hit.astype(np.float64)}, rule, None),
         {"days_since_screen": (since, 0)},
         text,
         hidden={"today": today, "result": days.irregular_kind_last},
+        terms={"points": hit.astype(np.float64)},
+    )
+
+
+def _discordance_rule(days: ClientDays, cfg: RiskConfig) -> RuleOutput:
+    """A positive screen while the check-ins of its window (the screen's day and the
+    ``window_days`` before it) answered "no use" and none answered "use"."""
+    rule = cfg.discordance
+    w = rule.window_days
+    denied_n = rolling_sum(days.denied_use.astype(np.float64), w + 1)
+    used_n = rolling_sum(days.used_reported.astype(np.float64), w + 1)
+    event = days.screen_positive & (denied_n > 0) & (used_n == 0)
+    # The earliest "no use" answer of the window: "reported no use since Nov 20".
+    earliest = np.full(event.shape, np.nan)
+    for back in range(w, -1, -1):
+        shifted = np.zeros_like(days.denied_use)
+        shifted[:, back:] = days.denied_use[:, : days.n_days - back]
+        earliest = np.where(np.isnan(earliest) & shifted, back, earliest)
+    since = days_since(event, np.full(len(days.client_keys), np.nan))
+    hit = _within(since, rule.days)
+    pos = np.maximum.accumulate(np.where(event, np.arange(days.n_days)[None, :], -1), axis=1)
+    at = np.maximum(pos, 0)
+    denied_back = np.take_along_axis(earliest, at, axis=1)
+    substance = np.take_along_axis(days.positive_substance, at, axis=1)
+    today = np.broadcast_to(days.days[None, :].astype(np.float64), since.shape)
+    names = np.array([*days.substances, ""], dtype=object)
+
+    def text(v: dict[str, np.ndarray]) -> np.ndarray:
+        screen_day = v["today"] - v["days_since_screen"]
+        code = np.nan_to_num(v["substance"], nan=len(names) - 1).astype(np.int64)
+        what = tv.cat_where(names[code] != "", " for ", names[code])
+        return tv.cat(
+            "reported no use since ",
+            _on_date(screen_day - v["denied_days_before"]),
+            "; the screen on ",
+            _on_date(screen_day),
+            " was positive",
+            what,
+        )
+
+    terms = {"points": hit.astype(np.float64)}
+    return RuleOutput(
+        "discordance",
+        "discordance",
+        _points(terms, rule, None),
+        {"days_since_screen": (since, 0)},
+        text,
+        hidden={"today": today, "denied_days_before": denied_back, "substance": substance},
+        terms=terms,
     )
 
 
@@ -448,6 +554,8 @@ def evaluate_rules(
         out.append(_isolation_rule(days, cfg))
     if cfg.screen.enabled:
         out.append(_screen_rule(days, cfg))
+    if cfg.discordance.enabled:
+        out.append(_discordance_rule(days, cfg))
     for rule in out:
         rule.points = np.round(np.where(days.enrolled, rule.points, 0.0), 1)
     return out, stats

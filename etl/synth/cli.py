@@ -8,6 +8,30 @@ from pathlib import Path
 import click
 
 from etl.synth.generate import SynthConfig, generate
+from etl.synth.roster import SCHEDULES, SUBSTANCES
+
+
+def _parse_mix(names):
+    """A ``name=share,...`` option as probabilities in the order of ``names``."""
+
+    def parse(ctx: click.Context, param: click.Parameter, value: str | None):
+        if value is None:
+            return None
+        shares = dict.fromkeys(names, 0.0)
+        for part in value.split(","):
+            name, _, share = part.partition("=")
+            if name.strip() not in shares:
+                raise click.BadParameter(f"unknown name {name.strip()!r}; one of {list(names)}")
+            try:
+                shares[name.strip()] = float(share)
+            except ValueError as exc:
+                raise click.BadParameter(f"{name.strip()}: share must be a number") from exc
+        total = sum(shares.values())
+        if total <= 0 or min(shares.values()) < 0:
+            raise click.BadParameter("shares must be non-negative and not all zero")
+        return [v / total for v in shares.values()]
+
+    return parse
 
 
 def _parse_time(ctx: click.Context, param: click.Parameter, value: str) -> dt.time | None:
@@ -55,6 +79,18 @@ def _parse_time(ctx: click.Context, param: click.Parameter, value: str) -> dt.ti
 @click.option("--programs", type=click.IntRange(min=1), default=2, show_default=True)
 @click.option("--no-truth", "no_truth", is_flag=True, help="Do not write OUT/truth.")
 @click.option("--gzip", "compress", is_flag=True, help="Write .csv.gz files.")
+@click.option(
+    "--substance-mix",
+    default=None,
+    callback=_parse_mix(SUBSTANCES),
+    help="Shares of primary substances, e.g. alcohol=0.6,opioids=0.4 (others 0).",
+)
+@click.option(
+    "--schedule-mix",
+    default=None,
+    callback=_parse_mix(SCHEDULES),
+    help="Shares of check-in schedules, e.g. daily=0.4,weekdays=0.5,weekly=0.1.",
+)
 def synth_command(
     out: Path,
     clients: int,
@@ -65,6 +101,8 @@ def synth_command(
     programs: int,
     no_truth: bool,
     compress: bool,
+    substance_mix: list[float] | None,
+    schedule_mix: list[float] | None,
 ) -> None:
     """Generate a synthetic outpatient program (roster, check-ins, drug screens).
 
@@ -82,6 +120,8 @@ def synth_command(
         truth=not no_truth,
         gzip=compress,
         as_of_time=as_of_time,
+        substance_p=substance_mix,
+        schedule_p=schedule_mix,
     )
     result = generate(cfg)
     click.echo(f"window {result.start} .. {result.as_of} ({days} days), seed {seed}")

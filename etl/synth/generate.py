@@ -84,6 +84,8 @@ class SynthConfig:
     truth: bool = True
     gzip: bool = False
     as_of_time: dt.time | None = dt.time(9, 0)  # None: the whole as-of day
+    substance_p: list[float] | None = None  # None: the shipped mix (roster.SUBSTANCE_P)
+    schedule_p: list[float] | None = None  # None: roster.SCHEDULE_P
 
 
 @dataclass
@@ -287,7 +289,14 @@ def generate(cfg: SynthConfig) -> SynthResult:
     began = time.perf_counter()
     as_of = cfg.as_of or dt.date.today()
     window = make_window(as_of, cfg.days)
-    roster = make_roster(cfg.clients, cfg.programs, window, cfg.seed)
+    roster = make_roster(
+        cfg.clients,
+        cfg.programs,
+        window,
+        cfg.seed,
+        substance_p=cfg.substance_p,
+        schedule_p=cfg.schedule_p,
+    )
     out = Path(cfg.out)
     out.mkdir(parents=True, exist_ok=True)
     _remove_previous(out)

@@ -121,7 +121,17 @@ def _mean_census(admission: np.ndarray, planned_end: np.ndarray, days: int) -> n
     return 0.85 * (last - first + 1).clip(0) / days
 
 
-def make_roster(n_clients: int, n_programs: int, window: Window, seed: int) -> Roster:
+def make_roster(
+    n_clients: int,
+    n_programs: int,
+    window: Window,
+    seed: int,
+    *,
+    substance_p: list[float] | None = None,
+    schedule_p: list[float] | None = None,
+) -> Roster:
+    """The roster; ``substance_p`` and ``schedule_p`` change the mix (a second program that
+    is not the first one under another seed), in the order of SUBSTANCES and SCHEDULES."""
     if n_clients < 1 or n_programs < 1:
         raise ValueError("need at least one client and one program")
     rng = np.random.default_rng(np.random.SeedSequence([seed, 0]))
@@ -218,8 +228,8 @@ def make_roster(n_clients: int, n_programs: int, window: Window, seed: int) -> R
         zip=zips,
         phone=phones,
         email=emails,
-        substance=rng.choice(len(SUBSTANCES), size=n_clients, p=SUBSTANCE_P),
-        schedule=rng.choice(len(SCHEDULES), size=n_clients, p=SCHEDULE_P),
+        substance=rng.choice(len(SUBSTANCES), size=n_clients, p=substance_p or SUBSTANCE_P),
+        schedule=rng.choice(len(SCHEDULES), size=n_clients, p=schedule_p or SCHEDULE_P),
         admission=admission,
         planned_end=planned_end,
     )

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 from dash_pipeline import PipelineWorld, seed_pipeline
-from factories import add_standard_users, seed_world
+from factories import add_small_users, add_standard_users, seed_small_caseload, seed_world
 from werkzeug.serving import make_server
 
 from dashboard import create_app
@@ -67,6 +67,22 @@ def live(tmp_path_factory) -> Iterator[tuple[LiveServer, object]]:
 
 
 @pytest.fixture(scope="session")
+def live_small(tmp_path_factory) -> Iterator[tuple[LiveServer, object]]:
+    """The hand-made caseload of the Missed and Sleep & stress tests."""
+    if not (Path(CHROMIUM).exists() and Path(CHROMEDRIVER).exists()):
+        pytest.skip("Debian chromium and chromium-driver are not installed")
+    url = f"sqlite:///{tmp_path_factory.mktemp('e2e-small') / 'warehouse.db'}"
+    engine = make_engine(url)
+    Base.metadata.create_all(engine)
+    world = seed_small_caseload(engine)
+    add_small_users(engine)
+    app = create_app(Config(secret_key="g" * 48, database_url=url, today="2026-11-27"))
+    with LiveServer(app) as server:
+        yield server, world
+    engine.dispose()
+
+
+@pytest.fixture(scope="session")
 def live_pipeline(tmp_path_factory) -> Iterator[tuple[LiveServer, PipelineWorld]]:
     if not (Path(CHROMIUM).exists() and Path(CHROMEDRIVER).exists()):
         pytest.skip("Debian chromium and chromium-driver are not installed")
@@ -81,8 +97,7 @@ def live_pipeline(tmp_path_factory) -> Iterator[tuple[LiveServer, PipelineWorld]
     engine.dispose()
 
 
-@pytest.fixture
-def browser():
+def _chromium(phone: bool = False):
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
 
@@ -103,8 +118,30 @@ def browser():
     ):
         options.add_argument(flag)
     options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    if phone:
+        # A phone's viewport (headless windows are at least 500 px wide, so not a window size).
+        options.add_experimental_option(
+            "mobileEmulation",
+            {"deviceMetrics": {"width": 390, "height": 844, "pixelRatio": 3.0, "touch": True}},
+        )
     driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
-    driver.set_window_size(1366, 768)
+    if not phone:
+        driver.set_window_size(1366, 768)
+    return driver, profile
+
+
+@pytest.fixture
+def browser():
+    driver, profile = _chromium()
+    yield driver
+    driver.quit()
+    shutil.rmtree(profile, ignore_errors=True)
+
+
+@pytest.fixture
+def phone():
+    """Chromium emulating a 390x844 phone."""
+    driver, profile = _chromium(phone=True)
     yield driver
     driver.quit()
     shutil.rmtree(profile, ignore_errors=True)
@@ -114,9 +151,9 @@ def browser():
 def screenshot(browser):
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
 
-    def take(name: str) -> Path:
+    def take(name: str, driver=None) -> Path:
         path = SCREENSHOTS / f"{name}.png"
-        browser.save_screenshot(str(path))
+        (driver or browser).save_screenshot(str(path))
         return path
 
     return take

@@ -7,7 +7,7 @@ from __future__ import annotations
 from factories import PASSWORD
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as EC
-from selenium.webdriver.support.ui import Select, WebDriverWait
+from selenium.webdriver.support.ui import WebDriverWait
 
 WAIT = 20
 
@@ -93,12 +93,17 @@ def test_counselor_morning(live, browser, screenshot) -> None:
     assert world.names["C-0001"] in browser.find_element(By.ID, "today-contact-title").text
     method = browser.find_element(By.ID, "today-contact-method")
     method.find_element(By.XPATH, ".//label[normalize-space()='In person']").click()
-    Select(browser.find_element(By.ID, "today-contact-outcome")).select_by_value("support_planned")
+    save = browser.find_element(By.ID, "today-contact-save")
+    assert not save.is_enabled()  # no outcome chosen yet
+    assert "Answers the flag of" in browser.find_element(By.ID, "today-contact-flag").text
+    outcome = browser.find_element(By.ID, "today-contact-outcome")
+    outcome.find_element(By.XPATH, ".//label[normalize-space()='Left a message']").click()
+    wait(browser).until(lambda d: save.is_enabled())
     browser.find_element(By.ID, "today-contact-note").send_keys("Planned a visit on Monday.")
     screenshot("today-contact")
-    browser.find_element(By.ID, "today-contact-save").click()
+    save.click()
     wait(browser).until(lambda d: cell(d, "C-0001", "followup").text.startswith("Contacted"))
-    assert cell(browser, "C-0001", "followup").text.endswith("· in person · support planned")
+    assert cell(browser, "C-0001", "followup").text.endswith("· in person · left message")
     screenshot("today-after-contact")
     assert csp_violations(browser) == []
 

@@ -64,7 +64,7 @@ FILE_CASES = [
     (
         "book.xlsx",
         lambda p: write(p, "PK\x03\x04"),
-        "unsupported file type '.xlsx' (expected .csv or .csv.gz)",
+        "unsupported file type '.xlsx' (expected .csv, .csv.gz, FHIR .json, .ndjson or .ndjson.gz)",
     ),
     ("gone.csv", lambda p: p, "no such file"),
     ("cut.csv.gz", _corrupt_gzip, "is not a valid gzip file (truncated or corrupt)"),

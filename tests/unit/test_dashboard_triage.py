@@ -117,7 +117,7 @@ def test_snoozed_sink_and_contacted_are_not_due() -> None:
                 "followup_id": 1,
                 "contacted_at": dt.datetime(2026, 11, 27, 14, 0),
                 "method": "in_person",
-                "outcome": "support_planned",
+                "outcome": "left_message",
                 "risk_date": AS_OF,
                 "username": "ana",
             }
@@ -129,7 +129,7 @@ def test_snoozed_sink_and_contacted_are_not_due() -> None:
     ranked = _rank(rows, followups, snoozes)
     assert list(ranked["client_id"]) == ["b", "c", "a"]
     by_id = ranked.set_index("client_id")
-    assert by_id.loc["b", "followup_text"] == "Contacted 09:00 · in person · support planned"
+    assert by_id.loc["b", "followup_text"] == "Contacted 09:00 · in person · left message"
     assert by_id.loc["a", "followup_text"] == "Snoozed until Nov 29"
     missed = MissedDay(AS_OF, 0, "")
     assert card_counts(ranked, missed) == {"high": 2, "newly_high": 0, "missed": 0, "due": 0}

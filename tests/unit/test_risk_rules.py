@@ -28,6 +28,7 @@ CODES = {
     "craving",
     "use",
     "screen",
+    "discordance",
 }
 
 
@@ -89,10 +90,11 @@ def score_history(
     screen_frame = pd.DataFrame(
         {
             "client_key": [1] * len(screens),
-            "local_date": [START + dt.timedelta(days=d) for d, _ in screens],
-            "result": [r for _, r in screens],
+            "local_date": [START + dt.timedelta(days=s[0]) for s in screens],
+            "result": [s[1] for s in screens],
+            "substance": [s[2] if len(s) > 2 else "cocaine" for s in screens],
         },
-        columns=["client_key", "local_date", "result"],
+        columns=["client_key", "local_date", "result", "substance"],
     )
     checkins = frames(rows) if rows else pd.DataFrame(columns=["client_key", "local_date"])
     result = compute(
@@ -405,3 +407,64 @@ def test_today_not_yet_answered_is_pending_not_missed():
     day, score = score_history(history(30, {28: None, 29: None}), 30)
     assert day.iloc[-1]["missed_streak"] == 2
     assert reason(score.iloc[-1], "disengagement")["values"]["missed_in_a_row"] == 2
+
+
+# --------------------------------------------------------------------------- discordance
+
+
+def _on(day: int) -> str:
+    date = START + dt.timedelta(days=day)
+    return f"{date:%b} {date.day}"
+
+
+def _discordance(rows, screens, days=30, cfg=None):
+    _, score = score_history(rows, days, screens=screens, cfg=cfg)
+    return reason(score.iloc[-1], "discordance"), score
+
+
+def test_no_use_reported_on_the_screen_day_of_a_positive_screen():
+    rows = history(30, {26: None, 27: None, 28: None})  # only the screen day answered
+    found, _ = _discordance(rows, [(29, "positive", "Cocaine")])
+    assert found is not None
+    assert found["text"] == (
+        f"reported no use since {_on(29)}; the screen on {_on(29)} was positive for cocaine"
+    )
+    assert found["points"] == default_config().discordance.points
+    assert found["values"]["days_since_screen"] == 0
+
+
+def test_no_use_reported_three_days_before_counts_four_do_not():
+    three = history(30, {27: None, 28: None, 29: None})  # last answer on day 26
+    found, _ = _discordance(three, [(29, "positive")])
+    assert found is not None and found["text"].startswith(f"reported no use since {_on(26)};")
+    four = history(30, {26: None, 27: None, 28: None, 29: None})  # last answer on day 25
+    found, _ = _discordance(four, [(29, "positive")])
+    assert found is None
+    wider = default_config().model_copy(
+        update={"discordance": default_config().discordance.model_copy(update={"window_days": 4})}
+    )
+    found, _ = _discordance(four, [(29, "positive")], cfg=wider)
+    assert found is not None and f"since {_on(25)};" in found["text"]
+
+
+def test_a_negative_screen_is_not_discordant():
+    found, score = _discordance(history(30), [(29, "negative")])
+    assert found is None
+    assert all(reason(r, "discordance") is None for _, r in score.iterrows())
+
+
+def test_a_blank_use_answer_or_reported_use_is_not_discordant():
+    blank = history(30, {d: dict(used_since_last=None) for d in range(26, 30)})
+    found, _ = _discordance(blank, [(29, "positive")])
+    assert found is None
+    told = history(30, {28: dict(used_since_last=1)})  # use disclosed in the window
+    found, _ = _discordance(told, [(29, "positive")])
+    assert found is None
+
+
+def test_discordance_stays_for_its_days_then_goes():
+    rows = history(40)
+    _, score = score_history(rows, 40, screens=[(29, "positive")])
+    days = default_config().discordance.days
+    flagged = [i for i, r in score.iterrows() if reason(r, "discordance") is not None]
+    assert flagged == list(range(29, 29 + days + 1))

@@ -1,15 +1,16 @@
-"""Source formats Caseload reads. To add one (FHIR Bundles, NDJSON), write a module with a
-``Source`` and list it in ``SOURCES``; it only has to produce text chunks of a known kind."""
+"""Source formats Caseload reads. To add one, write a module with a ``Source`` and list it in
+``SOURCES``; it only has to produce text chunks of known kinds (``base.Chunk``)."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 from etl.ingest.errors import FileRejected
-from etl.ingest.sources.base import Chunk, Malformed, OpenedFile, Source
+from etl.ingest.sources.base import Chunk, LoadContext, Malformed, OpenedFile, Source
 from etl.ingest.sources.csv_source import CsvSource
+from etl.ingest.sources.fhir_source import FhirSource
 
-SOURCES: tuple[Source, ...] = (CsvSource(),)
+SOURCES: tuple[Source, ...] = (CsvSource(), FhirSource())
 
 
 def open_file(path: Path) -> OpenedFile:
@@ -22,7 +23,19 @@ def open_file(path: Path) -> OpenedFile:
         if source.accepts(path):
             return source.open(path)
     suffix = "".join(path.suffixes[-2:]) or "(none)"
-    raise FileRejected(f"unsupported file type '{suffix}' (expected .csv or .csv.gz)")
+    raise FileRejected(
+        f"unsupported file type '{suffix}' (expected .csv, .csv.gz, "
+        "FHIR .json, .ndjson or .ndjson.gz)"
+    )
 
 
-__all__ = ["SOURCES", "Chunk", "FileRejected", "Malformed", "OpenedFile", "Source", "open_file"]
+__all__ = [
+    "SOURCES",
+    "Chunk",
+    "LoadContext",
+    "FileRejected",
+    "Malformed",
+    "OpenedFile",
+    "Source",
+    "open_file",
+]

@@ -27,7 +27,7 @@ import pyarrow.csv as pacsv
 from etl.ingest.detect import detect_kind, normalize
 from etl.ingest.errors import FileRejected, NeedsExactReader
 from etl.ingest.kinds import Kind
-from etl.ingest.sources.base import Chunk, Malformed
+from etl.ingest.sources.base import Chunk, LoadContext, Malformed
 
 GZIP_MAGIC = b"\x1f\x8b"
 HEAD_BYTES = 1 << 16
@@ -79,6 +79,10 @@ class CsvFile:
         return self._sha256
 
     @property
+    def kinds(self) -> tuple[Kind, ...]:
+        return (self.kind,)
+
+    @property
     def estimated_rows(self) -> int:
         """Rows expected from the file's size (gzip CSV shrinks about fivefold)."""
         return int(self.size * (5 if self.compressed else 1) / self.avg_line)
@@ -87,11 +91,15 @@ class CsvFile:
     def known(self) -> list[str]:
         return [c for c in self.header if c in set(self.kind.columns)]
 
-    def chunks(self, rows: int, exact: bool = False) -> Iterator[Chunk]:
+    def chunks(
+        self, rows: int, exact: bool = False, context: LoadContext | None = None
+    ) -> Iterator[Chunk]:
         tap = _Tap(self.path)
         try:
             reader = self._exact if exact else self._fast
-            yield from reader(tap, rows)
+            for chunk in reader(tap, rows):
+                chunk.kind = self.kind
+                yield chunk
             tap.drain()
             self._sha256 = tap.digest.hexdigest()
         except (EOFError, gzip.BadGzipFile, zlib.error) as exc:

@@ -8,6 +8,7 @@ import json
 import pytest
 from dash_client import (
     callback_payload,
+    contact_payload,
     post_callback,
     record_payload,
     signed_in,
@@ -153,19 +154,7 @@ def test_forged_followup_for_another_counselors_client_writes_nothing(app, seede
     client, deps = _signed_in(app, "ana")
     with seeded.engine.connect() as conn:
         before = conn.execute(select(func.count()).select_from(AppFollowup)).scalar()
-    payload = callback_payload(
-        deps,
-        "today-contact-modal.is_open@",
-        {"today-contact-save.n_clicks": 1, "today-contact-cancel.n_clicks": None},
-        {
-            "today-target.data": "C-0009",
-            "today-contact-method.value": "call",
-            "today-contact-outcome.value": "reached",
-            "today-contact-note.value": "forged",
-            "today-refresh.data": 0,
-        },
-    )
-    payload["changedPropIds"] = ["today-contact-save.n_clicks"]
+    payload = contact_payload(deps, "C-0009", note="forged")
     response = post_callback(client, payload)
     assert response.status_code == 200
     assert "not saved" in response.get_data(as_text=True)

@@ -134,5 +134,5 @@ def _nav(client) -> list[str]:
 def test_navigation_lists_only_the_pages_the_user_may_open(app) -> None:
     counselor, _ = signed_in(app, "ana")
     admin, _ = signed_in(app, "root")
-    assert _nav(counselor) == ["Today"]
+    assert _nav(counselor) == ["Today", "Missed check-ins", "Sleep & stress"]
     assert _nav(admin) == ["Loads", "Audit log"]

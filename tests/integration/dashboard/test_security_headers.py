@@ -62,7 +62,7 @@ def test_every_kind_of_answer_is_hardened(app) -> None:
         _common(response)
         assert response.headers["Cache-Control"] == "no-store"
         assert response.headers["Referrer-Policy"] == "same-origin"
-    assert data_answers[-1].status_code == 500
+    assert data_answers[-1].status_code == 400
 
 
 def test_csp_covers_every_inline_script_without_unsafe_directives(app) -> None:

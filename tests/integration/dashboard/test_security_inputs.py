@@ -154,7 +154,7 @@ def test_grid_click(ana, seeded, value) -> None:
 @pytest.mark.parametrize(
     "field",
     [
-        "today-target.data",
+        "today-contact-target.data",
         "today-contact-method.value",
         "today-contact-outcome.value",
         "today-contact-note.value",
@@ -170,7 +170,7 @@ def test_contact_form(ana, seeded, field, value) -> None:
     saved = "Contact logged." in body
     followups, _ = _writes(seeded)
     assert followups == before[0] + saved
-    if field == "today-target.data":
+    if field == "today-contact-target.data":
         assert not saved
         event = _last_event(seeded)
         assert event.action == "denied" and event.detail["action"] == "followup"

@@ -22,7 +22,7 @@ from dashboard.auth import passwords
 from dashboard.config import Config, ConfigError
 from etl.audit import DEV_AUDIT_KEY
 from etl.cli import main
-from etl.models import AppAuditLog, AppLoginAttempt, AppUser
+from etl.models import AppAuditLog, AppLoginThrottle, AppUser
 
 
 def _params(encoded: str) -> dict[str, int]:
@@ -88,30 +88,24 @@ def test_throttled_attempts_spend_no_hash(app_factory, seeded) -> None:
             .where(AppAuditLog.source_address == "10.56.0.1")
             .order_by(AppAuditLog.event_id)
         ).scalars()
-        assert [r["reason"] for r in reasons][2:] == ["throttled"] * 6
+        # Six refusals, one audit row: the first refusal of the window stands for the rest.
+        assert [r["reason"] for r in reasons][2:] == ["throttled"]
 
 
 def test_failed_attempts_keep_no_typed_text(app_factory, seeded) -> None:
-    """A password typed into the name field must not be stored in clear; throttling and the
-    reset on success still work on the keyed hash."""
+    """A password typed into the name field must not be stored in clear, nor the address;
+    throttling still works on the keyed hashes, whatever the case of the typed name."""
     app = app_factory(login_max_failures_per_address=100)
     typed = "Winter2026-my-actual-password"
     assert login(client_from(app, "10.57.0.1"), typed, "x").status_code == 401
-    for i in range(4):
-        assert (
-            login(client_from(app, f"10.57.1.{i}"), " Ben ", "wrong-password-x").status_code == 401
-        )
+    for name in (" Ben ", "BEN", "ben", "Ben", "bEn"):
+        assert login(client_from(app, "10.57.1.1"), name, "wrong-password-x").status_code == 401
     with seeded.engine.connect() as conn:
-        stored = conn.execute(select(AppLoginAttempt.username)).scalars().all()
-    assert stored and not any(typed.lower() in s or s == "ben" for s in stored)
-    assert all(len(s) == 64 for s in stored)
-    assert login(client_from(app, "10.57.2.1"), "ben").status_code == 302  # 4 < 5: allowed
-    for i in range(4):  # the success forgave the earlier four
-        assert login(client_from(app, f"10.57.3.{i}"), "ben", "wrong-password-x").status_code == 401
-    assert login(client_from(app, "10.57.4.1"), "ben").status_code == 302
-    for i in range(5):
-        login(client_from(app, f"10.57.5.{i}"), "BEN", "wrong-password-x")
-    assert login(client_from(app, "10.57.6.1"), "ben").status_code == 401  # locked, any case
+        stored = conn.execute(select(AppLoginThrottle.throttle_key)).scalars().all()
+    assert stored and not any(typed.lower() in s or "ben" in s or "10.57" in s for s in stored)
+    assert all(len(s.split(":", 1)[1]) == 64 for s in stored)
+    assert login(client_from(app, "10.57.1.1"), "ben").status_code == 401  # this address: locked
+    assert login(client_from(app, "10.57.2.1"), "BEN").status_code == 302  # the owner elsewhere
 
 
 def test_an_old_weaker_hash_is_upgraded_at_sign_in(app, seeded) -> None:
@@ -197,7 +191,7 @@ def test_production_needs_a_real_secret_key(seeded, monkeypatch) -> None:
     with pytest.raises(ConfigError):
         create_app()
     result = CliRunner().invoke(main, ["users", "demo", "--database-url", seeded.url])
-    assert result.exit_code != 0 and "refused in production" in result.output
+    assert result.exit_code != 0 and "refused unless CASELOAD_ENV" in result.output
 
 
 def test_production_settings(seeded, monkeypatch) -> None:
@@ -226,7 +220,8 @@ def test_production_settings(seeded, monkeypatch) -> None:
             json={"output": "nothing.children", "inputs": []},
             headers={"X-CSRFToken": client.get_cookie("_csrf_token").value},
         )
-        assert broken.status_code == 500 and broken.get_json() == {"error": "Internal Server Error"}
+        assert broken.status_code == 400
+        assert broken.get_json() == {"error": "malformed callback request"}
     finally:
         app.extensions["caseload_db"].dispose()
         sys.modules.pop("dashboard.wsgi", None)

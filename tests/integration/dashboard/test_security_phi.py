@@ -154,8 +154,8 @@ def test_error_pages_are_generic(app, client) -> None:
             json={"output": "no-such.children", "inputs": []},
             headers={"X-CSRFToken": client.get_cookie("_csrf_token").value},
         )
-        assert response.status_code == 500
-        assert response.get_json() == {"error": "Internal Server Error"}
+        assert response.status_code == 400
+        assert response.get_json() == {"error": "malformed callback request"}
     page = client.get("/teapot").get_data(as_text=True)
     assert "Traceback" not in page and "werkzeug" not in page.lower()
 

@@ -122,8 +122,9 @@ def test_counselor_cannot_reach_a_colleagues_client_through_any_input(app, seede
 
 @pytest.mark.parametrize("value", ["C-0009", "/client/C-0009", "C-0014"])
 def test_inputs_relabelled_as_the_url_change_nothing(app, seeded, value) -> None:
-    """Dash matches inputs by position, not by name: a payload that calls the record's input
-    ``_pages_location.pathname`` still hands the value to the same scope check."""
+    """Dash itself matches inputs by position, not by name: a payload that calls the record's
+    inputs ``_pages_location.pathname`` is refused before the callback runs (400), and the
+    refusal is an audited denial."""
     client, deps = _signed_in(app, "ana")
     payload = callback_payload(
         deps, "client-header.children", {"client-id.data": value, "client-range.value": "all"}
@@ -134,11 +135,12 @@ def test_inputs_relabelled_as_the_url_change_nothing(app, seeded, value) -> None
     ]
     payload["changedPropIds"] = ["_pages_location.pathname"]
     response = post_callback(client, payload)
-    assert response.status_code == 200
+    assert response.status_code == 400
     body = response.get_data(as_text=True)
-    assert "No client record to show." in body and _names_in(seeded, body) == []
-    event = _assert_denied(seeded, "ana", None, "view")
-    assert event.detail["requested_client_id"] == value
+    assert value not in body and _names_in(seeded, body) == []
+    event = _assert_denied(seeded, "ana", None)
+    assert event.detail["reason"].startswith("malformed: inputs")
+    assert event.client_keys is None
 
 
 @pytest.mark.parametrize(

@@ -96,7 +96,7 @@ def test_followup_is_linked_to_the_flag_and_audited(seeded) -> None:
         ctx,
         client_id="C-0001",
         method="call",
-        outcome="support_planned",
+        outcome="left_message",
         note="Talked about sleep; will come in Monday.",
     )
     with seeded.engine.connect() as conn:
@@ -118,7 +118,7 @@ def test_followup_is_linked_to_the_flag_and_audited(seeded) -> None:
     assert audit.detail == {
         "followup_id": followup_id,
         "method": "call",
-        "outcome": "support_planned",
+        "outcome": "left_message",
         "has_note": True,
     }
     assert "sleep" not in str(audit.detail).lower()  # the note never reaches the log
@@ -131,17 +131,26 @@ def test_followup_is_linked_to_the_flag_and_audited(seeded) -> None:
         ({"client_id": "C-0009", "method": "call"}, AccessDenied),
         ({"client_id": "C-0001", "method": "carrier-pigeon"}, InvalidInput),
         ({"client_id": "C-0001", "method": "call", "note": "x" * 1001}, InvalidInput),
+        ({"client_id": "C-0001", "method": "no_answer"}, InvalidInput),  # an outcome now
     ],
 )
 def test_followup_refusals(seeded, kwargs, error) -> None:
     ctx = _ctx(seeded, "ana", "counselor", "S-C1")
     with pytest.raises(error):
-        log_followup(seeded.engine, ctx, outcome=None, **{"note": None, **kwargs})
+        log_followup(seeded.engine, ctx, outcome="reached", **{"note": None, **kwargs})
 
 
 def test_admin_cannot_log_contacts(seeded) -> None:
     ctx = _ctx(seeded, "root", "admin")
     with pytest.raises(AccessDenied):
+        log_followup(
+            seeded.engine, ctx, client_id="C-0001", method="call", outcome="reached", note=None
+        )
+
+
+def test_a_contact_needs_an_outcome(seeded) -> None:
+    ctx = _ctx(seeded, "ana", "counselor", "S-C1")
+    with pytest.raises(InvalidInput, match="choose an outcome"):
         log_followup(seeded.engine, ctx, client_id="C-0001", method="call", outcome=None, note=None)
 
 
