@@ -13,7 +13,6 @@ import os
 import secrets
 from dataclasses import dataclass, field, replace
 
-from dashboard.read.freshness import parse_cadence
 from etl.settings import get_settings
 
 
@@ -36,6 +35,13 @@ def _flag(name: str, default: bool = False) -> bool:
     if value is None or value == "":
         return default
     return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _cadence(value: str | None) -> dict[str, float]:
+    # Imported here: the read layer imports the auth package, which imports this module.
+    from dashboard.read.freshness import parse_cadence
+
+    return parse_cadence(value)
 
 
 @dataclass(frozen=True)
@@ -149,7 +155,7 @@ class Config:
             "WTF_CSRF_SSL_STRICT": True,
             "MAX_CONTENT_LENGTH": 2 * 1024 * 1024,
             "CASELOAD_TODAY": self.today,
-            "CASELOAD_FRESHNESS_HOURS": parse_cadence(self.freshness_hours),
+            "CASELOAD_FRESHNESS_HOURS": _cadence(self.freshness_hours),
             "CASELOAD_LOGIN_WINDOW_MINUTES": self.login_window_minutes,
             "CASELOAD_LOGIN_MAX_FAILURES_USER": self.login_max_failures_per_user,
             "CASELOAD_LOGIN_MAX_FAILURES_ADDRESS": self.login_max_failures_per_address,
