@@ -36,6 +36,7 @@ def create_app(config: Config | None = None) -> Flask:
     import dash
     from werkzeug.middleware.proxy_fix import ProxyFix
 
+    from dashboard import freshness_banner
     from dashboard.auth import init_auth
     from dashboard.config import Config
     from dashboard.db import db
@@ -76,6 +77,7 @@ def create_app(config: Config | None = None) -> Flask:
         meta_tags=[{"name": "viewport", "content": "width=device-width, initial-scale=1"}],
     )
     app.layout = shell
+    freshness_banner.register()
     guard_pages()  # pages are imported by now: a page the user may not open answers as a 404
     init_security(server, app)
     _register_error_pages(server)

@@ -40,6 +40,10 @@ COMMANDS: dict[str, tuple[str, str]] = {  # name -> (module:attribute, short hel
         "Show the effective risk configuration and its hash, or...",
     ),
     "users": ("dashboard.users_cli:users_command", "Manage dashboard logins."),
+    "audit": (
+        "etl.audit_cli:audit_command",
+        "Verify the audit log's keyed chain, or print its head for...",
+    ),
     "risk": ("etl.risk.fit_cli:risk_group", "Risk points learned from a program's own history."),
     "fhir": (
         "etl.fhir.cli:fhir_command",

@@ -202,3 +202,7 @@ def budget_payload(deps: list[dict], program_id, k=5, start="2026-09-28", end="2
     values = {**_period_values(program_id, start, end), "outcomes-check-done.data": 1}
     values["outcomes-budget.value"] = k
     return callback_payload(deps, "outcomes-budget-out.children", values)
+
+
+def freshness_payload(deps: list[dict], path: str = "/") -> dict:
+    return callback_payload(deps, "shell-freshness.children", {"_pages_location.pathname": path})

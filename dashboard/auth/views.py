@@ -107,7 +107,9 @@ def _failed(username: str, user_row, reason: str, detail: dict | None = None) ->
 def login():
     if request.method == "GET":
         if current_user.is_authenticated:
-            return redirect(landing(current_user, safe_next(request.args.get("next"))))
+            from dashboard.kit import home_path
+
+            return redirect(home_path(safe_next(request.args.get("next"))))
         return _render()
 
     return _attempt(normalise_username(request.form.get("username", "")))
@@ -205,17 +207,9 @@ def _signed_in(
             route="/login",
             category="authentication",
         )
-    return redirect(landing(user, safe_next(request.form.get("next"))))
+    from dashboard.kit import home_path
 
-
-def landing(user, target: str) -> str:
-    """Where a sign-in lands: the page asked for, except that a role without a caseload (an
-    admin) asking for Today lands on what it can do instead of an empty list."""
-    from dashboard.auth.permissions import VIEW_CASELOAD
-
-    if target == "/" and VIEW_CASELOAD not in user.permissions:
-        return "/admin"
-    return target
+    return redirect(home_path(safe_next(request.form.get("next"))))
 
 
 @bp.route("/logout", methods=["POST"])

@@ -19,7 +19,7 @@ register_page(
     path="/admin",
     name="Administration",
     title="Administration · Caseload",
-    order=9,
+    order=4,
     permission=MANAGE_USERS,
 )
 
@@ -37,7 +37,9 @@ TASKS = (
     (
         "Data loads",
         "Load the programs' exports (rosters, check-ins, drug screens); the risk scores are "
-        "refreshed after each load. Rejected rows wait in the quarantine with line and reason.",
+        "refreshed after each load. Rejected rows wait in the quarantine with line and reason: "
+        "the Loads page lists every load and its rejected rows (identifiers masked) and retries "
+        "them. The Audit log page filters, downloads and verifies the access log.",
         ["caseload ingest FILES...", "caseload ingest --retry-quarantine"],
     ),
     (
@@ -70,8 +72,9 @@ def layout(**_kwargs) -> html.Div:
             html.H1("Administration", className="h3 mb-1"),
             html.P(
                 "As an administrator you manage logins, data loads and risk settings. You do "
-                "not see client records: caseloads are for counselors and supervisors. These "
-                "jobs are done on the server's command line for now:",
+                "not see client records: caseloads are for counselors and supervisors. Logins and "
+                "risk settings are managed on the server's command line; loads and the audit "
+                "log also have their own pages here.",
                 className="text-muted mb-3",
                 id="admin-intro",
             ),

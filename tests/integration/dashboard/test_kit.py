@@ -137,5 +137,5 @@ def test_navigation_lists_only_the_pages_the_user_may_open(app) -> None:
     supervisor, _ = signed_in(app, "carla")
     assert _nav(counselor) == ["Today", "Missed check-ins", "Sleep & stress"]
     assert _nav(supervisor) == ["Today", "Missed check-ins", "Sleep & stress", "Outcomes"]
-    # Aggregates of any program and what an admin does; no caseload pages.
-    assert _nav(admin) == ["Outcomes", "Administration"]
+    # What an admin does, aggregates of any program, the loads and the audit log; no caseload.
+    assert _nav(admin) == ["Administration", "Outcomes", "Loads", "Audit log"]

@@ -20,6 +20,7 @@ from sqlalchemy import select, update
 from dashboard import create_app
 from dashboard.auth import passwords
 from dashboard.config import Config, ConfigError
+from etl.audit import DEV_AUDIT_KEY
 from etl.cli import main
 from etl.models import AppAuditLog, AppLoginThrottle, AppUser
 
@@ -197,6 +198,8 @@ def test_production_settings(seeded, monkeypatch) -> None:
     monkeypatch.setenv("CASELOAD_ENV", "production")
     monkeypatch.setenv("DATABASE_URL", seeded.url)
     monkeypatch.setenv("SECRET_KEY", "p" * 48)
+    # The development key's value, so the module's shared log keeps one key (it is 32+ long).
+    monkeypatch.setenv("CASELOAD_AUDIT_KEY", DEV_AUDIT_KEY)
     monkeypatch.setenv("CASELOAD_TODAY", "2026-11-27")
     monkeypatch.delenv("CASELOAD_HTTPS", raising=False)
     app = create_app(Config.from_env())
