@@ -17,7 +17,18 @@ from etl.vocabulary import utcnow
 
 
 def header() -> html.Div:
+    """Above every page: the warning banner, when a source is late or its last file failed."""
     return html.Div(id="shell-freshness", className="small")
+
+
+def navbar_line() -> html.Span:
+    """In the navigation bar: how fresh the data is, on one line that costs the lists no
+    height (the whole text on hover)."""
+    return html.Span(
+        id="shell-freshness-line",
+        className="navbar-text small text-light text-truncate me-3 d-none d-xl-inline-block",
+        style={"maxWidth": "26rem", "opacity": 0.8},
+    )
 
 
 def _age(hours: float) -> str:
@@ -68,6 +79,8 @@ def register() -> None:
     """Register the callback for the app being built: Dash hands process-wide callbacks to
     one app only, so ``create_app`` calls this for each app, as Dash re-imports the pages."""
     page_callback(
+        Output("shell-freshness-line", "children"),
+        Output("shell-freshness-line", "title"),
         Output("shell-freshness", "children"),
         Input("_pages_location", "pathname"),
         permission=SIGNED_IN,
@@ -84,19 +97,17 @@ def show(view: View, _path):
         now=utcnow(),
         cadence=current_app.config["CASELOAD_FRESHNESS_HOURS"],
     )
-    line = html.Div(
-        _summary(rows, view.today), id="shell-freshness-line", className="text-muted mb-1"
-    )
+    line = _summary(rows, view.today)
     warnings = _warnings(rows)
     if not warnings:
-        return line
+        return line, line, None
     banner = dbc.Alert(
         [html.I(className="bi bi-exclamation-triangle-fill me-2"), *_join(warnings)],
         color="warning",
         id="shell-freshness-banner",
         className="py-2 mb-2",
     )
-    return [line, banner]
+    return line, line, banner
 
 
 def _join(messages: list[str]) -> list:

@@ -45,7 +45,11 @@ def navbar() -> dbc.Navbar:
     user = current_user
     if not getattr(user, "is_authenticated", False):
         # Only reached while Dash validates the layout at start-up, outside any session.
-        return dbc.Navbar(dbc.Container(dbc.NavbarBrand("Caseload")), color="primary", dark=True)
+        return dbc.Navbar(
+            dbc.Container([dbc.NavbarBrand("Caseload"), freshness_banner.navbar_line()]),
+            color="primary",
+            dark=True,
+        )
     role = ROLE_LABELS.get(user.role, user.role)
     who = html.Span(
         [
@@ -67,7 +71,10 @@ def navbar() -> dbc.Navbar:
                     [html.I(className="bi bi-heart-pulse me-2"), "Caseload"], href=home_path()
                 ),
                 dbc.Nav(_nav_links(), navbar=True, className="me-auto"),
-                html.Div([who, _logout_form()], className="d-flex align-items-center"),
+                html.Div(
+                    [freshness_banner.navbar_line(), who, _logout_form()],
+                    className="d-flex align-items-center",
+                ),
             ],
             fluid=True,
         ),

@@ -18,7 +18,7 @@ SHORT_HELP_LIMIT = 60
 COMMANDS: dict[str, tuple[str, str]] = {  # name -> (module:attribute, short help)
     "ingest": (
         "etl.ingest.cli:ingest_command",
-        "Load programs, staff, clients, check-ins and drug screens...",
+        "Load programs, staff, clients, check-ins and drug...",
     ),
     "init-db": (
         "etl.migrate:init_db_command",

@@ -356,7 +356,7 @@ def load_bam(view: View, client_id, range_value):
     if client_key is None:
         view.deny_client(client_id, reason="client outside scope", action="view_bam")
         return figs.empty_figure("No client record to show.")
-    last_day = read_client.latest_day(view.conn, view.scope, client_key) or view.today
+    last_day = read_client.day_span(view.conn, view.scope, client_key)[1] or view.today
     span = RANGES.get(str(range_value), 90)
     start = None if span is None else last_day - dt.timedelta(days=span - 1)
     forms = client_bam(view.conn, view.scope, client_key, start)

@@ -111,6 +111,7 @@ def test_production_start_up_refuses_while_a_demo_login_is_active(
     world, backend, monkeypatch
 ) -> None:
     monkeypatch.delenv("CASELOAD_ENV", raising=False)
+    monkeypatch.setenv("CASELOAD_AUDIT_KEY", "a" * 48)  # production's other requirement
     assert _demo(world, *_allow(backend)).exit_code == 0
     with pytest.raises(ConfigError, match="demo"):
         create_app(_production(world))
@@ -133,6 +134,7 @@ def test_caseload_serve_refuses_in_production_with_demo_logins(world, backend, m
     assert _demo(world, *_allow(backend)).exit_code == 0
     monkeypatch.setenv("CASELOAD_ENV", "Production ")
     monkeypatch.setenv("SECRET_KEY", "p" * 48)
+    monkeypatch.setenv("CASELOAD_AUDIT_KEY", "a" * 48)
     monkeypatch.setenv("DATABASE_URL", _url(world))
     # An address that cannot be bound: were the refusal missing, serve would fail later on.
     result = CliRunner().invoke(main, ["serve", "--host", "256.256.256.256", "--port", "0"])

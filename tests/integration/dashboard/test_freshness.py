@@ -8,7 +8,7 @@ import json
 
 import pytest
 from dash_client import freshness_payload, post_callback, signed_in
-from sqlalchemy import delete, insert
+from sqlalchemy import delete, insert, select
 
 from dashboard.read.freshness import freshness, parse_cadence
 from etl.models import EtlLoad
@@ -17,8 +17,12 @@ from etl.vocabulary import utcnow
 
 @pytest.fixture
 def loads(seeded):
-    """Add etl_load rows (kind, hours ago, status, rejected); removed afterwards."""
+    """Add etl_load rows (kind, hours ago, status, rejected) to a warehouse without loads of
+    its own (the seeded world's are set aside and put back afterwards)."""
     ids: list[int] = []
+    with seeded.engine.begin() as conn:
+        own = [dict(r._mapping) for r in conn.execute(select(EtlLoad.__table__))]
+        conn.execute(delete(EtlLoad))
 
     def add(kind: str, hours_ago: float, status: str = "loaded", rejected: int = 0) -> None:
         at = utcnow() - dt.timedelta(hours=hours_ago)
@@ -43,6 +47,8 @@ def loads(seeded):
     yield add
     with seeded.engine.begin() as conn:
         conn.execute(delete(EtlLoad).where(EtlLoad.load_id.in_(ids)))
+        if own:
+            conn.execute(insert(EtlLoad), own)
 
 
 def _text(component) -> str:

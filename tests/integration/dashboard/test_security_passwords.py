@@ -151,9 +151,12 @@ def test_user_commands_end_open_sessions(app, seeded, command, stdin) -> None:
     assert result.exit_code == 0, result.output
     assert client.get("/_dash-layout").status_code == 401
     with seeded.engine.connect() as conn:
-        event = conn.execute(
-            select(AppAuditLog).order_by(AppAuditLog.event_id.desc()).limit(1)
-        ).one()
+        events = conn.execute(
+            select(AppAuditLog).order_by(AppAuditLog.event_id.desc()).limit(2)
+        ).all()
+    # The command's change, then the dead cookie's refused request (audited too).
+    denied, event = events
+    assert denied.action == "denied" and denied.route == "/_dash-layout"
     assert event.action == "user_changed" and event.username == "system:cli"
     assert "another-long-secret" not in str(event.detail) and "another" not in result.output
     if command[0] == "reset-password":

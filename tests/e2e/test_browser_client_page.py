@@ -26,7 +26,8 @@ def test_client_page_is_one_chart_and_its_title_names_no_one(live, browser, scre
     sign_in(browser, server.url, "ana")
     wait(browser).until(EC.presence_of_element_located((By.ID, "nav-user")))
     _open_client(browser, server.url, "C-0001", world.names["C-0001"])
-    assert len(browser.find_elements(By.CSS_SELECTOR, ".js-plotly-plot")) == 1
+    # The record is one figure; the Brief Addiction Monitor has its own panel below it.
+    assert len(browser.find_elements(By.CSS_SELECTOR, "#client-charts .js-plotly-plot")) == 1
     assert browser.title == "Client · Caseload"
     for name in world.names.values():
         assert name not in browser.title
