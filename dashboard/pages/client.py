@@ -9,6 +9,7 @@ and an audit row. Every successful read of the record writes a ``view`` audit ro
 from __future__ import annotations
 
 import datetime as dt
+from urllib.parse import quote
 
 import dash_bootstrap_components as dbc
 from dash import Input, Output, State, dcc, html
@@ -75,6 +76,33 @@ def _range_picker() -> html.Div:
     )
 
 
+def _today_steps() -> html.Div:
+    """Previous / next client in Today's order, for a counselor working down the list."""
+    return html.Div(
+        [
+            dbc.Button(
+                [html.I(className="bi bi-chevron-left me-1"), "Previous"],
+                id="client-prev",
+                size="sm",
+                color="secondary",
+                outline=True,
+                disabled=True,
+            ),
+            html.Span("", id="client-position", className="small text-muted mx-2"),
+            dbc.Button(
+                ["Next", html.I(className="bi bi-chevron-right ms-1")],
+                id="client-next",
+                size="sm",
+                color="secondary",
+                outline=True,
+                disabled=True,
+            ),
+        ],
+        id="client-steps",
+        className="d-flex align-items-center justify-content-lg-end mt-2",
+    )
+
+
 def _range_options(first: dt.date | None) -> list[dict]:
     """ "All" says where the record begins, so a counselor knows how far back it goes."""
     everything = f"All (since {first:%b %-d, %Y})" if first else "All"
@@ -97,6 +125,7 @@ def layout(client_id: str | None = None, **_kwargs) -> html.Div:
                     dbc.Col(
                         [
                             _range_picker(),
+                            _today_steps(),
                             html.Div(
                                 dbc.Button(
                                     [html.I(className="bi bi-telephone me-1"), "Log a contact"],
@@ -387,3 +416,52 @@ def ask_contact(_view: View, clicks, client_id):
 contact_callbacks(
     "client", None, "client-refresh", "client-toast", trigger=("client-contact-action", "data")
 )
+
+
+MAX_ORDER = 2000  # longer than any caseload; a bigger list is not Today's
+
+
+@page_callback(
+    Output("client-prev", "href"),
+    Output("client-prev", "disabled"),
+    Output("client-next", "href"),
+    Output("client-next", "disabled"),
+    Output("client-position", "children"),
+    Input("client-id", "data"),
+    Input("shell-today-order", "data"),
+    permission=VIEW_CASELOAD,
+)
+def today_steps(_view: View, client_id, order):
+    """Neighbours of this client in the order Today last showed, kept in the tab. The list
+    comes from the browser, so it only picks links: the page they open resolves the id
+    through the caller's scope like any other."""
+    steps = today_neighbours(client_id, order)
+    if steps is None:
+        return None, True, None, True, ""
+    before, after, position, total = steps
+    return (
+        client_href(before),
+        before is None,
+        client_href(after),
+        after is None,
+        f"{position} of {total} on Today",
+    )
+
+
+def today_neighbours(client_id, order) -> tuple[str | None, str | None, int, int] | None:
+    """(previous id, next id, 1-based position, length) of ``client_id`` in ``order``, or
+    None when the order is not a plain list of ids or does not hold the client."""
+    if not isinstance(client_id, str) or not isinstance(order, list) or len(order) > MAX_ORDER:
+        return None
+    if not all(isinstance(c, str) and 0 < len(c) <= 64 for c in order):
+        return None
+    if client_id not in order:
+        return None
+    i = order.index(client_id)
+    before = order[i - 1] if i > 0 else None
+    after = order[i + 1] if i + 1 < len(order) else None
+    return before, after, i + 1, len(order)
+
+
+def client_href(client_id: str | None) -> str | None:
+    return None if client_id is None else "/client/" + quote(client_id, safe="")

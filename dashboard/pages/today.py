@@ -298,6 +298,7 @@ def pick_filter(_view: View, *_clicks):
     Output("today-empty", "children"),
     *[Output(f"today-card-{k}", "children") for k, *_ in CARDS],
     *[Output(f"today-card-{k}-sub", "children") for k, *_ in CARDS],
+    Output("shell-today-order", "data"),
     Input("today-counselor", "value"),
     Input("today-refresh", "data"),
     Input("today-filter", "data"),
@@ -322,6 +323,7 @@ def load_today(view: View, counselor_key, _refresh, shown=None, search=None):
             empty,
             *["–"] * n_cards,
             *[""] * n_cards,
+            [],
         )
     as_of = read_today.caseload_as_of(conn, scope, counselor_key, today)
     if as_of is None:
@@ -343,6 +345,7 @@ def load_today(view: View, counselor_key, _refresh, shown=None, search=None):
             msg,
             *["0"] * n_cards,
             *[""] * n_cards,
+            [],
         )
     program = read_today.counselor_program(conn, scope, counselor_key) or {}
     rows = read_today.caseload_rows(conn, scope, counselor_key, as_of)
@@ -417,6 +420,7 @@ def load_today(view: View, counselor_key, _refresh, shown=None, search=None):
         empty,
         *["–" if counts[k] is None else str(counts[k]) for k, *_ in CARDS],
         *[subs[k] for k, *_ in CARDS],
+        [str(c) for c in listed.get("client_id", [])],
     )
 
 
