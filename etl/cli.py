@@ -23,6 +23,7 @@ COMMANDS: dict[str, str] = {
     "risk": "etl.risk.fit_cli:risk_group",
     "users": "dashboard.users:users_command",
     "fhir": "etl.fhir.cli:fhir_command",
+    "export": "etl.export.cli:export_command",
 }
 
 
