@@ -214,6 +214,57 @@ class FctDrugScreen(Base):
     updated_at: Mapped[dt.datetime] = mapped_column(DateTime)
 
 
+class FctBam(Base):
+    """One completed Brief Addiction Monitor form (grain: the source's ``response_id``).
+
+    The 17 answers (item 7 per drug class, ``item_7a`` ... ``item_7g``) are kept as given, 0-4;
+    the Use, Risk and Protective sums and their flags are derived on load by ``etl.bam`` so
+    every reader sees the same scoring. ``recall_days`` is 30 (monthly form) or 7 (weekly).
+    """
+
+    __tablename__ = "fct_bam"
+    __table_args__ = (Index("ix_fct_bam_client_date", "client_key", "local_date"),)
+
+    bam_key: Mapped[int] = mapped_column(BigKey, primary_key=True)
+    response_id: Mapped[str] = mapped_column(String(64), unique=True)
+    client_key: Mapped[int] = mapped_column(ForeignKey("dim_client.client_key"))
+    completed_at: Mapped[dt.datetime] = mapped_column(DateTime)
+    local_date: Mapped[dt.date] = mapped_column(Date)
+    recall_days: Mapped[int] = mapped_column(SmallInteger)
+    item_1: Mapped[int | None] = mapped_column(SmallInteger)
+    item_2: Mapped[int | None] = mapped_column(SmallInteger)
+    item_3: Mapped[int | None] = mapped_column(SmallInteger)
+    item_4: Mapped[int | None] = mapped_column(SmallInteger)
+    item_5: Mapped[int | None] = mapped_column(SmallInteger)
+    item_6: Mapped[int | None] = mapped_column(SmallInteger)
+    item_7a: Mapped[int | None] = mapped_column(SmallInteger)
+    item_7b: Mapped[int | None] = mapped_column(SmallInteger)
+    item_7c: Mapped[int | None] = mapped_column(SmallInteger)
+    item_7d: Mapped[int | None] = mapped_column(SmallInteger)
+    item_7e: Mapped[int | None] = mapped_column(SmallInteger)
+    item_7f: Mapped[int | None] = mapped_column(SmallInteger)
+    item_7g: Mapped[int | None] = mapped_column(SmallInteger)
+    item_8: Mapped[int | None] = mapped_column(SmallInteger)
+    item_9: Mapped[int | None] = mapped_column(SmallInteger)
+    item_10: Mapped[int | None] = mapped_column(SmallInteger)
+    item_11: Mapped[int | None] = mapped_column(SmallInteger)
+    item_12: Mapped[int | None] = mapped_column(SmallInteger)
+    item_13: Mapped[int | None] = mapped_column(SmallInteger)
+    item_14: Mapped[int | None] = mapped_column(SmallInteger)
+    item_15: Mapped[int | None] = mapped_column(SmallInteger)
+    item_16: Mapped[int | None] = mapped_column(SmallInteger)
+    item_17: Mapped[int | None] = mapped_column(SmallInteger)
+    use_score: Mapped[int | None] = mapped_column(SmallInteger)
+    risk_score: Mapped[int | None] = mapped_column(SmallInteger)
+    protective_score: Mapped[int | None] = mapped_column(SmallInteger)
+    is_use_flagged: Mapped[bool | None] = mapped_column(Boolean)
+    is_risk_flagged: Mapped[bool | None] = mapped_column(Boolean)
+    is_protective_flagged: Mapped[bool | None] = mapped_column(Boolean)
+    row_hash: Mapped[str] = mapped_column(String(64))
+    load_id: Mapped[int | None] = mapped_column(ForeignKey("etl_load.load_id"))
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime)
+
+
 class FctClientDay(Base):
     """One row per enrolled client per calendar day, check-in or not.
 

@@ -15,9 +15,11 @@ from dash import Input, Output, dcc, html
 
 from dashboard.auth.permissions import VIEW_CASELOAD
 from dashboard.figures import client as figs
+from dashboard.figures.bam import bam_trend
 from dashboard.figures.palette import TIER_COLORS, TIER_ICONS, TIER_LABELS
 from dashboard.kit import View, page_callback, register_page
 from dashboard.read import client as read_client
+from dashboard.read.bam import client_bam
 from dashboard.risk_settings import RiskSettings, program_settings
 from dashboard.triage import reason_line, reasons_list
 
@@ -120,6 +122,12 @@ def layout(client_id: str | None = None, **_kwargs) -> html.Div:
                                         "Signals",
                                         _graph("client-signals-chart"),
                                         sub_id="client-signals-sub",
+                                    ),
+                                    _panel(
+                                        "Brief Addiction Monitor",
+                                        _graph("client-bam-chart"),
+                                        "scale scores per form; dashed: the cut-off, "
+                                        "shaded: flagged side, ▲ a flagged form",
                                     ),
                                 ],
                                 xl=6,
@@ -328,3 +336,28 @@ def load_client(view: View, client_id, range_value):
         _risk_sub(settings, risk),
         _signals_sub(settings),
     )
+
+
+@page_callback(
+    Output("client-bam-chart", "figure"),
+    Input("client-id", "data"),
+    Input("client-range", "value"),
+    permission=VIEW_CASELOAD,
+)
+def load_bam(view: View, client_id, range_value):
+    """The BAM panel, on its own: the same scope check and the same audit as the record."""
+    client_key = read_client.resolve_client(view.conn, view.scope, client_id)
+    if client_key is None:
+        view.deny_client(client_id, reason="client outside scope", action="view_bam")
+        return figs.empty_figure("No client record to show.")
+    last_day = read_client.latest_day(view.conn, view.scope, client_key) or view.today
+    span = RANGES.get(str(range_value), 90)
+    start = None if span is None else last_day - dt.timedelta(days=span - 1)
+    forms = client_bam(view.conn, view.scope, client_key, start)
+    view.audit_view(
+        "client_bam",
+        client_keys=[client_key],
+        route=f"/client/{client_id}",
+        detail={"range": str(range_value)},
+    )
+    return bam_trend(forms)

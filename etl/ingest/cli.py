@@ -10,6 +10,7 @@ from rich.console import Console
 
 from etl.db import make_engine
 from etl.ingest.hooks import run_post_load
+from etl.ingest.mapping import MappingError, load_mapping
 from etl.ingest.pipeline import ingest_paths
 from etl.ingest.report import progress_bar, render_json, render_problems, render_table
 
@@ -42,6 +43,14 @@ def _expand(paths: tuple[str, ...]) -> list[Path]:
     default=None,
     help="Warehouse URL (default: DATABASE_URL or the embedded SQLite file).",
 )
+@click.option(
+    "--mapping",
+    "mapping_path",
+    type=click.Path(path_type=str),
+    default=None,
+    help="A TOML or YAML mapping file (docs/mapping.md): read PATHS, in their own column "
+    "names, as the kind it names.",
+)
 @click.option("--chunk-rows", type=int, default=None, help="Rows per chunk (memory bound).")
 @click.option(
     "--no-refresh",
@@ -56,6 +65,7 @@ def ingest_command(
     database_url: str | None,
     chunk_rows: int | None,
     no_refresh: bool,
+    mapping_path: str | None,
 ) -> None:
     """Load programs, staff, clients, check-ins and drug screens: CSV or CSV.GZ files, and
     FHIR R4 JSON (a resource, a Bundle) or Bulk NDJSON (docs/fhir.md).
@@ -66,6 +76,12 @@ def ingest_command(
     if not paths and not retry_quarantine:
         raise click.UsageError("give files to load, or --retry-quarantine")
     err = Console(stderr=True)
+    mapping = None
+    if mapping_path is not None:
+        try:
+            mapping = load_mapping(mapping_path)  # checked whole before any row is read
+        except MappingError as exc:
+            raise click.ClickException(str(exc)) from None
     engine = make_engine(database_url)
     try:
         with progress_bar(err, enabled=not as_json) as on_progress:
@@ -75,6 +91,7 @@ def ingest_command(
                 chunk_rows=chunk_rows,
                 on_progress=on_progress,
                 retry_quarantine=retry_quarantine,
+                mapping=mapping,
             )
         if report.changes and not no_refresh:
             run_post_load(engine, report.changes)

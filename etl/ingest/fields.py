@@ -179,7 +179,7 @@ class Int(Field):
         return [
             Rule(
                 pa.Check.in_range(self.lo, self.hi),
-                lambda v: f"{self.name} {v} out of range {self.lo}-{self.hi}",
+                lambda v: f"{self.name} {_whole(v)} out of range {self.lo}-{self.hi}",
             )
         ]
 
@@ -208,6 +208,11 @@ class Float(Field):
                 lambda v: f"{self.name} {_plain(v)} out of range {lo}-{hi}",
             )
         ]
+
+
+def _whole(x: object) -> str:
+    """pandera gathers failures of several columns in one column, so an int may come as 12.0."""
+    return str(int(x)) if isinstance(x, float) and x.is_integer() else str(x)
 
 
 def _plain(x: object) -> str:
@@ -426,3 +431,31 @@ class Pattern(Field):
                 lambda v: f"{self.name} is longer than {self.max_len} characters",
             )
         ]
+
+
+@dataclass(frozen=True)
+class IntChoice(Field):
+    """A whole number from a short list of codes (the BAM's recall period: 30 or 7 days)."""
+
+    values: tuple[int, ...] = ()
+
+    def cast(self, text: pd.Series) -> Cast:
+        allowed = set(self.values)
+
+        def convert(raw: str) -> int | None:
+            v = raw.strip()
+            if not v:
+                return None
+            try:
+                number = float(v)
+            except ValueError:
+                raise ValueError(v) from None
+            if number != int(number) or int(number) not in allowed:
+                raise ValueError(v)
+            return int(number)
+
+        typed, bad = _by_uniques(text, convert, "Int64")
+        listed = " or ".join(str(v) for v in self.values)
+        return Cast(
+            {self.name: typed}, bad, lambda v: f"{self.name}{self.shown(v)} is not {listed}"
+        )

@@ -14,6 +14,7 @@ import hashlib
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
+from functools import partial
 from pathlib import Path
 
 from sqlalchemy import Connection, Engine
@@ -25,6 +26,7 @@ from etl.ingest.errors import FileRejected, NeedsExactReader
 from etl.ingest.kinds import Kind
 from etl.ingest.lookups import Lookups
 from etl.ingest.loop import LoadRun
+from etl.ingest.mapping import Mapping, open_mapped
 from etl.ingest.prefetch import prefetch
 from etl.ingest.results import FileResult, IngestReport
 from etl.ingest.retry import retry
@@ -188,12 +190,14 @@ def ingest_file(
     return result
 
 
-def _open_all(engine: Engine, paths: Iterable[Path]) -> tuple[list[OpenedFile], list[FileResult]]:
+def _open_all(
+    engine: Engine, paths: Iterable[Path], opener: Callable[[Path], OpenedFile] = open_file
+) -> tuple[list[OpenedFile], list[FileResult]]:
     opened: list[OpenedFile] = []
     failed: list[FileResult] = []
     for path in paths:
         try:
-            opened.append(open_file(path))
+            opened.append(opener(path))
         except FileRejected as exc:
             result = FileResult(path=str(path), kind=None, status="failed", error=str(exc))
             result.load_id = bookkeeping.start(engine, str(path), None)
@@ -229,12 +233,16 @@ def ingest_paths(
     chunk_rows: int | None = None,
     on_progress: ProgressFn | None = None,
     retry_quarantine: bool = False,
+    mapping: Mapping | None = None,
 ) -> IngestReport:
-    """Load files (and optionally retry the quarantine); return per-file counts and changes."""
+    """Load files (and optionally retry the quarantine); return per-file counts and changes.
+
+    With a ``mapping`` (``etl.ingest.mapping``) every file is read through it as its kind."""
     rows = chunk_rows or get_settings().chunk_rows
     report = IngestReport()
     report.interrupted_loads = bookkeeping.mark_interrupted(engine)
-    opened, failed = _open_all(engine, [Path(p) for p in paths])
+    opener = open_file if mapping is None else partial(open_mapped, mapping=mapping)
+    opened, failed = _open_all(engine, [Path(p) for p in paths], opener)
     report.files.extend(failed)
     for item in opened:
         report.files.append(

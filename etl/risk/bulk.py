@@ -25,7 +25,15 @@ from sqlalchemy.schema import (
     DropTable,
 )
 
-from etl.models import DimClient, DimProgram, FctCheckin, FctClientDay, FctDrugScreen, FctRiskScore
+from etl.models import (
+    DimClient,
+    DimProgram,
+    FctBam,
+    FctCheckin,
+    FctClientDay,
+    FctDrugScreen,
+    FctRiskScore,
+)
 from etl.risk import pgcopy
 from etl.risk.client_day import to_date
 from etl.risk.compute import DAY_COLUMNS, SCORE_COLUMNS, Computed
@@ -266,6 +274,25 @@ def read_screens(
     return frame
 
 
+def read_bam(
+    conn: Connection, client_keys: Sequence[int], first: dt.date, last: dt.date
+) -> pd.DataFrame:
+    """BAM forms' Risk and Protective scores, for the BAM rule (off unless configured)."""
+    out = []
+    for part in _batches(list(client_keys), 20000):
+        stmt = (
+            select(FctBam.client_key, FctBam.local_date, FctBam.risk_score, FctBam.protective_score)
+            .where(FctBam.client_key.in_(part), FctBam.local_date.between(first, last))
+            .order_by(FctBam.client_key, FctBam.local_date, FctBam.completed_at)
+        )
+        out.extend(conn.execute(stmt).all())
+    frame = pd.DataFrame(
+        out, columns=["client_key", "local_date", "risk_score", "protective_score"]
+    )
+    frame["local_date"] = frame["local_date"].astype(object)
+    return frame
+
+
 def read_seeds(conn: Connection, wanted: dict[int, dt.date]) -> pd.DataFrame:
     """The stored client-day row on each client's given day (the day before a recompute)."""
     cols = [
@@ -326,6 +353,8 @@ def full_reload(conn: Connection) -> Iterator[None]:
     yield
     for table in DERIVED:
         if pg:
+            # isolate_from_table=False: SQLAlchemy 2.1 would otherwise drop the key from the
+            # table's CREATE TABLE for the rest of the process (a later create_all lacks it).
             conn.execute(AddConstraint(table.primary_key, isolate_from_table=False))
         for index in table.indexes:
             conn.execute(CreateIndex(index))

@@ -81,23 +81,33 @@ def _fmt(value) -> str:
     default=None,
     help="Synthetic ground truth (caseload synth OUT or OUT/truth).",
 )
+@click.option(
+    "--bam",
+    "with_bam",
+    is_flag=True,
+    help="Also rescore with the BAM rule off and on and compare the two rankings.",
+)
 @click.option("--from", "start", type=_DATE, default=None)
 @click.option("--to", "end", type=_DATE, default=None)
 @_URL
 def evaluate_command(
-    horizon: int, k: int, as_json: bool, truth: Path | None, start, end, database_url: str | None
+    horizon: int,
+    k: int,
+    as_json: bool,
+    truth: Path | None,
+    with_bam: bool,
+    start,
+    end,
+    database_url: str | None,
 ) -> None:
     """How well the stored scores predicted lapses, next to simple baselines."""
-    from etl.risk.evaluate import evaluate
+    from etl.risk.evaluate import compare_bam, evaluate
 
-    result = evaluate(
-        make_engine(database_url),
-        horizon=horizon,
-        k=k,
-        truth_dir=truth,
-        start=_day(start),
-        end=_day(end),
-    )
+    engine = make_engine(database_url)
+    window = {"horizon": horizon, "k": k, "start": _day(start), "end": _day(end)}
+    result = evaluate(engine, truth_dir=truth, **window)
+    if with_bam:
+        result["bam"] = compare_bam(engine, **window)
     if as_json:
         click.echo(json.dumps(_json_safe(result), indent=2))
         return
@@ -130,6 +140,32 @@ def evaluate_command(
     for group, values in result["groups"].items():
         parts = ", ".join(f"{v} {_fmt(g['auroc'])} (n={g['n']})" for v, g in values.items())
         click.echo(f"  {group}: {parts}")
+    if with_bam:
+        _echo_bam(result["bam"], k)
+
+
+def _echo_bam(b: dict, k: int) -> None:
+    """Whether the BAM rule helps: the same days ranked with it off and on."""
+    w = b["with_form"]
+    click.echo(
+        f"BAM rule (rescored both ways on the same days; {b['changed_days']} of {b['n']} "
+        "client-days change score):"
+    )
+    click.echo(f"{'ranking':<22}{'AUROC':>8}{'PR-AUC':>8}{f'prec@{k}':>9}{f'recall@{k}':>11}")
+    for name in ("off", "on"):
+        r = b[name]
+        click.echo(
+            f"{'BAM rule ' + name:<22}{_fmt(r['auroc']):>8}{_fmt(r['pr_auc']):>8}"
+            f"{_fmt(r['precision_at_k']):>9}{_fmt(r['recall_at_k']):>11}"
+        )
+    click.echo(
+        f"  client-days with a form in the last {w['max_age_days']} days: n={w['n']}, "
+        f"positives={w['positives']}; AUROC off {_fmt(w['off']['auroc'])}, "
+        f"on {_fmt(w['on']['auroc'])}"
+    )
+    delta = b["on"]["auroc"] - b["off"]["auroc"]
+    verdict = "helps" if delta > 0.005 else "hurts" if delta < -0.005 else "makes no difference"
+    click.echo(f"  on this data the BAM rule {verdict} (AUROC {delta:+.3f})")
 
 
 def _json_safe(value):

@@ -94,6 +94,10 @@ class ClientDays:
     days_since_positive: np.ndarray
     days_since_irregular: np.ndarray
     irregular_kind_last: np.ndarray  # 1 refused, 2 dilute, 3 invalid: the last such screen
+    # The latest BAM form as of each day (``etl.risk.bam_signal``), when the BAM rule is on.
+    bam_risk: np.ndarray | None = None
+    bam_protective: np.ndarray | None = None
+    bam_age: np.ndarray | None = None
 
     @property
     def days(self) -> np.ndarray:

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from etl.risk.bam_signal import attach_bam
 from etl.risk.client_day import build_client_days, rolling_sum, to_date
 from etl.risk.config import RiskConfig
 from etl.risk.reasons import build_reasons
@@ -80,8 +81,12 @@ def compute(
     data_start: dict[int, int] | None = None,
     seeds: pd.DataFrame | None = None,
     open_day: int | None = None,
+    bam: pd.DataFrame | None = None,
 ) -> Computed:
-    """Facts and scores for every enrolled day of ``clients`` from their first day to ``end``."""
+    """Facts and scores for every enrolled day of ``clients`` from their first day to ``end``.
+
+    ``bam``: BAM forms (client_key, local_date, risk_score, protective_score), read when the
+    configuration's BAM rule is on."""
     days = build_client_days(
         clients,
         checkins,
@@ -93,6 +98,8 @@ def compute(
         seeds=seeds,
         open_day=open_day,
     )
+    if cfg.bam.enabled and bam is not None:
+        attach_bam(days, bam, cfg.bam.max_age_days)
     rules, stats = evaluate_rules(days, cfg)
     n, t = days.enrolled.shape
     out_mask = days.output

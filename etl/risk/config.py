@@ -136,6 +136,23 @@ class ScreenRule(_Strict):
     points: float = Field(6, ge=0, le=100)
 
 
+class BamRule(_Strict):
+    """The latest Brief Addiction Monitor form as a signal, where a client has one.
+
+    Off by default: a program turns it on once its forms load (``caseload evaluate-risk
+    --bam`` says whether it helps on the program's own data)."""
+
+    enabled: bool = False
+    max_age_days: int = Field(35, ge=1, le=120)  # a monthly form, with a week's slack
+    risk_at: int = Field(12, ge=0, le=24)  # the BAM's own cut-offs
+    risk_points: float = Field(6, ge=0, le=100)
+    points_per_risk_step: float = Field(1, ge=0, le=100)
+    protective_at: int = Field(12, ge=0, le=24)
+    protective_points: float = Field(4, ge=0, le=100)
+    points_per_protective_step: float = Field(0.5, ge=0, le=100)
+    max_points: float = Field(15, ge=0, le=100)
+
+
 class DiscordanceRule(_Strict):
     """Reported no use while a screen of the same window was positive: a reason to talk."""
 
@@ -157,6 +174,7 @@ class RiskConfig(_Strict):
     disengagement: DisengagementRule
     use: UseRule
     screen: ScreenRule
+    bam: BamRule = BamRule()
     discordance: DiscordanceRule = DiscordanceRule()
 
     @property

@@ -279,3 +279,77 @@ def _ceiling(data: pd.DataFrame, y: np.ndarray, truth_dir: Path) -> dict[str, An
     have = merged["latent_risk"].notna().to_numpy()
     a, p = _scores(y[have], merged["latent_risk"].to_numpy()[have])
     return {"auroc": a, "pr_auc": p, "n": int(have.sum())}
+
+
+def _ranking(data: pd.DataFrame, y: np.ndarray, score: np.ndarray, k: int) -> dict[str, Any]:
+    auroc, pr_auc = _scores(y, score)
+    prec, recall = precision_at_k(data, score, y, k)
+    return {"auroc": auroc, "pr_auc": pr_auc, "precision_at_k": prec, "recall_at_k": recall}
+
+
+def _with_fresh_form(engine: Engine, data: pd.DataFrame, max_age: int) -> np.ndarray:
+    """Per row, whether the client had a BAM form in the ``max_age`` days up to that day."""
+    from etl.models import FctBam
+
+    with engine.connect() as conn:
+        rows = conn.execute(select(FctBam.client_key, FctBam.local_date)).all()
+    forms = pd.DataFrame(rows, columns=["client_key", "form_date"])
+    if forms.empty or data.empty:
+        return np.zeros(len(data), dtype=bool)
+    forms["form_date"] = pd.to_datetime(forms["form_date"]).astype("datetime64[ns]")
+    forms["client_key"] = forms["client_key"].astype(np.int64)
+    left = data[["client_key", "date"]].assign(row=np.arange(len(data)))
+    left = left.astype({"date": "datetime64[ns]", "client_key": np.int64}).sort_values("date")
+    merged = pd.merge_asof(
+        left,
+        forms.sort_values("form_date"),
+        left_on="date",
+        right_on="form_date",
+        by="client_key",
+        direction="backward",
+        tolerance=pd.Timedelta(days=max_age),
+    ).sort_values("row")
+    return merged["form_date"].notna().to_numpy()
+
+
+def compare_bam(
+    engine: Engine,
+    *,
+    horizon: int = 7,
+    k: int = 5,
+    start: dt.date | None = None,
+    end: dt.date | None = None,
+) -> dict[str, Any]:
+    """The same client-days and labels ranked with the BAM rule off and on (both recomputed,
+    whatever the stored scores used), overall and on the days a client had a recent form."""
+    from etl.risk.config import load_config
+    from etl.risk.whatif import rescored, with_bam
+
+    frame = load_scored_days(engine, start, end)
+    label, eligible = lapse_labels(frame, horizon)
+    data = frame[eligible].reset_index(drop=True)
+    y = label[eligible]
+    keys = ["client_key", "date"]
+    scores = {}
+    for name, enabled in (("off", False), ("on", True)):
+        s = rescored(engine, with_bam(enabled)).rename(columns={"score": name})
+        data = data.merge(s, on=keys, how="left")
+        scores[name] = data[name].fillna(0).to_numpy(np.float64)
+    max_age = load_config().bam.max_age_days
+    fresh = _with_fresh_form(engine, data, max_age)
+    result: dict[str, Any] = {
+        "n": int(len(y)),
+        "positives": int(y.sum()),
+        "changed_days": int((scores["on"] != scores["off"]).sum()),
+        "off": _ranking(data, y, scores["off"], k),
+        "on": _ranking(data, y, scores["on"], k),
+        "with_form": {
+            "n": int(fresh.sum()),
+            "positives": int(y[fresh].sum()),
+            "max_age_days": max_age,
+        },
+    }
+    for name in ("off", "on"):
+        a, p = _scores(y[fresh], scores[name][fresh])
+        result["with_form"][name] = {"auroc": a, "pr_auc": p}
+    return result

@@ -22,7 +22,7 @@ from etl.risk.config import RiskConfig, SignalRule
 from etl.risk.features import SignalStats, all_signal_stats, deviation_days
 from etl.vocabulary import TRIGGERS
 
-RULE_VERSION = "1.1.0"
+RULE_VERSION = "1.2.0"  # 1.1: discordance; 1.2: the optional BAM rule
 RULE_CODES = (
     "use",
     "disengagement",
@@ -34,6 +34,7 @@ RULE_CODES = (
     "isolation",
     "screen",
     "discordance",
+    "bam",
 )
 
 
@@ -512,6 +513,61 @@ def _discordance_rule(days: ClientDays, cfg: RiskConfig) -> RuleOutput:
     )
 
 
+def _bam_rule(days: ClientDays, cfg: RiskConfig) -> RuleOutput:
+    """The latest BAM form's Risk and Protective scales, against the instrument's cut-offs."""
+    rule = cfg.bam
+    risk, protective, age = days.bam_risk, days.bam_protective, days.bam_age
+    assert risk is not None and protective is not None and age is not None
+    risk_hit = _nz(risk) >= rule.risk_at
+    low_hit = ~np.isnan(protective) & (protective <= rule.protective_at)
+    pts = np.where(
+        risk_hit, rule.risk_points + rule.points_per_risk_step * (_nz(risk) - rule.risk_at), 0.0
+    ) + np.where(
+        low_hit,
+        rule.protective_points
+        + rule.points_per_protective_step * (rule.protective_at - _nz(protective)),
+        0.0,
+    )
+    today = np.broadcast_to(days.days[None, :].astype(np.float64), risk.shape)
+
+    def text(v: dict[str, np.ndarray]) -> np.ndarray:
+        risk_t = tv.cat_where(
+            v["risk_hit"] > 0,
+            "risk factors ",
+            tv.text_number(v["risk_score"], "d"),
+            f" (flag at {rule.risk_at})",
+        )
+        low_t = tv.cat_where(
+            v["low_hit"] > 0,
+            "protective factors ",
+            tv.text_number(v["protective_score"], "d"),
+            f" (flag at {rule.protective_at} or less)",
+        )
+        return tv.cat(
+            "on the BAM of ",
+            _on_date(v["today"] - v["form_age"]),
+            ": ",
+            tv.join([risk_t, low_t], ", "),
+        )
+
+    return RuleOutput(
+        "bam",
+        "BAM risk factors",
+        np.minimum(pts, rule.max_points),
+        {
+            "risk_score": (risk, 0),
+            "protective_score": (protective, 0),
+            "form_age": (age, 0),
+        },
+        text,
+        hidden={
+            "today": today,
+            "risk_hit": risk_hit.astype(np.float64),
+            "low_hit": low_hit.astype(np.float64),
+        },
+    )
+
+
 def evaluate_rules(
     days: ClientDays, cfg: RiskConfig
 ) -> tuple[list[RuleOutput], dict[str, SignalStats]]:
@@ -556,6 +612,8 @@ def evaluate_rules(
         out.append(_screen_rule(days, cfg))
     if cfg.discordance.enabled:
         out.append(_discordance_rule(days, cfg))
+    if cfg.bam.enabled and days.bam_risk is not None:
+        out.append(_bam_rule(days, cfg))
     for rule in out:
         rule.points = np.round(np.where(days.enrolled, rule.points, 0.0), 1)
     return out, stats

@@ -283,6 +283,10 @@ def _compute_chunk(
     # client starts here anyway (full recompute, new client): then there is nothing before.
     seed_days = {t.client_key: to_date(t.start - 1) for t in chunk if t.start > t.begin}
     seeds = bulk.read_seeds(read, seed_days) if seed_days else None
+    bam = None
+    if cfg.bam.enabled:
+        since = to_date(start - cfg.bam.max_age_days)
+        bam = bulk.read_bam(read, keys, since, to_date(last))
     stats.add_time("read", time.perf_counter() - t0)
 
     t0 = time.perf_counter()
@@ -298,6 +302,7 @@ def _compute_chunk(
         data_start={t.client_key: t.start for t in chunk},
         seeds=seeds,
         open_day=open_day,
+        bam=bam,
     )
     stats.add_time("compute", time.perf_counter() - t0)
     return result

@@ -16,8 +16,10 @@ from pathlib import Path
 import numpy as np
 from faker import Faker
 
+from etl import bam
 from etl.ingest.kinds import BY_NAME
 from etl.synth import text
+from etl.synth.bam import Forms, make_forms
 from etl.synth.calendar import Window, format_offset, make_window
 from etl.synth.model import Latent, simulate
 from etl.synth.observe import RESULTS, Observed, observe
@@ -40,6 +42,7 @@ STAFF_COLUMNS = list(BY_NAME["staff"].columns)
 CLIENT_COLUMNS = list(BY_NAME["clients"].columns)
 CHECKIN_COLUMNS = list(BY_NAME["checkins"].columns)
 SCREEN_COLUMNS = list(BY_NAME["drug_screens"].columns)
+BAM_COLUMNS = list(BY_NAME["bam"].columns)
 TRUTH_DAILY_COLUMNS = [
     "client_id",
     "date",
@@ -66,7 +69,7 @@ TRUTH_CLIENT_COLUMNS = [
     "reported_lapse_days",
     "detected_lapse_days",
 ]
-DATA_FILES = ["programs", "staff", "clients", "checkins", "drug_screens"]
+DATA_FILES = ["programs", "staff", "clients", "checkins", "drug_screens", "bam"]
 TRUTH_FILES = ["daily", "clients"]
 
 NO_YES = np.array(["no", "yes", ""], dtype=object)
@@ -187,6 +190,17 @@ class _Formatter:
             self.timestamps(clients, s.day, s.seconds, np.zeros(len(s), np.int64)),
             SUBSTANCES[self.roster.substance[clients]].tolist(),
             RESULTS[s.result].tolist(),
+        ]
+
+    def bam(self, lo: int, forms: Forms, first_id: int) -> list[list[str]]:
+        clients = lo + forms.client
+        answers = int_table(bam.ITEM_HI)  # "0".."4", blank for -1
+        return [
+            [f"BAM{v:07d}" for v in range(first_id, first_id + len(forms.day))],
+            self.roster.client_id[clients].tolist(),
+            self.timestamps(clients, forms.day, forms.seconds, np.zeros(len(forms.day), np.int64)),
+            [str(r) for r in forms.recall.tolist()],
+            *(lookup(answers, forms.answers[:, i]) for i in range(forms.answers.shape[1])),
         ]
 
     def truth_days(self, lo: int, latent: Latent, obs: Observed) -> list[list[str]]:
@@ -326,6 +340,7 @@ def generate(cfg: SynthConfig) -> SynthResult:
     writers = {
         "checkins": ColumnWriter(path("checkins"), cfg.gzip, CHECKIN_COLUMNS),
         "drug_screens": ColumnWriter(path("drug_screens"), cfg.gzip, SCREEN_COLUMNS),
+        "bam": ColumnWriter(path("bam"), cfg.gzip, BAM_COLUMNS),
     }
     if cfg.truth:
         writers["truth_daily"] = ColumnWriter(
@@ -357,6 +372,17 @@ def generate(cfg: SynthConfig) -> SynthResult:
             discharge[lo:hi] = latent.discharge
             writers["checkins"].write(fmt.checkins(lo, obs, writers["checkins"].rows + 1))
             writers["drug_screens"].write(fmt.screens(lo, obs, writers["drug_screens"].rows + 1))
+            # Forms draw from a stream of their own: the other files stay byte for byte.
+            forms = make_forms(
+                np.random.default_rng(np.random.SeedSequence([cfg.seed, 3, k])),
+                window,
+                latent,
+                roster.admission[lo:hi],
+                roster.substance[lo:hi],
+                obs.disclosure,
+                cutoff,
+            )
+            writers["bam"].write(fmt.bam(lo, forms, writers["bam"].rows + 1))
             if cfg.truth:
                 writers["truth_daily"].write(fmt.truth_days(lo, latent, obs))
                 truth_clients.extend(_truth_client_rows(lo, roster, window, latent, obs))

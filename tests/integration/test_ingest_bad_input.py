@@ -51,7 +51,7 @@ FILE_CASES = [
         "odd.csv",
         lambda p: write(p, "alpha,beta,gamma\n1,2,3\n"),
         "cannot tell the kind of file from its header (expected the columns of one of programs, "
-        "staff, clients, checkins, drug_screens)",
+        "staff, clients, checkins, drug_screens, bam)",
     ),
     (
         "nocol.csv",

@@ -35,6 +35,9 @@ HEADERS = {
     "checkins.csv": "checkin_id,client_id,submitted_at,craving,stress,mood,sleep_hours,"
     "sleep_quality,used_since_last,triggers,support_contact,coping,note",
     "drug_screens.csv": "screen_id,client_id,collected_at,substance,result",
+    "bam.csv": "response_id,client_id,completed_at,recall_days,item_1,item_2,item_3,item_4,"
+    "item_5,item_6,item_7a,item_7b,item_7c,item_7d,item_7e,item_7f,item_7g,item_8,item_9,"
+    "item_10,item_11,item_12,item_13,item_14,item_15,item_16,item_17",
     "truth/daily.csv": "client_id,date,latent_risk,lapse,reported,detected_by_screen,expected,"
     "checkins,screens,stress_episode,disengaged",
 }
@@ -127,7 +130,7 @@ def test_same_arguments_give_identical_bytes(tmp_path: Path) -> None:
             )
             runs.append(digest(folder))
         assert runs[0] == runs[1]
-        assert len(runs[0]) == 8  # 5 input files, 2 truth files, the truth README
+        assert len(runs[0]) == 9  # 6 input files, 2 truth files, the truth README
     other = tmp_path / "other"
     generate(SynthConfig(out=other, clients=120, days=40, seed=6, as_of=AS_OF))
     first = tmp_path / "aFalse"
@@ -383,6 +386,7 @@ def test_as_of_sets_the_last_day_and_no_truth(tmp_path: Path) -> None:
     generate(SynthConfig(out=out, clients=60, days=30, seed=1, as_of=as_of, truth=False))
     assert not any((out / "truth").glob("*"))
     assert sorted(p.name for p in out.glob("*.csv")) == [
+        "bam.csv",
         "checkins.csv",
         "clients.csv",
         "drug_screens.csv",
@@ -517,3 +521,48 @@ def test_risk_does_not_fade_with_time_in_treatment(large: Path) -> None:
     risk = truth.latent_risk.astype(float)
     early, late = risk[tenure < 30].mean(), risk[tenure >= 90].mean()
     assert 0.8 < late / early < 1.25
+
+
+# --------------------------------------------------------------------------- BAM
+
+
+def test_bam_forms_follow_the_schedule_and_the_latent_state(program: Path) -> None:
+    from etl import bam
+
+    clients, programs = read(program, "clients.csv"), read(program, "programs.csv")
+    forms, truth = read(program, "bam.csv"), read(program, "truth/daily.csv")
+    assert len(forms) > 300 and forms.response_id.is_unique
+    answers = forms[list(bam.ITEMS)]
+    assert set(answers.to_numpy().ravel()) <= {"0", "1", "2", "3", "4"}
+    forms["date"] = [t.date() for t in local_times(forms, "completed_at", clients, programs)]
+    admitted = clients.set_index("client_id").admission_date.map(dt.date.fromisoformat)
+    forms["tenure"] = [
+        (d - admitted[c]).days for d, c in zip(forms.date, forms.client_id, strict=True)
+    ]
+    # Weekly (7-day recall) in the first four weeks, then the monthly form every 28 days.
+    weekly = forms[forms.recall_days == "7"]
+    monthly = forms[forms.recall_days == "30"]
+    assert set(weekly.tenure) <= {0, 7, 14, 21}
+    assert len(monthly) > 0 and (monthly.tenure % 28 == 0).all() and monthly.tenure.min() >= 28
+    # Only while enrolled and in contact, never on a day the truth has the client gone.
+    truth["date"] = pd.to_datetime(truth.date).dt.date
+    day = truth.set_index(["client_id", "date"])
+    keys = list(zip(forms.client_id, forms.date, strict=True))
+    assert day.index.isin(keys).sum() == len(forms)
+    assert (day.loc[keys, "disengaged"] == "0").mean() > 0.9
+    # The scales carry the latent risk: Risk up and Protective down with it.
+    scored = bam.scores(answers.astype(int).astype("Int64"))
+    latent = day.loc[keys, "latent_risk"].astype(float).to_numpy()
+    assert np.corrcoef(scored.risk_score.astype(float), latent)[0, 1] > 0.5
+    assert np.corrcoef(scored.protective_score.astype(float), latent)[0, 1] < -0.3
+    # Use is reported only on forms whose recall period held a lapse.
+    used = scored.use_score.astype(int) > 0
+    lapses = truth[truth.lapse == "1"]
+    lapse_days = set(zip(lapses.client_id, lapses.date, strict=True))
+    recall = forms.recall_days.astype(int)
+    had_lapse = [
+        any((c, d - dt.timedelta(days=k)) in lapse_days for k in range(r))
+        for c, d, r in zip(forms.client_id, forms.date, recall, strict=True)
+    ]
+    assert used.sum() > 0
+    assert not (used & ~np.array(had_lapse)).any()

@@ -5,12 +5,12 @@ To add a kind, write its module (fields, target, builder) and list it here.
 
 from __future__ import annotations
 
-from etl.ingest.kinds import checkins, clients, drug_screens, programs, staff
+from etl.ingest.kinds import bam, checkins, clients, drug_screens, programs, staff
 from etl.ingest.kinds.base import Kind, Target
 
 KINDS: tuple[Kind, ...] = tuple(
     sorted(
-        (m.KIND for m in (programs, staff, clients, checkins, drug_screens)),
+        (m.KIND for m in (programs, staff, clients, checkins, drug_screens, bam)),
         key=lambda k: k.order,
     )
 )

@@ -239,43 +239,57 @@ class CsvSource:
         return name.endswith(".csv") or name.endswith(".csv.gz")
 
     def open(self, path: Path) -> CsvFile:
-        head, compressed = _head(path)
-        if not head:
-            raise FileRejected("is empty (no header row)")
-        if head.startswith((b"\xff\xfe", b"\xfe\xff")):
-            raise FileRejected("is UTF-16 text; save it as UTF-8 CSV")
-        if b"\x00" in head:
-            raise FileRejected("is not a CSV text file (binary content)")
-        first, _, rest = head.partition(b"\n")
-        try:
-            header_text = first.decode("utf-8-sig").rstrip("\r")
-        except UnicodeDecodeError as exc:
-            raise FileRejected(NOT_UTF8) from exc
-        if not header_text.strip():
-            raise FileRejected("is empty (no header row)")
-        header = [normalize(n) for n in next(csv.reader([header_text]))]
-        seen: set[str] = set()
-        for name in header:
-            if name and name in seen:
-                raise FileRejected(f"column '{name}' appears twice in the header")
-            seen.add(name)
-        kind = detect_kind([h for h in header if h])
+        header = sniff_header(path)
+        kind = detect_kind([h for h in header.names if h])
         unknown = [
             h or f"(unnamed column {i + 1})"
-            for i, h in enumerate(header)
+            for i, h in enumerate(header.names)
             if h not in set(kind.columns)
         ]
-        lines = rest.count(b"\n")
-        avg = (len(rest) / lines) if lines else 200.0
         return CsvFile(
             path=path,
             kind=kind,
-            header=header,
+            header=header.names,
             unknown_columns=unknown,
             size=path.stat().st_size,
-            compressed=compressed,
-            avg_line=max(avg, 16.0),
+            compressed=header.compressed,
+            avg_line=header.avg_line,
         )
+
+
+@dataclass(frozen=True)
+class Header:
+    names: list[str]  # normalised column names, in file order ('' for an unnamed column)
+    compressed: bool
+    avg_line: float
+
+
+def sniff_header(path: Path) -> Header:
+    """The header of a CSV file, checked for encoding and duplicate names, without its kind
+    (a mapping file names the kind of a file whose columns are not the contract's)."""
+    head, compressed = _head(path)
+    if not head:
+        raise FileRejected("is empty (no header row)")
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise FileRejected("is UTF-16 text; save it as UTF-8 CSV")
+    if b"\x00" in head:
+        raise FileRejected("is not a CSV text file (binary content)")
+    first, _, rest = head.partition(b"\n")
+    try:
+        header_text = first.decode("utf-8-sig").rstrip("\r")
+    except UnicodeDecodeError as exc:
+        raise FileRejected(NOT_UTF8) from exc
+    if not header_text.strip():
+        raise FileRejected("is empty (no header row)")
+    header = [normalize(n) for n in next(csv.reader([header_text]))]
+    seen: set[str] = set()
+    for name in header:
+        if name and name in seen:
+            raise FileRejected(f"column '{name}' appears twice in the header")
+        seen.add(name)
+    lines = rest.count(b"\n")
+    avg = (len(rest) / lines) if lines else 200.0
+    return Header(names=header, compressed=compressed, avg_line=max(avg, 16.0))
 
 
 def _head(path: Path) -> tuple[bytes, bool]:
