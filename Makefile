@@ -11,10 +11,13 @@ export DATABASE_URL ?= sqlite:///$(CURDIR)/data/caseload.db
 
 venv: $(VENV)/.installed
 
+# pip is not quiet: a first install takes minutes, and each package it fetches is a line.
 $(VENV)/.installed: pyproject.toml
+	@echo "==> creating $(VENV) and installing Caseload with its test tools (first time: a few minutes)"
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q -e ".[test]"
+	$(PY) -m pip install --progress-bar on -e ".[test]"
+	@echo "==> $(VENV) ready"
 	touch $@
 
 demo-data: venv

@@ -101,10 +101,10 @@ var dagcomponentfuncs = (window.dashAgGridComponentFunctions =
   dagcomponentfuncs.FollowupStatus = function (props) {
     var d = props.data || {};
     var icons = { done: "bi-check-circle-fill", due: "bi-telephone-outbound", snoozed: "bi-pause-circle", none: "" };
-    if (!props.value) { return h("span", { className: "text-muted" }, "–"); }
+    if (!d.followup) { return h("span", { className: "text-muted" }, "–"); }
     return h("span", { className: "followup followup-" + d.followup_kind }, [
       icons[d.followup_kind] ? h("i", { className: "bi " + icons[d.followup_kind] + " me-1", key: "i", "aria-hidden": "true" }) : null,
-      h("span", { key: "t" }, props.value),
+      h("span", { key: "t" }, d.followup),
     ]);
   };
 
@@ -119,9 +119,13 @@ var dagcomponentfuncs = (window.dashAgGridComponentFunctions =
       h("button", { key: "c", type: "button", className: "btn btn-sm btn-outline-primary me-1 action-contact",
         title: "Log a contact", "aria-label": "Log a contact", onClick: act("contact") },
         h("i", { className: "bi bi-telephone", "aria-hidden": "true" })),
-      h("button", { key: "s", type: "button", className: "btn btn-sm btn-outline-secondary action-snooze",
-        title: "Snooze until a date", "aria-label": "Snooze", onClick: act("snooze") },
-        h("i", { className: "bi bi-alarm", "aria-hidden": "true" })),
+      (props.data || {}).followup_kind === "snoozed"
+        ? h("button", { key: "u", type: "button", className: "btn btn-sm btn-outline-secondary action-unsnooze",
+            title: "Undo snooze", "aria-label": "Undo snooze", onClick: act("unsnooze") },
+            h("i", { className: "bi bi-arrow-counterclockwise", "aria-hidden": "true" }))
+        : h("button", { key: "s", type: "button", className: "btn btn-sm btn-outline-secondary action-snooze",
+            title: "Snooze until a date", "aria-label": "Snooze", onClick: act("snooze") },
+            h("i", { className: "bi bi-alarm", "aria-hidden": "true" })),
     ]);
   };
 
@@ -139,5 +143,37 @@ var dagcomponentfuncs = (window.dashAgGridComponentFunctions =
       title: "Log a contact", "aria-label": "Log a contact",
       onClick: function (e) { e.stopPropagation(); props.setData("contact"); } },
       h("i", { className: "bi bi-telephone", "aria-hidden": "true" }));
+  };
+})();
+
+/* Today's reasons: one line each (the top two), cut with an ellipsis; all of them in the
+   cell's tooltip. */
+(function () {
+  var f = window.dashAgGridComponentFunctions;
+  var h = function () { return React.createElement.apply(React, arguments); };
+  // Today on a phone: one card per client with the same two buttons as a grid row.
+  f.PhoneCard = function (props) {
+    var d = props.data || {};
+    var reason = String(d.reasons || "").split("\n")[0];
+    return h("div", { className: "phone-card" }, [
+      h("div", { key: "top", className: "phone-card-top" }, [
+        h("span", { key: "r", className: "text-muted me-2" }, d.rank),
+        h("span", { key: "n", className: "phone-card-name" }, f.ClientLink({ data: d, value: d.name })),
+        h("span", { key: "s", className: "ms-auto fw-semibold" }, d.score === null ? "–" : Math.round(d.score)),
+      ]),
+      h("div", { key: "tier" }, f.TierBadge({ data: d, value: d.tier })),
+      h("div", { key: "why", className: "phone-card-reason" }, reason),
+      h("div", { key: "bottom", className: "phone-card-bottom" }, [
+        h("span", { key: "c", className: "small text-muted" }, "Last check-in " + (d.last_checkin_text || "never")),
+        h("span", { key: "a", className: "ms-auto" }, f.RowActions(props)),
+      ]),
+    ]);
+  };
+
+  f.ReasonLines = function (props) {
+    var lines = String(props.value || "").split("\n");
+    return h("div", { className: "reason-lines" }, lines.map(function (line, i) {
+      return h("div", { key: i, className: "reason-line" }, line);
+    }));
   };
 })();

@@ -6,19 +6,16 @@ before Dash, so an unauthenticated request is refused before anything else looks
 
 from __future__ import annotations
 
-import logging
-import sys
-import traceback
-import uuid
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import dash
-from dash.exceptions import DependencyException
-from flask import Flask, jsonify, render_template, request
-from werkzeug.exceptions import HTTPException
-from werkzeug.middleware.proxy_fix import ProxyFix
+if TYPE_CHECKING:
+    from flask import Flask
 
-from dashboard.config import Config
+    from dashboard.config import Config
+
+# Dash, Flask and their friends are imported inside the factory: every ``caseload`` command
+# that touches a ``dashboard`` module (``caseload users``) would otherwise wait ~1 s for them.
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 REPO_ROOT = PACKAGE_DIR.parent
@@ -33,33 +30,20 @@ BUNDLE_ENDPOINTS = frozenset(
     {"/_dash-component-suites/<string:package_name>/<path:fingerprinted_path>"}
 )
 
-log = logging.getLogger(__name__)
-
-
-class CaseloadFlask(Flask):
-    def log_exception(self, exc_info) -> None:
-        """Log where it failed, never the message: exception text can carry SQL parameters
-        (names, notes) and those must not reach the application log."""
-        exc_type, _exc, tb = exc_info
-        ref = uuid.uuid4().hex[:12]
-        frames = "".join(traceback.format_tb(tb)) if tb else ""
-        log.error(
-            "unhandled %s on %s %s (ref %s)\n%s",
-            exc_type.__name__ if exc_type else "?",
-            request.method,
-            request.path,
-            ref,
-            frames,
-        )
-
 
 def create_app(config: Config | None = None) -> Flask:
     """Build the server. ``config`` defaults to the environment (``Config.from_env()``)."""
+    import dash
+    from werkzeug.middleware.proxy_fix import ProxyFix
+
+    from dashboard import freshness_banner
     from dashboard.auth import init_auth
+    from dashboard.config import Config
     from dashboard.db import db
     from dashboard.kit import guard_pages
     from dashboard.layout import shell
     from dashboard.security import init_security
+    from dashboard.server import CaseloadFlask
 
     config = (config or Config.from_env()).resolved()
     server = CaseloadFlask(
@@ -93,6 +77,7 @@ def create_app(config: Config | None = None) -> Flask:
         meta_tags=[{"name": "viewport", "content": "width=device-width, initial-scale=1"}],
     )
     app.layout = shell
+    freshness_banner.register()
     guard_pages()  # pages are imported by now: a page the user may not open answers as a 404
     init_security(server, app)
     _register_error_pages(server)
@@ -107,6 +92,11 @@ def create_app(config: Config | None = None) -> Flask:
 
 def _register_error_pages(server: Flask) -> None:
     """Generic error answers: no stack traces, no exception text, in any mode."""
+    import sys
+
+    from dash.exceptions import DependencyException
+    from flask import jsonify, render_template, request
+    from werkzeug.exceptions import HTTPException
 
     @server.errorhandler(HTTPException)
     def http_error(error: HTTPException):

@@ -17,7 +17,8 @@ from flask import has_request_context, request, session
 from flask_login import current_user
 
 from dashboard.db import db
-from etl.audit import Actor, record
+from etl.audit import Actor
+from etl.audit_queue import append
 
 log = logging.getLogger(__name__)
 
@@ -28,7 +29,7 @@ def session_ref() -> str | None:
     return hashlib.sha256(sid.encode()).hexdigest()[:32] if sid else None
 
 
-def actor_from_request(username: str | None = None) -> Actor:
+def actor_from_request(username: str | None = None, user_id: int | None = None) -> Actor:
     user = current_user if has_request_context() else None
     address = request.remote_addr if has_request_context() else None
     if user is not None and getattr(user, "is_authenticated", False):
@@ -40,7 +41,7 @@ def actor_from_request(username: str | None = None) -> Actor:
             session_ref=session_ref(),
             source_address=address,
         )
-    return Actor(user_id=None, username=username, source_address=address)
+    return Actor(user_id=user_id, username=username, source_address=address)
 
 
 _UNPRINTABLE = re.compile(r"[^\x20-\x7e]")
@@ -70,19 +71,20 @@ def audit_event(
     detail: dict[str, Any] | None = None,
     route: str | None = None,
     username: str | None = None,
+    user_id: int | None = None,
 ) -> None:
-    """Write one audit row in its own transaction."""
-    with db.engine.begin() as conn:
-        record(
-            conn,
-            action=action,
-            actor=actor_from_request(username),
-            outcome=outcome,
-            route=route or current_route(),
-            client_keys=client_keys,
-            category=category,
-            detail=detail,
-        )
+    """Write one audit row, committed before this returns (batched with the rows other
+    requests write at the same moment: ``etl.audit_queue``)."""
+    append(
+        db.engine,
+        action=action,
+        actor=actor_from_request(username, user_id),
+        outcome=outcome,
+        route=route or current_route(),
+        client_keys=client_keys,
+        category=category,
+        detail=detail,
+    )
 
 
 def audit_denied(

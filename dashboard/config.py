@@ -37,6 +37,13 @@ def _flag(name: str, default: bool = False) -> bool:
     return value.strip().lower() in {"1", "true", "yes", "on"}
 
 
+def _cadence(value: str | None) -> dict[str, float]:
+    # Imported here: the read layer imports the auth package, which imports this module.
+    from dashboard.read.freshness import parse_cadence
+
+    return parse_cadence(value)
+
+
 @dataclass(frozen=True)
 class Config:
     """Everything the app factory needs. Field names mirror the environment variables."""
@@ -65,6 +72,8 @@ class Config:
     login_max_concurrent_hashes: int = 2
     # Pin "today" (ISO date) for demos of old data and for tests; None means the real date.
     today: str | None = None
+    # Hours after which a kind's last load is stale (banner), e.g. "checkins=36,clients=168".
+    freshness_hours: str | None = None
     # Engine options (e.g. pool size) passed to etl.db.make_engine.
     engine_options: dict = field(default_factory=dict)
 
@@ -100,6 +109,7 @@ class Config:
                 os.environ.get("CASELOAD_LOGIN_MAX_CONCURRENT_HASHES", "2")
             ),
             today=os.environ.get("CASELOAD_TODAY") or None,
+            freshness_hours=os.environ.get("CASELOAD_FRESHNESS_HOURS") or None,
         )
 
     def resolved(self) -> Config:
@@ -107,6 +117,13 @@ class Config:
         if self.secret_key:
             if self.production and len(self.secret_key) < 32:
                 raise ConfigError("SECRET_KEY must be at least 32 characters in production")
+            if self.production:
+                from etl.audit import AuditKeyError, audit_key
+
+                try:
+                    audit_key(production=True)
+                except AuditKeyError as exc:
+                    raise ConfigError(str(exc)) from None
             return self
         if self.production:
             raise ConfigError("SECRET_KEY is not set: refusing to start in production mode")
@@ -138,6 +155,7 @@ class Config:
             "WTF_CSRF_SSL_STRICT": True,
             "MAX_CONTENT_LENGTH": 2 * 1024 * 1024,
             "CASELOAD_TODAY": self.today,
+            "CASELOAD_FRESHNESS_HOURS": _cadence(self.freshness_hours),
             "CASELOAD_LOGIN_WINDOW_MINUTES": self.login_window_minutes,
             "CASELOAD_LOGIN_MAX_FAILURES_USER": self.login_max_failures_per_user,
             "CASELOAD_LOGIN_MAX_FAILURES_ADDRESS": self.login_max_failures_per_address,

@@ -69,6 +69,8 @@ from dashboard.read import today as read_today
 from dashboard.read.scope import Scope
 
 KIT_MARK = "__caseload_kit__"
+# For the shell's own callbacks (the data-freshness header): any signed-in user, whatever role.
+SIGNED_IN = "signed_in"
 NOT_FOUND_MODULE = "not_found_404"
 
 
@@ -87,6 +89,15 @@ def nav_pages() -> list[dict]:
     """The pages the signed-in user may open and that belong in the navigation, in order."""
     pages = sorted(dash.page_registry.values(), key=lambda p: p.get("order") or 0)
     return [p for p in pages if p.get("nav", True) and may_open(p)]
+
+
+def home_path(target: str = "/") -> str:
+    """Where ``/`` should take the signed-in user: their first page (an admin has no Today,
+    and landing on "page not found" after signing in is no welcome). Other paths unchanged."""
+    if target != "/":
+        return target
+    pages = nav_pages()
+    return pages[0]["relative_path"] if pages else "/"
 
 
 def _not_found_page() -> dict:
@@ -148,10 +159,13 @@ class View:
         client_keys: Sequence[int] | None = None,
         route: str | None = None,
         detail: dict[str, Any] | None = None,
+        action: str = "view",
     ) -> None:
-        """Record that the caller saw these clients (written once the callback succeeded)."""
+        """Record that the caller saw (or, ``action="export"``, downloaded) these rows; written
+        once the callback succeeded."""
         self._views.append(
             dict(
+                action=action,
                 category=category,
                 client_keys=[int(k) for k in client_keys] if client_keys is not None else None,
                 route=route,
@@ -161,7 +175,7 @@ class View:
 
     def flush(self) -> None:
         for view in self._views:
-            audit_event("view", **view)
+            audit_event(view.pop("action"), **view)
         self._views.clear()
 
     def deny(self, reason: str, **detail: Any) -> None:
@@ -194,7 +208,12 @@ def page_callback(*dependencies: Any, permission: str, **options: Any) -> Callab
     def decorator(func: Callable) -> Callable:
         @functools.wraps(func)
         def wrapped(*args: Any, **kwargs: Any) -> Any:
-            if not has_permission(permission):
+            allowed = (
+                bool(current_user.is_authenticated)
+                if permission == SIGNED_IN
+                else has_permission(permission)
+            )
+            if not allowed:
                 audit_denied(reason=f"missing {permission}")
                 raise PreventUpdate
             view = View()

@@ -10,7 +10,8 @@ from dash import dcc, html
 from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
 
-from dashboard.kit import nav_pages
+from dashboard import freshness_banner
+from dashboard.kit import home_path, nav_pages
 
 ROLE_LABELS = {"counselor": "Counselor", "supervisor": "Supervisor", "admin": "Administrator"}
 
@@ -62,7 +63,9 @@ def navbar() -> dbc.Navbar:
     return dbc.Navbar(
         dbc.Container(
             [
-                dbc.NavbarBrand([html.I(className="bi bi-heart-pulse me-2"), "Caseload"], href="/"),
+                dbc.NavbarBrand(
+                    [html.I(className="bi bi-heart-pulse me-2"), "Caseload"], href=home_path()
+                ),
                 dbc.Nav(_nav_links(), navbar=True, className="me-auto"),
                 html.Div([who, _logout_form()], className="d-flex align-items-center"),
             ],
@@ -77,6 +80,11 @@ def navbar() -> dbc.Navbar:
 
 def shell() -> html.Div:
     return html.Div(
-        [navbar(), dbc.Container(dash.page_container, fluid=True, className="pb-4")],
+        [
+            navbar(),
+            dbc.Container(
+                [freshness_banner.header(), dash.page_container], fluid=True, className="pb-4"
+            ),
+        ],
         className="app-shell",
     )

@@ -25,6 +25,7 @@ class RiskSettings:
     z: dict[str, float]  # signal -> deviation (in SDs) from which a day counts
     baseline_days: int
     baseline_min_days: int
+    short_sleep_hours: float  # a night under this is short (the sleep rule)
     config_hash: str
     sleep: dict[str, float]  # short_hours, short_nights, poor_quality, poor_quality_nights
     stress: dict[str, float]  # level, z (the stress rule's level and deviation)
@@ -43,6 +44,7 @@ def settings_from(cfg: RiskConfig) -> RiskSettings:
         z={**{name: rule.z for name, rule in rules.items()}, "sleep_hours": cfg.sleep.z},
         baseline_days=cfg.windows.baseline_days,
         baseline_min_days=cfg.windows.baseline_min_days,
+        short_sleep_hours=cfg.sleep.short_hours,
         config_hash=cfg.config_hash,
         sleep={
             "short_hours": cfg.sleep.short_hours,

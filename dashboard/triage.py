@@ -1,8 +1,9 @@
 """The morning triage as pure functions: rank a caseload and summarise it for the cards.
 
 Separated from the queries so the ranking rules can be read and unit-tested on their own.
-Ranking: snoozed clients last; then newly high, then by tier (critical first), rising scores
-before steady or falling ones within a tier, then by score and missed-check-in streak.
+Ranking: snoozed clients last; then newly high, then by tier (critical first), then by score
+within a tier, the change since yesterday breaking ties (a rising score first), then the
+missed-check-in streak. So scores read down each tier in order.
 
 Dates follow the risk engine: the latest scored day may be today while it is still in
 progress (a morning load), when today's expected check-ins not yet in are *pending*, not
@@ -14,6 +15,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
@@ -37,12 +39,52 @@ def _initial_cap(text: str) -> str:
     return text[:1].upper() + text[1:]
 
 
+# The engine states deviations in standard deviations ("2.1 SD above own baseline (usual
+# 5.0)"); a counselor says "much higher than usual for them (usually about 5)".
+_SD_CLAUSE = re.compile(
+    r"(?P<sd>\d+(?:\.\d+)?) SD (?P<dir>above|below) own baseline(?: \(usual (?P<usual>[\d.]+)\))?"
+)
+_SD_SLEEP = re.compile(
+    r"slept (?P<sd>\d+(?:\.\d+)?) SD less than own usual(?: \((?P<usual>[\d.]+) h\))?"
+)
+
+
+def _about(number: str) -> str:
+    """To the nearest half: 5.2 -> '5', 6.5 -> '6.5'."""
+    return f"{round(float(number) * 2) / 2:g}"
+
+
+def _how_far(sd: str) -> str:
+    value = float(sd)
+    return "much " if value >= 2 else "a little " if value < 1.5 else ""
+
+
+def plain_words(text: str) -> str:
+    """Statistics jargon in a reason, said in plain words (numbers kept)."""
+
+    def deviation(m: re.Match) -> str:
+        word = "higher" if m["dir"] == "above" else "lower"
+        usual = f" (usually about {_about(m['usual'])})" if m["usual"] else ""
+        return f"{_how_far(m['sd'])}{word} than usual for them{usual}"
+
+    def sleep(m: re.Match) -> str:
+        usual = f" (usually about {_about(m['usual'])} h)" if m["usual"] else ""
+        return f"slept {_how_far(m['sd'])}less than usual for them{usual}"
+
+    return _SD_SLEEP.sub(sleep, _SD_CLAUSE.sub(deviation, text))
+
+
+def clock(moment: dt.datetime | dt.time) -> str:
+    """The one clock format of every screen: the programs' locale (US), 12-hour."""
+    return f"{moment:%-I:%M %p}"
+
+
 def reason_line(reason: dict) -> str:
     """One reason in words a counselor can say: 'Poor sleep: slept under 6 h on ...'.
 
     The signal's name leads unless the engine's text already starts with it ('craving 9/10
     yesterday' needs no 'Craving:' in front)."""
-    signal, text = str(reason.get("signal") or ""), str(reason.get("text") or "")
+    signal, text = str(reason.get("signal") or ""), plain_words(str(reason.get("text") or ""))
     if not (signal and text):
         return _initial_cap(text or signal)
     lowered = text.lower()
@@ -52,9 +94,9 @@ def reason_line(reason: dict) -> str:
     return f"{_initial_cap(signal)}: {text}"
 
 
-def reasons_text(value, top: int = TOP_REASONS, sep: str = "\n") -> str:
-    """The top reasons, one per line by default (a reason's own clauses are joined by '; ',
-    so reasons need a stronger separator to be told apart)."""
+def reasons_text(value, top: int | None = TOP_REASONS, sep: str = "\n") -> str:
+    """The top reasons (every one with ``top=None``), one per line by default (a reason's own
+    clauses are joined by '; ', so reasons need a stronger separator to be told apart)."""
     return sep.join(line for r in reasons_list(value)[:top] if (line := reason_line(r)))
 
 
@@ -103,6 +145,7 @@ def rank_caseload(
     df["is_rising"] = df["score_change"].fillna(0) > 0
     df["missed_streak"] = pd.to_numeric(df["missed_streak"], errors="coerce").fillna(0).astype(int)
     df["reasons_text"] = df["reasons"].map(reasons_text)
+    df["reasons_all"] = df["reasons"].map(lambda v: reasons_text(v, top=None))
     df["name"] = df["first_name"].astype(str) + " " + df["last_name"].astype(str)
 
     last = dict(
@@ -124,22 +167,27 @@ def rank_caseload(
         if contact["risk_date"] == as_of:
             answered.add(int(contact["client_key"]))
     snoozed: dict[int, dt.date] = {}
-    for key, until in zip(
-        snoozes["client_key"].tolist(), snoozes["until_date"].tolist(), strict=True
+    snoozed_by: dict[int, str] = {}
+    by = snoozes["snoozed_by"].tolist() if "snoozed_by" in snoozes else [None] * len(snoozes)
+    for key, until, who in zip(
+        snoozes["client_key"].tolist(), snoozes["until_date"].tolist(), by, strict=True
     ):
-        snoozed[int(key)] = max(until, snoozed.get(int(key), until))
+        if until >= snoozed.get(int(key), until):
+            snoozed[int(key)], snoozed_by[int(key)] = until, who
 
     kinds, texts = [], []
     for key, tier in zip(df["client_key"].tolist(), df["tier"].tolist(), strict=True):
         contact = latest_contact.get(int(key))
         if key in answered and contact is not None:
-            when = local_time(contact["contacted_at"], time_zone).strftime("%H:%M")
+            local = local_time(contact["contacted_at"], time_zone)
+            when = clock(local) if local.date() == today else f"{local:%b %-d}, {clock(local)}"
             outcome = f" · {contact['outcome'].replace('_', ' ')}" if contact["outcome"] else ""
             kinds.append("done")
             texts.append(f"Contacted {when} · {contact['method'].replace('_', ' ')}{outcome}")
         elif key in snoozed:
             kinds.append("snoozed")
-            texts.append(f"Snoozed until {snoozed[key]:%b %-d}")
+            who = f" by {snoozed_by[key]}" if snoozed_by.get(key) else ""
+            texts.append(f"Snoozed until {snoozed[key]:%b %-d}{who}")
         elif tier in HIGH_TIERS:
             kinds.append("due")
             texts.append("Due today")
@@ -154,7 +202,7 @@ def rank_caseload(
     df["is_snoozed"] = df["followup_kind"] == "snoozed"
 
     df = df.sort_values(
-        ["is_snoozed", "is_newly_high", "tier_rank", "is_rising", "score", "missed_streak"],
+        ["is_snoozed", "is_newly_high", "tier_rank", "score", "score_change", "missed_streak"],
         ascending=[True, False, False, False, False, False],
         na_position="last",
         kind="mergesort",
@@ -204,14 +252,14 @@ def as_of_status(
         if _is_open(as_of, scored_at):
             plural = "" if received_today == 1 else "s"
             text += (
-                f" · scored {scored_at:%-I:%M %p} from the {received_today} check-in{plural} "
+                f" · scored {clock(scored_at)} from the {received_today} check-in{plural} "
                 "in so far today; expected check-ins not in yet are pending, not missed"
             )
         return text, False
     if as_of == today - dt.timedelta(days=1):
         text = f"Latest scores: yesterday, {day} · no check-ins for today loaded yet"
         if _is_open(as_of, scored_at):
-            text += f" · scored {scored_at:%-I:%M %p}, before the day was over"
+            text += f" · scored {clock(scored_at)}, before the day was over"
         return text, False
     age = (today - as_of).days
     return (
@@ -219,6 +267,14 @@ def as_of_status(
         "reasons, streaks and 'yesterday' are as of that day",
         True,
     )
+
+
+def missed_keys(facts: pd.DataFrame) -> set[int]:
+    """Clients whose check-in of the day in ``facts`` was settled as missed."""
+    if facts.empty:
+        return set()
+    missed = facts["is_missed"].fillna(False).astype(bool)
+    return {int(k) for k in facts.loc[missed, "client_key"]}
 
 
 def card_counts(ranked: pd.DataFrame, missed: MissedDay) -> dict[str, int | None]:

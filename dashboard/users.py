@@ -1,4 +1,5 @@
-"""``caseload users``: add, disable and reset dashboard logins; create the demo logins.
+"""Dashboard logins: add, disable and reset them; create the demo logins
+(``caseload users``, in ``dashboard.users_cli``, drives these).
 
 Passwords are read from standard input (``--password-stdin``), never from the command line
 where ``ps`` and shell history would keep them. Every change bumps the user's session epoch,
@@ -9,7 +10,6 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-import sys
 
 import click
 from sqlalchemy import Connection, func, insert, or_, select, update
@@ -19,7 +19,7 @@ from dashboard.auth.passwords import check_password_policy, hash_password
 from dashboard.auth.permissions import ROLES
 from dashboard.config import is_development_environment
 from etl.audit import Actor, record
-from etl.db import make_engine, normalize_url
+from etl.db import normalize_url
 from etl.models import AppUser, DimClient, DimProgram, DimStaff
 from etl.settings import get_settings
 
@@ -141,73 +141,6 @@ def disable_user(conn: Connection, username: str) -> None:
     _change(conn, username, "disabled", is_active=False)
 
 
-def _read_password(password_stdin: bool) -> str:
-    if password_stdin:
-        password = sys.stdin.readline().rstrip("\r\n")
-    else:
-        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
-    if not password:
-        raise UserError("no password given")
-    return password
-
-
-database_option = click.option(
-    "--database-url",
-    envvar="DATABASE_URL",
-    default=None,
-    help="Warehouse URL (default: DATABASE_URL or the SQLite file).",
-)
-
-
-@click.group("users")
-def users_command() -> None:
-    """Manage dashboard logins."""
-
-
-@users_command.command("add")
-@click.option("--username", required=True)
-@click.option("--role", required=True, type=click.Choice(ROLES))
-@click.option("--staff-id", default=None, help="The staff member this login belongs to.")
-@click.option("--program-id", default=None, help="Program of a supervisor without staff id.")
-@click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
-@database_option
-def add_command(username, role, staff_id, program_id, password_stdin, database_url) -> None:
-    """Add a login."""
-    password = _read_password(password_stdin)
-    with make_engine(database_url).begin() as conn:
-        user_id = create_user(
-            conn,
-            username=username,
-            role=role,
-            password=password,
-            staff_id=staff_id,
-            program_id=program_id,
-        )
-    click.echo(f"added user {username.strip().lower()} (id {user_id}, role {role})")
-
-
-@users_command.command("disable")
-@click.option("--username", required=True)
-@database_option
-def disable_command(username, database_url) -> None:
-    """Disable a login and end its sessions."""
-    with make_engine(database_url).begin() as conn:
-        disable_user(conn, username)
-    click.echo(f"disabled {username}")
-
-
-@users_command.command("reset-password")
-@click.option("--username", required=True)
-@click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
-@database_option
-def reset_password_command(username, password_stdin, database_url) -> None:
-    """Set a new password and end the user's sessions."""
-    password = _read_password(password_stdin)
-    with make_engine(database_url).begin() as conn:
-        set_password(conn, username, password)
-    click.echo(f"password reset for {username}")
-
-
 def _busiest_counselor(conn: Connection):
     active = or_(
         DimClient.discharge_date.is_(None), DimClient.discharge_date >= func.current_date()
@@ -236,7 +169,7 @@ def active_demo_logins(conn: Connection) -> list[str]:
     )
 
 
-def _refuse_outside_a_demo(database_url: str | None, allow_demo_logins: bool) -> None:
+def refuse_outside_a_demo(database_url: str | None, allow_demo_logins: bool) -> None:
     """Demo passwords are in the source code: they belong on a laptop's demo warehouse only."""
     if not is_development_environment():
         raise UserError(
@@ -294,20 +227,3 @@ def ensure_demo_logins(conn: Connection) -> list[tuple[str, str, str, str]]:
         bound = binding[role].get("staff_id") or f"program {program_id}"
         out.append((username, password, role, bound))
     return out
-
-
-@users_command.command("demo")
-@database_option
-@click.option(
-    "--allow-demo-logins",
-    is_flag=True,
-    help="Also on a database server (PostgreSQL), e.g. a shared demo; never in production.",
-)
-def demo_command(database_url, allow_demo_logins) -> None:
-    """Create the demo logins (counselor, supervisor, admin) and print them."""
-    _refuse_outside_a_demo(database_url, allow_demo_logins)
-    with make_engine(database_url).begin() as conn:
-        logins = ensure_demo_logins(conn)
-    click.echo("Demo logins (for the synthetic demo only):")
-    for username, password, role, bound in logins:
-        click.echo(f"  {role:<10} username {username:<16} password {password:<22} ({bound})")

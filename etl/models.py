@@ -517,6 +517,30 @@ class AppSnooze(Base):
     reason: Mapped[str | None] = mapped_column(String(200))
     risk_date: Mapped[dt.date | None] = mapped_column(Date)
     risk_tier: Mapped[str | None] = mapped_column(String(16))
+    # Undone ("undo snooze"): when and by whom. The row stays; Today ignores lifted snoozes.
+    lifted_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    lifted_by: Mapped[int | None] = mapped_column(ForeignKey("app_user.user_id"))
+
+
+# --------------------------------------------------------------------------- marts
+
+
+class MartModelCheck(Base):
+    """The Outcomes page's model check of one program, kept per day it was computed for:
+    the bootstrap takes seconds to minutes on a large program, so it runs once a day per
+    program and period and every later view reads this row. Aggregates only."""
+
+    __tablename__ = "mart_model_check"
+
+    program_key: Mapped[int] = mapped_column(
+        ForeignKey("dim_program.program_key"), primary_key=True, autoincrement=False
+    )
+    computed_for: Mapped[dt.date] = mapped_column(Date, primary_key=True)
+    period_from: Mapped[dt.date] = mapped_column(Date, primary_key=True)
+    period_to: Mapped[dt.date] = mapped_column(Date, primary_key=True)
+    computed_at: Mapped[dt.datetime] = mapped_column(DateTime)
+    seconds: Mapped[float] = mapped_column(Float)
+    result: Mapped[dict] = mapped_column(JSON)
 
 
 class ExportPseudonym(Base):

@@ -149,3 +149,60 @@ def snooze_payload(
         values,
     )
     return _clicked(payload, "today-snooze-save.n_clicks")
+
+
+def outcomes_payload(
+    deps: list[dict], program_id, start="2026-09-28", end="2026-11-26", counselor="all"
+) -> dict:
+    return callback_payload(
+        deps,
+        "outcomes-cards.children",
+        {
+            "outcomes-program.value": program_id,
+            "outcomes-period.start_date": start,
+            "outcomes-period.end_date": end,
+            "outcomes-counselor.value": counselor,
+        },
+    )
+
+
+def outcomes_counselors_payload(deps: list[dict], program_id) -> dict:
+    return callback_payload(
+        deps, "outcomes-counselor.options", {"outcomes-program.value": program_id}
+    )
+
+
+def outcomes_pickers_payload(deps: list[dict]) -> dict:
+    return callback_payload(deps, "outcomes-program.options", {"outcomes-page.id": "outcomes-page"})
+
+
+def _period_values(program_id, start, end) -> dict:
+    return {
+        "outcomes-program.value": program_id,
+        "outcomes-period.start_date": start,
+        "outcomes-period.end_date": end,
+    }
+
+
+def check_run_payload(deps: list[dict], program_id, start="2026-09-28", end="2026-11-26"):
+    state = {**_period_values(program_id, start, end), "outcomes-check-done.data": 0}
+    payload = callback_payload(
+        deps, "outcomes-check-done.data", {"outcomes-check-run.n_clicks": 1}, state
+    )
+    payload["changedPropIds"] = ["outcomes-check-run.n_clicks"]
+    return payload
+
+
+def check_show_payload(deps: list[dict], program_id, start="2026-09-28", end="2026-11-26"):
+    values = {**_period_values(program_id, start, end), "outcomes-check-done.data": 1}
+    return callback_payload(deps, "outcomes-check.children", values)
+
+
+def budget_payload(deps: list[dict], program_id, k=5, start="2026-09-28", end="2026-11-26"):
+    values = {**_period_values(program_id, start, end), "outcomes-check-done.data": 1}
+    values["outcomes-budget.value"] = k
+    return callback_payload(deps, "outcomes-budget-out.children", values)
+
+
+def freshness_payload(deps: list[dict], path: str = "/") -> dict:
+    return callback_payload(deps, "shell-freshness.children", {"_pages_location.pathname": path})

@@ -63,10 +63,43 @@ def _expired() -> str | None:
     return None
 
 
+def _dead_session() -> tuple[str, int | None] | None:
+    """Why a request that names a user is not signed in, or None for a plain anonymous one.
+
+    Flask drops a cookie older than the idle limit before anyone sees it, and Flask-Login a
+    user id whose session epoch is gone (signed out, password reset, disabled): both leave an
+    anonymous request, so the core never audited them."""
+    from dashboard.auth.user import parse_session_id
+
+    if "_user_id" in session:
+        parsed = parse_session_id(session["_user_id"])
+        return "dead session cookie replayed", parsed[0] if parsed else None
+    cookie = request.cookies.get(current_app.config["SESSION_COOKIE_NAME"])
+    serializer = current_app.session_interface.get_signing_serializer(current_app)
+    if not cookie or serializer is None:
+        return None
+    try:
+        stale = serializer.loads(cookie)  # signature checked, age not
+    except Exception:
+        return None
+    parsed = parse_session_id(stale.get("_user_id", "")) if isinstance(stale, dict) else None
+    return ("idle timeout", parsed[0]) if parsed else None
+
+
 def guard():
     if request.endpoint in PUBLIC_ENDPOINTS:
         return None
     if not current_user.is_authenticated:
+        dead = _dead_session()
+        if dead:
+            from dashboard.audit import audit_event
+
+            reason, user_id = dead
+            action, outcome = (
+                ("logout", "success") if reason == "idle timeout" else ("denied", "denied")
+            )
+            audit_event(action, outcome=outcome, user_id=user_id, detail={"reason": reason})
+            session.clear()  # the response deletes the cookie: one row per dead session
         session.pop("last_seen", None)
         return refuse()
     reason = _expired()

@@ -6,13 +6,21 @@ login for an unknown name costs the same time as one for a real name and reveals
 
 from __future__ import annotations
 
+import functools
+
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
 MIN_PASSWORD_LENGTH = 12
 
 _hasher = PasswordHasher()
-_DUMMY_HASH = _hasher.hash("caseload-timing-equaliser-not-a-password")
+
+
+@functools.cache
+def _dummy_hash() -> str:
+    """Made on the first login, not at import: one Argon2 hash costs ~0.2 s, which every
+    ``caseload`` command importing this module would otherwise pay."""
+    return _hasher.hash("caseload-timing-equaliser-not-a-password")
 
 
 def hash_password(password: str) -> str:
@@ -30,7 +38,7 @@ def check_password_policy(password: str) -> None:
 def verify_or_burn(password_hash: str | None, password: str) -> bool:
     """True when ``password`` matches; always spends one Argon2 verification."""
     try:
-        _hasher.verify(password_hash or _DUMMY_HASH, password)
+        _hasher.verify(password_hash or _dummy_hash(), password)
     except (VerifyMismatchError, VerificationError, InvalidHashError):
         return False
     return password_hash is not None

@@ -11,22 +11,24 @@ import functools
 from collections.abc import Callable
 from typing import Any
 
-from dash.exceptions import PreventUpdate
-from flask import abort
-from flask_login import current_user
-
 VIEW_CASELOAD = "view_caseload"  # one's own clients
 VIEW_PROGRAM = "view_program"  # every client of one's program
 LOG_FOLLOWUP = "log_followup"  # contacts and snoozes
 EXPORT_ANONYMIZED = "export_anonymized"
 MANAGE_USERS = "manage_users"
 VIEW_AUDIT = "view_audit"
+# Program outcomes are aggregates (no client rows): a supervisor's own program; an admin any.
+VIEW_OUTCOMES = "view_outcomes"
+VIEW_ALL_OUTCOMES = "view_all_outcomes"
 
 ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
     "counselor": frozenset({VIEW_CASELOAD, LOG_FOLLOWUP}),
-    "supervisor": frozenset({VIEW_CASELOAD, VIEW_PROGRAM, LOG_FOLLOWUP, EXPORT_ANONYMIZED}),
-    # Admins run the system (users, loads, the audit log); they read no client records.
-    "admin": frozenset({MANAGE_USERS, VIEW_AUDIT}),
+    "supervisor": frozenset(
+        {VIEW_CASELOAD, VIEW_PROGRAM, LOG_FOLLOWUP, EXPORT_ANONYMIZED, VIEW_OUTCOMES}
+    ),
+    # Admins run the system (users, loads, the audit log); they read no client records, only
+    # any program's aggregate outcomes.
+    "admin": frozenset({MANAGE_USERS, VIEW_AUDIT, VIEW_OUTCOMES, VIEW_ALL_OUTCOMES}),
 }
 ROLES = tuple(ROLE_PERMISSIONS)
 
@@ -36,6 +38,8 @@ def permissions_for(role: str | None) -> frozenset[str]:
 
 
 def has_permission(permission: str) -> bool:
+    from flask_login import current_user  # lazily: the command line reads ROLES without Flask
+
     return bool(current_user.is_authenticated) and permission in current_user.permissions
 
 
@@ -46,6 +50,8 @@ def permission_required(permission: str) -> Callable:
         @functools.wraps(view)
         def wrapped(*args: Any, **kwargs: Any) -> Any:
             if not has_permission(permission):
+                from flask import abort
+
                 from dashboard.audit import audit_denied
 
                 audit_denied(reason=f"missing {permission}")
@@ -64,6 +70,8 @@ def callback_permission(permission: str) -> Callable:
         @functools.wraps(func)
         def wrapped(*args: Any, **kwargs: Any) -> Any:
             if not has_permission(permission):
+                from dash.exceptions import PreventUpdate
+
                 from dashboard.audit import audit_denied
 
                 audit_denied(reason=f"missing {permission}")

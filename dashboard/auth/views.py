@@ -107,7 +107,9 @@ def _failed(username: str, user_row, reason: str, detail: dict | None = None) ->
 def login():
     if request.method == "GET":
         if current_user.is_authenticated:
-            return redirect(safe_next(request.args.get("next")))
+            from dashboard.kit import home_path
+
+            return redirect(home_path(safe_next(request.args.get("next"))))
         return _render()
 
     return _attempt(normalise_username(request.form.get("username", "")))
@@ -205,7 +207,9 @@ def _signed_in(
             route="/login",
             category="authentication",
         )
-    return redirect(safe_next(request.form.get("next")))
+    from dashboard.kit import home_path
+
+    return redirect(home_path(safe_next(request.form.get("next"))))
 
 
 @bp.route("/logout", methods=["POST"])

@@ -111,8 +111,17 @@ def flag_text(flag) -> str:
     return f"Answers the flag of {flag['date']:%a %b %-d}: {tier} ({flag['score']:.0f}){why}."
 
 
-def contact_callbacks(prefix: str, grid_id: str, refresh_id: str, toast_id: str) -> None:
-    """Register the dialog's callbacks for one page's grid (a row's ``contact`` action)."""
+def contact_callbacks(
+    prefix: str,
+    grid_id: str | None,
+    refresh_id: str,
+    toast_id: str,
+    trigger: tuple[str, str] | None = None,
+) -> None:
+    """Register the dialog's callbacks for one page's grid (a row's ``contact`` action), or for
+    ``trigger`` (an ``(id, property)`` holding the same ``{"value": "contact", "rowId": id}``,
+    as the client page's button writes it)."""
+    source = trigger or (grid_id, "cellRendererData")
 
     @page_callback(
         Output(_id(prefix, "modal"), "is_open"),
@@ -121,7 +130,7 @@ def contact_callbacks(prefix: str, grid_id: str, refresh_id: str, toast_id: str)
         Output(_id(prefix, "flag"), "children"),
         Output(_id(prefix, "outcome"), "value"),
         Output(_id(prefix, "note"), "value"),
-        Input(grid_id, "cellRendererData"),
+        Input(*source),
         prevent_initial_call=True,
         permission=LOG_FOLLOWUP,
     )

@@ -21,7 +21,8 @@ GRID_OPTIONS = {
     "rowHeight": 40,
     "suppressCellFocus": True,
     "tooltipShowDelay": 300,
-    "overlayNoRowsTemplate": "<span></span>",
+    # No HTML template strings: dash-ag-grid blocks them (a console error on every load).
+    "suppressNoRowsOverlay": True,
 }
 
 

@@ -29,6 +29,18 @@ SIGNAL_RANGES = {
 }
 
 
+SUPPORT_LANE = "Support contact"
+STRIP_LANES = (SUPPORT_LANE, "Screen", "Use reported")  # bottom to top
+DAY_MS = 86_400_000
+WEEK_MS = 7 * DAY_MS
+
+
+def week_centres(weeks) -> list[str]:
+    """A week column's x: the middle of its Monday-to-Sunday span, so on a date axis shared
+    with daily charts the column covers exactly its seven days."""
+    return [(pd.Timestamp(w) + pd.Timedelta(hours=84)).isoformat(timespec="minutes") for w in weeks]
+
+
 def _iso(values) -> list[str]:
     """Dates as ISO strings: the JSON encoder then has nothing to convert (much faster)."""
     return [v.isoformat() for v in values]
@@ -131,6 +143,7 @@ def risk_trend(
                 "y": _values(part["score"]),
                 "mode": "markers",
                 "name": palette.TIER_LABELS[tier],
+                "showlegend": False,  # the bands are labelled on the chart
                 "marker": {
                     "color": palette.TIER_COLORS[tier],
                     "symbol": palette.TIER_SYMBOLS[tier],
@@ -160,6 +173,26 @@ def risk_trend(
                 **row_ref(2),
             }
         )
+    if "support_contact" in days and not days.empty:
+        said = days["support_contact"]
+        for label, part, symbol in (
+            ("Support contact", days[said.eq(True)], "circle"),
+            ("No support contact", days[said.eq(False)], "circle-open"),
+        ):
+            if part.empty:
+                continue
+            data.append(
+                {
+                    "type": "scatter",
+                    "x": _iso(part["date"]),
+                    "y": [SUPPORT_LANE] * len(part),
+                    "mode": "markers",
+                    "name": label,
+                    "marker": {"symbol": symbol, "size": 7, "color": palette.SUPPORT},
+                    "hovertemplate": label + "<extra></extra>",
+                    **row_ref(2),
+                }
+            )
     if not screens.empty:
         positive = screens["result"].eq("positive")
         for label, part, symbol, color in (
@@ -181,13 +214,13 @@ def risk_trend(
                     **row_ref(2),
                 }
             )
-    axes = stacked_rows([0.78, 0.22], gap=0.04)
+    axes = stacked_rows([0.7, 0.3], gap=0.04)
     axes["yaxis"].update(title={"text": "Score"}, range=[0, top])
     axes["yaxis2"].update(
         type="category",
         categoryorder="array",
-        categoryarray=["Screen", "Use reported"],
-        range=[-0.7, 1.7],
+        categoryarray=list(STRIP_LANES),
+        range=[-0.6, len(STRIP_LANES) - 0.4],
     )
     return figure(data, 340, shapes=shapes, annotations=labels, **axes)
 
@@ -238,10 +271,12 @@ def signal_multiples(
     days: pd.DataFrame,
     sd_floors: dict[str, float] | None = None,
     baseline_days: int = 28,
+    short_sleep_hours: float | None = 6.0,
 ) -> FigureSpec:
     """One small chart per signal against the client's own baseline as the risk engine
     stored it: the mean of the previous ``baseline_days`` days' answers (dotted) and a band of
-    one SD either side."""
+    one SD either side. The sleep chart also draws the short-night line ("3 nights under
+    6 h" in a reason is read against it)."""
     if days.empty or days[list(SIGNALS)].notna().sum().sum() == 0:
         return empty_figure("No check-ins in this period.", 260)
     floors = sd_floors or {}
@@ -304,7 +339,36 @@ def signal_multiples(
     for row, signal in enumerate(SIGNALS, start=1):
         low, high = SIGNAL_RANGES[signal]
         axes["yaxis" if row == 1 else f"yaxis{row}"].update(range=[low - 0.3, high + 0.3], nticks=4)
-    return figure(data, 620, **axes)
+    shapes, notes = [], []
+    if short_sleep_hours is not None:
+        ref = row_ref(SIGNALS.index("sleep_hours") + 1)
+        shapes.append(
+            {
+                "type": "line",
+                "xref": f"{ref['xaxis']} domain",
+                "yref": ref["yaxis"],
+                "x0": 0,
+                "x1": 1,
+                "y0": short_sleep_hours,
+                "y1": short_sleep_hours,
+                "line": {"color": palette.TIER_COLORS["high"], "width": 1, "dash": "dash"},
+            }
+        )
+        notes.append(
+            {
+                "text": f"{short_sleep_hours:g} h: short night",
+                "xref": f"{ref['xaxis']} domain",
+                "yref": ref["yaxis"],
+                "x": 1,
+                "y": short_sleep_hours,
+                "xanchor": "right",
+                "yanchor": "bottom",
+                "showarrow": False,
+                "font": {"size": 10, "color": palette.TIER_COLORS["high"]},
+            }
+        )
+    axes["annotations"] = axes.get("annotations", []) + notes
+    return figure(data, 620, shapes=shapes, **axes)
 
 
 CALENDAR_STATES = {  # state -> (label, mark)
@@ -357,7 +421,7 @@ def checkin_calendar(days: pd.DataFrame, schedule: str | None = None) -> FigureS
     heat = {
         "type": "heatmap",
         "z": z,
-        "x": [pd.Timestamp(w).date().isoformat() for w in weeks],
+        "x": week_centres(weeks),
         "y": ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"],
         "text": text,
         "texttemplate": "%{text}",
@@ -391,11 +455,12 @@ def trigger_exposure(triggers: pd.DataFrame) -> FigureSpec:
     dates = pd.to_datetime(triggers["date"])
     weeks = dates - pd.to_timedelta(dates.dt.day_of_week, unit="D")
     weekly = flags.astype(int).groupby(weeks.to_numpy()).sum()
-    x = [pd.Timestamp(w).date().isoformat() for w in weekly.index]
+    x = week_centres(weekly.index)
     data = [
         {
             "type": "bar",
             "x": x,
+            "width": WEEK_MS * 0.8,
             "y": weekly[trig].tolist(),
             "name": trig.capitalize(),
             "marker": {"color": palette.TRIGGER_COLORS[trig]},
@@ -404,6 +469,16 @@ def trigger_exposure(triggers: pd.DataFrame) -> FigureSpec:
         for trig in TRIGGERS
     ]
     return figure(data, 240, barmode="stack", yaxis={"title": {"text": "Check-ins"}})
+
+
+def last_screen_text(panel: list[dict] | None) -> str:
+    """Every substance of the last screen, positives first: "Nov 20: fentanyl positive,
+    opioids negative"."""
+    if not panel:
+        return "none on file"
+    ordered = sorted(panel, key=lambda r: (r["result"] != "positive", r["substance"]))
+    results = ", ".join(f"{r['substance']} {r['result']}" for r in ordered)
+    return f"{panel[0]['local_date']:%b %-d}: {results}"
 
 
 def followup_rows(followups: pd.DataFrame, time_zone: str) -> list[dict]:
@@ -420,7 +495,7 @@ def followup_rows(followups: pd.DataFrame, time_zone: str) -> list[dict]:
                 "flag": f"{r.risk_tier} ({r.risk_score:.0f}) on {r.risk_date:%b %-d}"
                 if has_flag
                 else "",
-                "by": r.username,
+                "by": r.by_name,
             }
         )
     return rows
@@ -429,3 +504,73 @@ def followup_rows(followups: pd.DataFrame, time_zone: str) -> list[dict]:
 def days_in_treatment(admission: dt.date, on: dt.date, discharge: dt.date | None) -> int:
     end = min(on, discharge) if discharge else on
     return max(0, (end - admission).days + 1)
+
+
+def date_ticks(first: dt.date | None, last: dt.date | None) -> dict:
+    """Ticks on Mondays, the left edge of each week column of the calendar and trigger rows:
+    every week up to about three months, every four weeks beyond, so the dates stay readable."""
+    if first is None or last is None:
+        return {}
+    monday = first - dt.timedelta(days=first.weekday())
+    weeks = max(1, ((last - monday).days + 1) // 7)
+    step = 1 if weeks <= 14 else 2 if weeks <= 28 else 4
+    return {
+        "type": "date",
+        "tick0": monday.isoformat(),
+        "dtick": WEEK_MS * step,
+        "tickformat": "%b %-d",
+        "ticklabelmode": "instant",
+        "range": [
+            (pd.Timestamp(monday) - pd.Timedelta(hours=12)).isoformat(),
+            (pd.Timestamp(last) + pd.Timedelta(hours=36)).isoformat(),
+        ],
+    }
+
+
+def client_charts(
+    risk: pd.DataFrame,
+    days: pd.DataFrame,
+    screens: pd.DataFrame,
+    triggers: pd.DataFrame,
+    *,
+    thresholds: dict[str, float] | None,
+    schedule: str | None,
+    sd_floors: dict[str, float] | None = None,
+    baseline_days: int = 28,
+    short_sleep_hours: float | None = 6.0,
+) -> FigureSpec:
+    """The client page's one figure: risk with use, screens and support contact, the check-in
+    calendar, weekly triggers and the five signals, on one date axis. Parts with no data say so
+    in their slot instead of vanishing, so the page keeps its shape."""
+    from dashboard.figures.stack import Part, stack
+
+    dates = [d for frame_ in (days, risk) if not frame_.empty for d in frame_["date"]]
+    first, last = (min(dates), max(dates)) if dates else (None, None)
+    if first is not None and type(first) is not dt.date:
+        first, last = pd.Timestamp(first).date(), pd.Timestamp(last).date()
+    shown = {"showticklabels": True, "ticks": "outside", "ticklen": 3}
+    parts = [
+        Part(risk_trend(risk, thresholds, days, screens), 300, "Risk"),
+        Part(checkin_calendar(days, schedule), 170, "Check-ins", axes={"xaxis": shown}),
+        Part(trigger_exposure(triggers), 130, "Triggers (check-ins reporting each cue, per week)"),
+        Part(
+            signal_multiples(days, sd_floors, baseline_days, short_sleep_hours),
+            520,
+            axes={"xaxis5": shown},
+        ),
+    ]
+    spec = stack(parts)
+    layout = spec["layout"]
+    ticks = date_ticks(first, last)
+    labels = {k: v for k, v in ticks.items() if k != "range"}
+    for key in [k for k in layout if k.startswith("xaxis")]:
+        layout[key].update(automargin=False)
+        if key == "xaxis":
+            layout[key].update(ticks, showticklabels=True)
+        elif layout[key].get("showticklabels"):
+            layout[key].update(labels)  # matched axes share the range, not the tick settings
+    layout["autosize"] = True  # as wide as the page at draw time (plotly.js defaults to 700 px)
+    for key in [k for k in layout if k.startswith("yaxis")]:
+        layout[key].update(automargin=False)
+    layout["hovermode"] = "closest"
+    return spec

@@ -34,6 +34,7 @@ MISSED = "#E69F00"
 NOT_EXPECTED = "#E9ECEF"
 PENDING = "#8FA9BF"  # expected today, day not over: neither done nor missed
 SIGNAL_LINE = "#333333"
+SUPPORT = "#009E73"  # bluish green: support contact
 BASELINE_FILL = "rgba(86,180,233,0.25)"
 BASELINE_LINE = "#56B4E9"
 TRIGGER_COLORS = dict(

@@ -12,116 +12,120 @@ import datetime as dt
 import pandas as pd
 
 from dashboard.figures.palette import TIER_COLORS, TIER_ICONS, TIER_LABELS
+from dashboard.triage import TIER_RANK
 
+RANK_TOOLTIP = (
+    "Order: newly high first, then by tier (critical first), then by score; the change "
+    "since yesterday breaks ties; snoozed clients last"
+)
+# Every column sorts by a value, never by the words shown: dates are ISO dates (their words in
+# ``<field>_text``), tiers their rank, follow-ups their urgency. Rows are one fixed height, so
+# a 1366x768 screen holds at least eight of them: two reasons on one line each, the rest in
+# the tooltip.
 COLUMN_DEFS = [
     {
         "field": "rank",
         "headerName": "#",
-        "width": 60,
+        "headerTooltip": RANK_TOOLTIP,
+        "width": 50,
         "pinned": "left",
         "sort": "asc",
-        "filter": False,
     },
     {
         "field": "name",
         "headerName": "Client",
         "cellRenderer": "ClientLink",
-        "width": 150,
+        "tooltipField": "name",
+        "width": 164,
         "pinned": "left",
-        "filter": "agTextColumnFilter",
+        "cellClass": "ellipsis-cell",
     },
-    {
-        "field": "tier",
-        "headerName": "Tier",
-        "cellRenderer": "TierBadge",
-        "width": 116,
-        "filter": "agTextColumnFilter",
-    },
-    {
-        "field": "score",
-        "headerName": "Score",
-        "width": 76,
-        "type": "numericColumn",
-        "filter": "agNumberColumnFilter",
-    },
+    {"field": "tier_rank", "headerName": "Tier", "cellRenderer": "TierBadge", "width": 132},
+    {"field": "score", "headerName": "Score", "width": 66, "type": "numericColumn"},
     {
         "field": "change",
-        "headerName": "Δ day",
-        "width": 80,
-        "headerTooltip": "Change since the day before",
+        "headerName": "Change since yesterday",
+        "headerTooltip": "Score change since the day before",
+        "wrapHeaderText": True,
+        "autoHeaderHeight": True,
+        "width": 104,
         "cellRenderer": "ScoreChange",
         "type": "numericColumn",
-        "filter": "agNumberColumnFilter",
     },
     {
         "field": "reasons",
-        "tooltipField": "reasons",
+        "tooltipField": "reasons_all",
         "headerName": "Top reasons",
         "flex": 1,
-        "minWidth": 200,
-        "wrapText": True,
-        "autoHeight": True,
-        "cellClass": "wrap-cell reasons-cell",
-        "filter": "agTextColumnFilter",
+        "minWidth": 220,
+        "cellRenderer": "ReasonLines",
+        "cellClass": "reasons-cell",
+        "sortable": False,  # words have no order; the ranking already puts the worst first
     },
     {
         "field": "last_checkin",
         "headerName": "Last check-in",
-        "width": 128,
-        "filter": "agTextColumnFilter",
+        "cellRenderer": "DateText",
+        "width": 140,
+        "cellClass": "ellipsis-cell",
     },
     {
         "field": "missed_streak",
         "headerName": "Missed",
-        "width": 80,
+        "width": 70,
         "type": "numericColumn",
-        "filter": "agNumberColumnFilter",
         "headerTooltip": "Expected check-ins missed in a row",
     },
     {
         "field": "spark",
         "headerName": "14 days",
         "headerTooltip": "Daily score on a 0-100 scale; the dashed line is where high begins",
-        "width": 104,
+        "width": 96,
         "cellRenderer": "Sparkline",
+        "cellDataType": False,
         "sortable": False,
-        "filter": False,
     },
     {
-        "field": "followup",
-        "tooltipField": "followup",
-        "cellClass": "wrap-cell",
-        "wrapText": True,
-        "autoHeight": True,
+        "field": "followup_order",
         "headerName": "Follow-up",
-        "width": 156,
+        "tooltipField": "followup",
+        "width": 150,
         "cellRenderer": "FollowupStatus",
-        "filter": "agTextColumnFilter",
+        "cellClass": "ellipsis-cell",
     },
     {
         "field": "actions",
         "headerName": "",
         "width": 84,
         "cellRenderer": "RowActions",
+        "cellDataType": False,
         "sortable": False,
-        "filter": False,
         "pinned": "right",
     },
 ]
-DEFAULT_COL_DEF = {
-    "sortable": True,
-    "resizable": True,
-    "floatingFilter": False,
-    "suppressHeaderMenuButton": False,
-}
+# On a phone: one card per client (name, tier, score, top reason, last check-in, the buttons).
+PHONE_COLUMNS = [
+    {"field": "rank", "cellRenderer": "PhoneCard", "flex": 1, "cellDataType": False},
+]
+
+FOLLOWUP_ORDER = {"due": 0, "none": 1, "done": 2, "snoozed": 3}  # most urgent first
+DEFAULT_COL_DEF = {"sortable": True, "resizable": True}
+
+
+def _day(value) -> dt.date | None:
+    if value is None or (not isinstance(value, dt.date) and pd.isna(value)):
+        return None
+    return pd.Timestamp(value).date()
 
 
 def _last_checkin_text(last, days_since) -> str:
-    if last is None or (not isinstance(last, dt.date) and pd.isna(last)):
+    last = _day(last)
+    if last is None:
         return "never"
-    last = pd.Timestamp(last).date()
     if days_since == 0:
         return f"{last:%b %-d} · today"
+    if days_since == 1:
+        return f"{last:%b %-d} · yesterday"
     return f"{last:%b %-d} · {int(days_since)} d ago"
 
 
@@ -143,6 +147,7 @@ def grid_rows(ranked: pd.DataFrame, high_from: float | None = None) -> list[dict
                 "rank": int(r["rank"]),
                 "name": r["name"],
                 "tier": TIER_LABELS.get(tier, "Not scored") if tier else "Not scored",
+                "tier_rank": TIER_RANK.get(tier, -1) if tier else -1,
                 "tier_key": tier or "none",
                 "tier_color": TIER_COLORS.get(tier, "#6c757d") if tier else "#6c757d",
                 "tier_icon": TIER_ICONS.get(tier, "bi-dash-circle") if tier else "bi-dash-circle",
@@ -151,12 +156,35 @@ def grid_rows(ranked: pd.DataFrame, high_from: float | None = None) -> list[dict
                 "change": _number(r["score_change"]),
                 "reasons": r["reasons_text"]
                 or ("No flagged signals" if tier else "Not scored yet"),
-                "last_checkin": _last_checkin_text(r["last_checkin"], r["days_since_checkin"]),
+                "reasons_all": r.get("reasons_all") or r["reasons_text"] or "",
+                "last_checkin": (d.isoformat() if (d := _day(r["last_checkin"])) else None),
+                "last_checkin_text": _last_checkin_text(r["last_checkin"], r["days_since_checkin"]),
                 "missed_streak": int(r["missed_streak"]),
                 "spark": list(r["spark"]),
                 "spark_high": high_from,
                 "followup": r["followup_text"],
                 "followup_kind": r["followup_kind"],
+                "followup_order": FOLLOWUP_ORDER.get(r["followup_kind"], 1),
             }
         )
     return rows
+
+
+def filter_ranked(
+    ranked: pd.DataFrame, card: str | None, search: str, missed: set[int]
+) -> pd.DataFrame:
+    """The rows a card filter and a name search leave, in the ranking's order (ranks kept)."""
+    if ranked.empty:
+        return ranked
+    keep = pd.Series(True, index=ranked.index)
+    if card == "high":
+        keep &= ranked["tier"].isin(("high", "critical"))
+    elif card == "newly_high":
+        keep &= ranked["is_newly_high"]
+    elif card == "missed":
+        keep &= ranked["client_key"].astype(int).isin(missed)
+    elif card == "due":
+        keep &= ranked["followup_kind"] == "due"
+    if search:
+        keep &= ranked["name"].str.contains(search, case=False, regex=False)
+    return ranked[keep]

@@ -11,9 +11,11 @@ from __future__ import annotations
 import datetime as dt
 
 import dash_bootstrap_components as dbc
-from dash import Input, Output, dcc, html
+from dash import Input, Output, State, dcc, html
+from dash.exceptions import PreventUpdate
 
-from dashboard.auth.permissions import VIEW_CASELOAD
+from dashboard.auth.permissions import LOG_FOLLOWUP, VIEW_CASELOAD, has_permission
+from dashboard.components.contact import contact_callbacks, contact_dialog
 from dashboard.figures import client as figs
 from dashboard.figures.bam import bam_trend
 from dashboard.figures.palette import TIER_COLORS, TIER_ICONS, TIER_LABELS
@@ -52,39 +54,62 @@ def _panel(title: str, body, sub: str | None = None, sub_id: str | None = None) 
     )
 
 
-def _graph(graph_id: str) -> dcc.Loading:
-    return dcc.Loading(dcc.Graph(id=graph_id, config=GRAPH_CONFIG), delay_show=250)
+def _range_picker() -> html.Div:
+    return html.Div(
+        [
+            dbc.Label("Show", html_for="client-range", className="me-2 small"),
+            dbc.RadioItems(
+                id="client-range",
+                options=_range_options(None),
+                value="90",
+                inline=True,
+                className="btn-group range-picker",
+                inputClassName="btn-check",
+                labelClassName="btn btn-sm btn-outline-primary",
+                labelCheckedClassName="active",
+            ),
+        ],
+        id="client-range-box",
+        className="d-flex align-items-center justify-content-lg-end",
+        style={"display": "none"},
+    )
+
+
+def _range_options(first: dt.date | None) -> list[dict]:
+    """ "All" says where the record begins, so a counselor knows how far back it goes."""
+    everything = f"All (since {first:%b %-d, %Y})" if first else "All"
+    return [
+        {"label": "30 days", "value": "30"},
+        {"label": "90 days", "value": "90"},
+        {"label": everything, "value": "all"},
+    ]
 
 
 def layout(client_id: str | None = None, **_kwargs) -> html.Div:
     return html.Div(
         [
             dcc.Store(id="client-id", data=client_id),
+            dcc.Store(id="client-refresh", data=0),
+            dcc.Store(id="client-contact-action"),
             dbc.Row(
                 [
-                    dbc.Col(dcc.Loading(html.Div(id="client-header"), delay_show=250), lg=9),
+                    dbc.Col(dcc.Loading(html.Div(id="client-header"), delay_show=250), lg=8),
                     dbc.Col(
-                        html.Div(
-                            [
-                                dbc.Label("Show", html_for="client-range", className="me-2 small"),
-                                dbc.RadioItems(
-                                    id="client-range",
-                                    options=[
-                                        {"label": "30 days", "value": "30"},
-                                        {"label": "90 days", "value": "90"},
-                                        {"label": "All", "value": "all"},
-                                    ],
-                                    value="90",
-                                    inline=True,
-                                    className="btn-group range-picker",
-                                    inputClassName="btn-check",
-                                    labelClassName="btn btn-sm btn-outline-primary",
-                                    labelCheckedClassName="active",
+                        [
+                            _range_picker(),
+                            html.Div(
+                                dbc.Button(
+                                    [html.I(className="bi bi-telephone me-1"), "Log a contact"],
+                                    id="client-contact-open",
+                                    size="sm",
+                                    color="primary",
+                                    outline=True,
                                 ),
-                            ],
-                            className="d-flex align-items-center justify-content-lg-end",
-                        ),
-                        lg=3,
+                                className="text-lg-end mt-2"
+                                + ("" if has_permission(LOG_FOLLOWUP) else " d-none"),
+                            ),
+                        ],
+                        lg=4,
                     ),
                 ],
                 className="align-items-start mb-2",
@@ -92,49 +117,29 @@ def layout(client_id: str | None = None, **_kwargs) -> html.Div:
             html.Div(
                 id="client-body",
                 children=[
-                    dbc.Row(
-                        [
-                            dbc.Col(
-                                [
-                                    _panel(
-                                        "Risk",
-                                        _graph("client-risk-chart"),
-                                        "daily score, tier bands; use and screens below",
-                                        sub_id="client-risk-sub",
-                                    ),
-                                    _panel(
-                                        "Check-ins",
-                                        _graph("client-calendar-chart"),
-                                        "✓ done · ✕ missed · … due today, not in yet · "
-                                        "grey: not expected",
-                                    ),
-                                    _panel(
-                                        "Triggers",
-                                        _graph("client-triggers-chart"),
-                                        "check-ins reporting each cue, per week",
-                                    ),
-                                ],
-                                xl=6,
-                            ),
-                            dbc.Col(
-                                [
-                                    _panel(
-                                        "Signals",
-                                        _graph("client-signals-chart"),
-                                        sub_id="client-signals-sub",
-                                    ),
-                                    _panel(
-                                        "Brief Addiction Monitor",
-                                        _graph("client-bam-chart"),
-                                        "scale scores per form; dashed: the cut-off, "
-                                        "shaded: flagged side, ▲ a flagged form",
-                                    ),
-                                ],
-                                xl=6,
-                            ),
-                        ]
+                    _panel(
+                        "Record",
+                        # In the layout from the start, so the browser fetches and compiles
+                        # plotly.js while the record is read, not after (~0.5 s saved).
+                        html.Div(id="client-charts"),
+                        sub_id="client-charts-sub",
+                    ),
+                    _panel(
+                        "Brief Addiction Monitor",
+                        dcc.Graph(id="client-bam-chart", config=GRAPH_CONFIG),
+                        "scale scores per form; dashed: the cut-off, "
+                        "shaded: flagged side, ▲ a flagged form",
                     ),
                     _panel("Follow-ups", html.Div(id="client-followups")),
+                    contact_dialog("client"),
+                    dbc.Toast(
+                        id="client-toast",
+                        is_open=False,
+                        duration=4000,
+                        dismissable=True,
+                        className="position-fixed bottom-0 end-0 m-3",
+                        header="Caseload",
+                    ),
                 ],
             ),
         ],
@@ -154,12 +159,7 @@ def _tier_badge(tier: str | None) -> html.Span:
 
 def _header(h: dict, risk_row, today: dt.date) -> html.Div:
     days = figs.days_in_treatment(h["admission_date"], today, h["discharge_date"])
-    screen = h["last_screen"]
-    screen_text = (
-        f"{screen['result']} ({screen['substance']}) on {screen['local_date']:%b %-d}"
-        if screen
-        else "none on file"
-    )
+    screen_text = figs.last_screen_text(h["last_screen"])
     counselor = " ".join(p for p in (h["counselor_first_name"], h["counselor_last_name"]) if p)
     facts = [
         ("Program", h["program_name"]),
@@ -246,28 +246,29 @@ def _followups_table(rows: list[dict]):
 
 
 def _nothing(message: str):
-    empty = figs.empty_figure(message)
+    """The neutral answer for an unknown or refused id: no record, no range picker."""
     return (
         dbc.Alert(message, color="light", className="empty-state border"),
         {"display": "none"},
-        empty,
-        empty,
-        empty,
-        empty,
+        None,
         None,
         "",
-        "",
+        {"display": "none"},
+        _range_options(None),
     )
+
+
+CALENDAR_KEY = "check-ins: ✓ done · ✕ missed · … due today, not in yet · grey: not expected"
 
 
 def _risk_sub(settings: RiskSettings | None, risk) -> str:
     """What the tier bands are, and whether the scores shown were made under other settings."""
     if settings is None:
-        return "daily score; tier bands unavailable (the program's risk settings do not load)"
+        return "risk: daily score; tier bands unavailable (the program's risk settings do not load)"
     t = settings.thresholds
     text = (
-        f"daily score · bands: the program's tiers (moderate from {t['moderate']:g}, high "
-        f"{t['high']:g}, critical {t['critical']:g}) · use and screens below"
+        f"risk: daily score · bands: the program's tiers (moderate from {t['moderate']:g}, "
+        f"high {t['high']:g}, critical {t['critical']:g})"
     )
     if not risk.empty and (risk["config_hash"] != settings.config_hash).any():
         text += " · some scores were made under earlier settings"
@@ -278,7 +279,7 @@ def _signals_sub(settings: RiskSettings | None) -> str:
     days = settings.baseline_days if settings else 28
     least = settings.baseline_min_days if settings else 7
     return (
-        f"band: own baseline ± 1 SD, from the previous {days} days' answers "
+        f"signals: band = own baseline ± 1 SD, from the previous {days} days' answers "
         f"(once {least} are in), as the risk rules use it"
     )
 
@@ -286,26 +287,26 @@ def _signals_sub(settings: RiskSettings | None) -> str:
 @page_callback(
     Output("client-header", "children"),
     Output("client-body", "style"),
-    Output("client-risk-chart", "figure"),
-    Output("client-signals-chart", "figure"),
-    Output("client-calendar-chart", "figure"),
-    Output("client-triggers-chart", "figure"),
+    Output("client-charts", "children"),
     Output("client-followups", "children"),
-    Output("client-risk-sub", "children"),
-    Output("client-signals-sub", "children"),
+    Output("client-charts-sub", "children"),
+    Output("client-range-box", "style"),
+    Output("client-range", "options"),
     Input("client-id", "data"),
     Input("client-range", "value"),
+    Input("client-refresh", "data"),
     permission=VIEW_CASELOAD,
 )
-def load_client(view: View, client_id, range_value):
-    """Resolve the id through the scope, audit the view, read, build the figures."""
+def load_client(view: View, client_id, range_value, _refresh=None):
+    """Resolve the id through the scope, audit the view, read, build the one figure."""
     scope, today, conn = view.scope, view.today, view.conn
     client_key = read_client.resolve_client(conn, scope, client_id)
     if client_key is None:
         view.deny_client(client_id, reason="client outside scope", action="view")
         return _nothing("No client record to show.")
     header = read_client.client_header(conn, scope, client_key)
-    last_day = read_client.latest_day(conn, scope, client_key) or today
+    first_day, last_day = read_client.day_span(conn, scope, client_key)
+    last_day = last_day or today
     span = RANGES.get(str(range_value), 90)
     start = None if span is None else last_day - dt.timedelta(days=span - 1)
     days = read_client.client_days(conn, scope, client_key, start)
@@ -321,20 +322,25 @@ def load_client(view: View, client_id, range_value):
     )
     settings = program_settings(header["program_id"])
     latest_risk = risk.iloc[-1] if not risk.empty else None
+    spec = figs.client_charts(
+        risk,
+        days,
+        screens,
+        triggers,
+        thresholds=settings.thresholds if settings else None,
+        schedule=header["checkin_schedule"],
+        sd_floors=settings.sd_floors if settings else None,
+        baseline_days=settings.baseline_days if settings else 28,
+        short_sleep_hours=settings.short_sleep_hours if settings else None,
+    )
     return (
         _header(header, latest_risk, today),
         {},
-        figs.risk_trend(risk, settings.thresholds if settings else None, days, screens),
-        figs.signal_multiples(
-            days,
-            settings.sd_floors if settings else None,
-            settings.baseline_days if settings else 28,
-        ),
-        figs.checkin_calendar(days, header["checkin_schedule"]),
-        figs.trigger_exposure(triggers),
+        dcc.Graph(id="client-chart", figure=spec, config=GRAPH_CONFIG),
         _followups_table(figs.followup_rows(followups, header["time_zone"])),
-        _risk_sub(settings, risk),
-        _signals_sub(settings),
+        " · ".join((_risk_sub(settings, risk), CALENDAR_KEY, _signals_sub(settings))),
+        {},
+        _range_options(first_day),
     )
 
 
@@ -361,3 +367,23 @@ def load_bam(view: View, client_id, range_value):
         detail={"range": str(range_value)},
     )
     return bam_trend(forms)
+
+
+@page_callback(
+    Output("client-contact-action", "data"),
+    Input("client-contact-open", "n_clicks"),
+    State("client-id", "data"),
+    prevent_initial_call=True,
+    permission=LOG_FOLLOWUP,
+)
+def ask_contact(_view: View, clicks, client_id):
+    """The record's "Log a contact": the same dialog and command as Today's rows (the dialog
+    re-checks the id against the caller's scope)."""
+    if not clicks:
+        raise PreventUpdate
+    return {"value": "contact", "rowId": client_id, "n": clicks}
+
+
+contact_callbacks(
+    "client", None, "client-refresh", "client-toast", trigger=("client-contact-action", "data")
+)

@@ -16,10 +16,17 @@ from dash import Input, Output, State, dcc, html, no_update
 from dash.exceptions import PreventUpdate
 
 from dashboard.auth.permissions import LOG_FOLLOWUP, VIEW_CASELOAD
-from dashboard.commands import AccessDenied, InvalidInput, snooze_client
+from dashboard.commands import AccessDenied, InvalidInput, lift_snooze, snooze_client
+from dashboard.components import grid
 from dashboard.components.contact import contact_callbacks, contact_dialog
 from dashboard.context import user_time_zone
-from dashboard.figures.today_grid import COLUMN_DEFS, DEFAULT_COL_DEF, grid_rows
+from dashboard.figures.today_grid import (
+    COLUMN_DEFS,
+    DEFAULT_COL_DEF,
+    PHONE_COLUMNS,
+    filter_ranked,
+    grid_rows,
+)
 from dashboard.kit import View, page_callback, register_page
 from dashboard.read import today as read_today
 from dashboard.risk_settings import program_settings
@@ -27,6 +34,7 @@ from dashboard.triage import (
     as_of_status,
     card_counts,
     local_time,
+    missed_keys,
     missed_yesterday,
     rank_caseload,
 )
@@ -45,19 +53,28 @@ CARDS = (
 
 
 def _card(key: str, title: str, icon: str, css: str) -> dbc.Col:
+    """A summary card that is also a filter: a click shows only its clients."""
     return dbc.Col(
-        dbc.Card(
-            dbc.CardBody(
-                [
-                    html.Div(
-                        [html.I(className=f"bi {icon} me-2", **{"aria-hidden": "true"}), title],
-                        className="card-title-small",
-                    ),
-                    html.Div("–", id=f"today-card-{key}", className="card-count"),
-                    html.Div("", id=f"today-card-{key}-sub", className="card-sub"),
-                ]
+        html.Div(
+            dbc.Card(
+                dbc.CardBody(
+                    [
+                        html.Div(
+                            [html.I(className=f"bi {icon} me-2", **{"aria-hidden": "true"}), title],
+                            className="card-title-small",
+                        ),
+                        html.Div("–", id=f"today-card-{key}", className="card-count"),
+                        html.Div("", id=f"today-card-{key}-sub", className="card-sub"),
+                    ]
+                ),
+                className=f"summary-card {css}",
             ),
-            className=f"summary-card {css}",
+            id=f"today-filter-{key}",
+            n_clicks=0,
+            role="button",
+            tabIndex="0",
+            title=f"Show only: {title.lower()}",
+            className="card-filter",
         ),
         xs=6,
         lg=3,
@@ -76,11 +93,16 @@ def _snooze_modal() -> dbc.Modal:
                         className="d-block mb-3",
                         display_format="MMM D, YYYY",
                     ),
-                    dbc.Label("Reason (optional)", html_for="today-snooze-reason"),
+                    dbc.Label("Reason (required)", html_for="today-snooze-reason"),
                     dbc.Input(
                         id="today-snooze-reason",
                         maxLength=200,
                         placeholder="e.g. seen in group today",
+                    ),
+                    html.P(
+                        "A high or critical flag is held until tomorrow at most until a contact "
+                        "attempt is logged.",
+                        className="small text-muted mt-2 mb-0",
                     ),
                 ]
             ),
@@ -103,7 +125,7 @@ def layout(**_kwargs) -> html.Div:
                 [
                     dbc.Col(
                         [
-                            html.H1("Today", className="h3 mb-0"),
+                            html.H1("Today", className="mb-0"),
                             html.Div(id="today-asof", className=ASOF_CLASS[False]),
                         ],
                         width="auto",
@@ -128,34 +150,77 @@ def layout(**_kwargs) -> html.Div:
                         className="ms-auto",
                         width="auto",
                     ),
+                    dbc.Col(
+                        html.Div(
+                            [
+                                html.Span(id="today-filter-note", className="small me-1"),
+                                dbc.Button(
+                                    "Show all",
+                                    id="today-filter-clear",
+                                    size="sm",
+                                    color="link",
+                                    className="me-2 d-none",
+                                ),
+                                dbc.Input(
+                                    id="today-search",
+                                    type="search",
+                                    placeholder="Find a client by name",
+                                    debounce=0.3,
+                                    size="sm",
+                                    className="today-search",
+                                    autoComplete="off",
+                                ),
+                            ],
+                            className="d-flex align-items-center today-tools",
+                        ),
+                        width="auto",
+                    ),
                 ],
-                className="align-items-center mb-3",
+                className="align-items-center mb-2 g-2 today-head",
             ),
-            dbc.Row([_card(*c) for c in CARDS], className="g-3 mb-3"),
+            dbc.Row([_card(*c) for c in CARDS], className="g-2 mb-2 today-cards"),
+            dcc.Store(id="today-filter"),
             html.Div(id="today-empty"),
-            dcc.Loading(
-                dag.AgGrid(
-                    id="today-grid",
-                    columnDefs=COLUMN_DEFS,
-                    defaultColDef=DEFAULT_COL_DEF,
-                    rowData=[],
-                    getRowId="params.data.client_id",
-                    dashGridOptions={
-                        "animateRows": False,
-                        "rowHeight": 44,
-                        "suppressCellFocus": True,
-                        "tooltipShowDelay": 300,
-                        "overlayNoRowsTemplate": "<span></span>",
-                    },
-                    className="ag-theme-quartz today-grid",
-                    style={"height": "calc(100vh - 300px)", "minHeight": "360px"},
+            html.Div(
+                dcc.Loading(
+                    dag.AgGrid(
+                        id="today-grid",
+                        columnDefs=COLUMN_DEFS,
+                        defaultColDef=DEFAULT_COL_DEF,
+                        rowData=[],
+                        getRowId="params.data.client_id",
+                        dashGridOptions={**grid.GRID_OPTIONS, "rowHeight": 40},
+                        className="ag-theme-quartz today-grid",
+                        # The window's height less the bar, title, cards and search above it.
+                        style={"height": "calc(100vh - 246px)", "minHeight": "300px"},
+                    ),
+                    delay_show=250,
+                    type="default",
                 ),
-                delay_show=250,
-                type="default",
+                className="today-desktop",
             ),
             dcc.Store(id="today-refresh", data=0),
             dcc.Store(id="today-target"),
+            # On a phone the same rows as a list of cards, with the same two buttons.
+            html.Div(
+                dag.AgGrid(
+                    id="today-phone-grid",
+                    columnDefs=PHONE_COLUMNS,
+                    rowData=[],
+                    getRowId="params.data.client_id",
+                    dashGridOptions={
+                        **grid.GRID_OPTIONS,
+                        "rowHeight": 100,
+                        "headerHeight": 0,
+                        "suppressHorizontalScroll": True,
+                    },
+                    className="ag-theme-quartz today-phone-grid",
+                    style={"height": "calc(100vh - 300px)", "minHeight": "420px"},
+                ),
+                className="today-phone-list",
+            ),
             contact_dialog("today"),
+            contact_dialog("today-phone"),
             _snooze_modal(),
             dbc.Toast(
                 id="today-toast",
@@ -199,8 +264,35 @@ def _empty_state(message: list) -> dbc.Alert:
     return dbc.Alert(message, color="light", className="empty-state border")
 
 
+FILTER_WORDS = {
+    "high": "high or critical",
+    "newly_high": "newly high",
+    "missed": "missed yesterday",
+    "due": "follow-ups due",
+}
+
+
+@page_callback(
+    Output("today-filter", "data"),
+    *[Input(f"today-filter-{k}", "n_clicks") for k, *_ in CARDS],
+    Input("today-filter-clear", "n_clicks"),
+    prevent_initial_call=True,
+    permission=VIEW_CASELOAD,
+)
+def pick_filter(_view: View, *_clicks):
+    """A card's click filters the list to its clients; "Show all" (or the same card) clears."""
+    clicked = dash.ctx.triggered_id
+    if not isinstance(clicked, str) or clicked == "today-filter-clear":
+        return None
+    key = clicked.removeprefix("today-filter-")
+    return key if key in FILTER_WORDS else None
+
+
 @page_callback(
     Output("today-grid", "rowData"),
+    Output("today-phone-grid", "rowData"),
+    Output("today-filter-note", "children"),
+    Output("today-filter-clear", "className"),
     Output("today-asof", "children"),
     Output("today-asof", "className"),
     Output("today-empty", "children"),
@@ -208,9 +300,11 @@ def _empty_state(message: list) -> dbc.Alert:
     *[Output(f"today-card-{k}-sub", "children") for k, *_ in CARDS],
     Input("today-counselor", "value"),
     Input("today-refresh", "data"),
+    Input("today-filter", "data"),
+    Input("today-search", "value"),
     permission=VIEW_CASELOAD,
 )
-def load_today(view: View, counselor_key, _refresh):
+def load_today(view: View, counselor_key, _refresh, shown=None, search=None):
     """The ranked caseload. ``counselor_key`` comes from the browser: it is checked first."""
     n_cards = len(CARDS)
     if counselor_key is None:
@@ -218,7 +312,17 @@ def load_today(view: View, counselor_key, _refresh):
     scope, today, conn = view.scope, view.today, view.conn
     if view.counselor(counselor_key) is None:
         empty = _empty_state("No caseload to show.")
-        return [], "", ASOF_CLASS[False], empty, *["–"] * n_cards, *[""] * n_cards
+        return (
+            [],
+            [],
+            "",
+            "me-2 d-none",
+            "",
+            ASOF_CLASS[False],
+            empty,
+            *["–"] * n_cards,
+            *[""] * n_cards,
+        )
     as_of = read_today.caseload_as_of(conn, scope, counselor_key, today)
     if as_of is None:
         msg = _empty_state(
@@ -229,7 +333,17 @@ def load_today(view: View, counselor_key, _refresh):
                 " (check-ins are scored as they load), then reload this page.",
             ]
         )
-        return [], "", ASOF_CLASS[False], msg, *["0"] * n_cards, *[""] * n_cards
+        return (
+            [],
+            [],
+            "",
+            "me-2 d-none",
+            "",
+            ASOF_CLASS[False],
+            msg,
+            *["0"] * n_cards,
+            *[""] * n_cards,
+        )
     program = read_today.counselor_program(conn, scope, counselor_key) or {}
     rows = read_today.caseload_rows(conn, scope, counselor_key, as_of)
     yesterday = read_today.day_facts(
@@ -252,10 +366,13 @@ def load_today(view: View, counselor_key, _refresh):
         today=today,
         time_zone=time_zone,
     )
+    shown = shown if isinstance(shown, str) and shown in FILTER_WORDS else None
+    search = search.strip()[:64] if isinstance(search, str) else ""
+    listed = filter_ranked(ranked, shown, search, missed_keys(yesterday))
     view.audit_view(
         "caseload",
         route="/",
-        client_keys=[int(k) for k in ranked.get("client_key", [])],
+        client_keys=[int(k) for k in listed.get("client_key", [])],
         detail={"counselor_key": counselor_key, "as_of": as_of.isoformat()},
     )
     scored_at = None
@@ -282,8 +399,19 @@ def load_today(view: View, counselor_key, _refresh):
     }
     settings = program_settings(program.get("program_id"))
     high_from = settings.thresholds["high"] if settings else None
+    rows_out = grid_rows(listed, high_from=high_from)
+    note, clear = "", "me-2 d-none"
+    if shown or search:
+        what = " · ".join(
+            p for p in (FILTER_WORDS.get(shown or ""), f"“{search}”" if search else "") if p
+        )
+        note = f"Showing {len(listed)} of {len(ranked)}: {what}"
+        clear = "me-2" if shown else "me-2 d-none"
     return (
-        grid_rows(ranked, high_from=high_from),
+        rows_out,
+        rows_out,
+        note,
+        clear,
         status,
         ASOF_CLASS[stale],
         empty,
@@ -300,14 +428,17 @@ def load_today(view: View, counselor_key, _refresh):
     Output("today-snooze-until", "min_date_allowed"),
     Output("today-snooze-until", "max_date_allowed"),
     Input("today-grid", "cellRendererData"),
+    Input("today-phone-grid", "cellRendererData"),
     State("today-grid", "rowData"),
     prevent_initial_call=True,
     permission=LOG_FOLLOWUP,
 )
-def open_action(view: View, action, rows):
+def open_action(view: View, action, phone_action, rows):
     """Open the snooze form for the clicked row (the contact dialog opens itself: see
     ``dashboard/components/contact.py``). Only the opaque client id is kept; the save
     callback re-checks it."""
+    if dash.ctx.triggered_id == "today-phone-grid":
+        action = phone_action
     if not isinstance(action, dict) or action.get("value") != "snooze":
         raise PreventUpdate
     client_id = action.get("rowId")
@@ -322,6 +453,34 @@ def open_action(view: View, action, rows):
 
 
 contact_callbacks("today", "today-grid", "today-refresh", "today-toast")
+contact_callbacks("today-phone", "today-phone-grid", "today-refresh", "today-toast")
+
+
+@page_callback(
+    Output("today-refresh", "data", allow_duplicate=True),
+    Output("today-toast", "children", allow_duplicate=True),
+    Output("today-toast", "is_open", allow_duplicate=True),
+    Input("today-grid", "cellRendererData"),
+    Input("today-phone-grid", "cellRendererData"),
+    State("today-refresh", "data"),
+    prevent_initial_call=True,
+    permission=LOG_FOLLOWUP,
+)
+def undo_snooze(view: View, action, phone_action, refresh):
+    """A snoozed row's "undo snooze": the flag is back on the list at once (audited)."""
+    if dash.ctx.triggered_id == "today-phone-grid":
+        action = phone_action
+    if not isinstance(action, dict) or action.get("value") != "unsnooze":
+        raise PreventUpdate
+    client_id = action.get("rowId")
+    try:
+        view.run(lift_snooze, client_id=client_id)
+    except AccessDenied as exc:
+        view.deny_client(client_id, reason=str(exc), action="unsnooze")
+        return no_update, "The snooze was not undone.", True
+    except InvalidInput as exc:
+        return no_update, f"Not undone: {exc}.", True
+    return _bump(refresh), "Snooze undone: the flag is back on the list.", True
 
 
 @page_callback(

@@ -14,6 +14,7 @@ from sqlalchemy import Connection, and_, func, select
 from sqlalchemy.orm import aliased
 
 from dashboard.read.frames import frame
+from dashboard.read.names import UserStaff, user_name
 from dashboard.read.scope import Scope, client_filter
 from etl.models import (
     AppFollowup,
@@ -84,31 +85,42 @@ def client_header(conn: Connection, scope: Scope, client_key: int) -> dict | Non
     if row is None:
         return None
     header = dict(row)
-    screen = (
-        conn.execute(
-            select(FctDrugScreen.local_date, FctDrugScreen.substance, FctDrugScreen.result)
-            .join(DimClient, DimClient.client_key == FctDrugScreen.client_key)
-            .where(client_filter(scope), FctDrugScreen.client_key == client_key)
-            .order_by(FctDrugScreen.local_date.desc(), FctDrugScreen.screen_key.desc())
-            .limit(1)
-        )
-        .mappings()
-        .first()
-    )
-    header["last_screen"] = dict(screen) if screen else None
+    header["last_screen"] = last_screen(conn, scope, client_key)
     return header
+
+
+def last_screen(conn: Connection, scope: Scope, client_key: int) -> list[dict] | None:
+    """Every substance of the client's last screen (one row each, collected together)."""
+    scoped = and_(client_filter(scope), FctDrugScreen.client_key == client_key)
+    latest = (
+        select(func.max(FctDrugScreen.collected_at))
+        .join(DimClient, DimClient.client_key == FctDrugScreen.client_key)
+        .where(scoped)
+        .scalar_subquery()
+    )
+    rows = conn.execute(
+        select(FctDrugScreen.local_date, FctDrugScreen.substance, FctDrugScreen.result)
+        .join(DimClient, DimClient.client_key == FctDrugScreen.client_key)
+        .where(scoped, FctDrugScreen.collected_at == latest)
+        .order_by(FctDrugScreen.substance)
+    ).mappings()
+    return [dict(r) for r in rows] or None
 
 
 def _scoped(client_key: int, scope: Scope):
     return and_(client_filter(scope), DimClient.client_key == client_key)
 
 
-def latest_day(conn: Connection, scope: Scope, client_key: int) -> dt.date | None:
-    return conn.execute(
-        select(func.max(FctClientDay.date))
+def day_span(
+    conn: Connection, scope: Scope, client_key: int
+) -> tuple[dt.date | None, dt.date | None]:
+    """First and last day of the client's record (client-day facts)."""
+    first, last = conn.execute(
+        select(func.min(FctClientDay.date), func.max(FctClientDay.date))
         .join(DimClient, DimClient.client_key == FctClientDay.client_key)
         .where(_scoped(client_key, scope))
-    ).scalar()
+    ).one()
+    return first, last
 
 
 def client_days(
@@ -130,6 +142,7 @@ def client_days(
             FctClientDay.used_reported,
             FctClientDay.screen_positive,
             FctClientDay.trigger_count,
+            FctClientDay.support_contact,
             FctClientDay.missed_streak,
         )
         .join(DimClient, DimClient.client_key == FctClientDay.client_key)
@@ -208,9 +221,11 @@ def client_followups(
             AppFollowup.risk_tier,
             AppFollowup.risk_score,
             AppUser.username,
+            user_name().label("by_name"),
         )
         .join(DimClient, DimClient.client_key == AppFollowup.client_key)
         .join(AppUser, AppUser.user_id == AppFollowup.user_id)
+        .outerjoin(UserStaff, UserStaff.staff_key == AppUser.staff_key)
         .where(_scoped(client_key, scope))
         .order_by(AppFollowup.contacted_at.desc(), AppFollowup.followup_id.desc())
         .limit(limit)

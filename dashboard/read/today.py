@@ -14,6 +14,7 @@ import pandas as pd
 from sqlalchemy import Connection, and_, func, or_, select
 
 from dashboard.read.frames import frame
+from dashboard.read.names import UserStaff, user_name
 from dashboard.read.scope import Scope, client_filter, staff_filter
 from etl.models import (
     AppFollowup,
@@ -230,11 +231,24 @@ def recent_followups(
 def active_snoozes(
     conn: Connection, scope: Scope, counselor_key: int, as_of: dt.date, today: dt.date
 ) -> pd.DataFrame:
-    """Snoozes still running today (latest per client last)."""
+    """Snoozes still running today and not lifted (latest per client last), with who made
+    them, by name."""
     stmt = (
-        select(AppSnooze.client_key, AppSnooze.until_date, AppSnooze.reason, AppSnooze.snooze_id)
+        select(
+            AppSnooze.client_key,
+            AppSnooze.until_date,
+            AppSnooze.reason,
+            AppSnooze.snooze_id,
+            user_name().label("snoozed_by"),
+        )
         .join(DimClient, DimClient.client_key == AppSnooze.client_key)
-        .where(_caseload(scope, counselor_key, as_of), AppSnooze.until_date >= today)
+        .join(AppUser, AppUser.user_id == AppSnooze.user_id)
+        .outerjoin(UserStaff, UserStaff.staff_key == AppUser.staff_key)
+        .where(
+            _caseload(scope, counselor_key, as_of),
+            AppSnooze.until_date >= today,
+            AppSnooze.lifted_at.is_(None),
+        )
         .order_by(AppSnooze.snooze_id)
     )
     return frame(conn, stmt)

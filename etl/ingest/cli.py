@@ -6,13 +6,6 @@ import sys
 from pathlib import Path
 
 import click
-from rich.console import Console
-
-from etl.db import make_engine
-from etl.ingest.hooks import run_post_load
-from etl.ingest.mapping import MappingError, load_mapping
-from etl.ingest.pipeline import ingest_paths
-from etl.ingest.report import progress_bar, render_json, render_problems, render_table
 
 _SUFFIXES = (".csv", ".csv.gz", ".json", ".ndjson", ".ndjson.gz")
 
@@ -27,6 +20,22 @@ def _expand(paths: tuple[str, ...]) -> list[Path]:
         else:
             out.append(p)
     return out
+
+
+def refresh_line(stats, changes, no_refresh: bool) -> str | None:
+    """What the load set off after the files: the risk refresh, or why it did not run."""
+    if no_refresh:
+        return "Risk scores not refreshed (--no-refresh): run caseload score when loads are done."
+    if stats is None:
+        return (
+            "Risk scores unchanged: nothing in these files changed a client-day."
+            if not changes
+            else None
+        )
+    return (
+        f"Also refreshed the risk scores: {stats.rows:,} client-days of {stats.clients:,} "
+        f"clients in {stats.seconds:.1f} s."
+    )
 
 
 @click.command("ingest")
@@ -75,6 +84,14 @@ def ingest_command(
     """
     if not paths and not retry_quarantine:
         raise click.UsageError("give files to load, or --retry-quarantine")
+    from rich.console import Console
+
+    from etl.db import make_engine
+    from etl.ingest.hooks import run_post_load
+    from etl.ingest.mapping import MappingError, load_mapping
+    from etl.ingest.pipeline import ingest_paths
+    from etl.ingest.report import progress_bar, render_json, render_problems, render_table
+
     err = Console(stderr=True)
     mapping = None
     if mapping_path is not None:
@@ -82,6 +99,7 @@ def ingest_command(
             mapping = load_mapping(mapping_path)  # checked whole before any row is read
         except MappingError as exc:
             raise click.ClickException(str(exc)) from None
+    post_load: dict = {}
     engine = make_engine(database_url)
     try:
         with progress_bar(err, enabled=not as_json) as on_progress:
@@ -94,7 +112,8 @@ def ingest_command(
                 mapping=mapping,
             )
         if report.changes and not no_refresh:
-            run_post_load(engine, report.changes)
+            with err.status("Refreshing client-day facts and risk scores", spinner="dots"):
+                post_load = run_post_load(engine, report.changes)
     finally:
         engine.dispose()
     if as_json:
@@ -107,4 +126,7 @@ def ingest_command(
             out = Console(width=max(100, widest + 100))
         render_table(report, out)
         render_problems(report)
+    line = refresh_line(post_load.get("etl.risk.score:refresh"), report.changes, no_refresh)
+    if line:
+        click.echo(line, err=as_json)
     sys.exit(0 if report.ok else 1)

@@ -9,19 +9,23 @@ are lazy, like the command line's, so an ingest does not pay for modules it does
 from __future__ import annotations
 
 import importlib
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Engine
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
 
-from etl.changes import ChangeSet
+    from etl.changes import ChangeSet
 
 POST_LOAD: list[str] = ["etl.risk.score:refresh"]  # client-day facts and daily risk
 
 
-def run_post_load(engine: Engine, changes: ChangeSet, hooks: list[str] | None = None) -> list[str]:
-    """Run each hook in order; return the names that ran."""
-    ran = []
+def run_post_load(
+    engine: Engine, changes: ChangeSet, hooks: list[str] | None = None
+) -> dict[str, Any]:
+    """Run each hook in order; return what each returned, by name, so the command line can
+    say what the load set off (the risk refresh's client-days and time)."""
+    ran: dict[str, Any] = {}
     for target in POST_LOAD if hooks is None else hooks:
         module, attr = target.split(":")
-        getattr(importlib.import_module(module), attr)(engine, changes)
-        ran.append(target)
+        ran[target] = getattr(importlib.import_module(module), attr)(engine, changes)
     return ran

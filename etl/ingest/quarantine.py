@@ -12,7 +12,7 @@ import datetime as dt
 from dataclasses import dataclass
 
 import pandas as pd
-from sqlalchemy import Connection, insert, select, update
+from sqlalchemy import Connection, insert, select, true, update
 
 from etl.models import EtlQuarantine
 
@@ -103,7 +103,10 @@ def _raw_key(raw: dict) -> str:
     return repr(sorted((str(k), "" if v is None else str(v)) for k, v in (raw or {}).items()))
 
 
-def open_entries(conn: Connection, kind: str, after_id: int, limit: int) -> pd.DataFrame:
+def open_entries(
+    conn: Connection, kind: str, after_id: int, limit: int, load_id: int | None = None
+) -> pd.DataFrame:
+    only_load = EtlQuarantine.load_id == load_id if load_id is not None else true()
     rows = conn.execute(
         select(
             EtlQuarantine.quarantine_id,
@@ -116,6 +119,7 @@ def open_entries(conn: Connection, kind: str, after_id: int, limit: int) -> pd.D
             EtlQuarantine.kind == kind,
             EtlQuarantine.status == "open",
             EtlQuarantine.quarantine_id > after_id,
+            only_load,
         )
         .order_by(EtlQuarantine.quarantine_id)
         .limit(limit)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import time
 
 import pandas as pd
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, func, select, true
 
 from etl.changes import ChangeSet
 from etl.ingest import bookkeeping, quarantine
@@ -24,14 +24,18 @@ from etl.models import EtlQuarantine
 RETRY_PATH = "(quarantine retry)"
 
 
-def retry(engine: Engine, changes: ChangeSet, *, chunk_rows: int) -> list[FileResult]:
-    """Load the open quarantine again, kind by kind, now that more of the warehouse is in."""
+def retry(
+    engine: Engine, changes: ChangeSet, *, chunk_rows: int, load_id: int | None = None
+) -> list[FileResult]:
+    """Load the open quarantine again, kind by kind, now that more of the warehouse is in
+    (only the rows one load rejected, when ``load_id`` is given: the admin page's Retry)."""
     results = []
+    only_load = EtlQuarantine.load_id == load_id if load_id is not None else true()
     for kind in KINDS:
         with engine.connect() as conn:
             pending = conn.execute(
                 select(func.count()).where(
-                    EtlQuarantine.kind == kind.name, EtlQuarantine.status == "open"
+                    EtlQuarantine.kind == kind.name, EtlQuarantine.status == "open", only_load
                 )
             ).scalar_one()
         if not pending:
@@ -40,7 +44,7 @@ def retry(engine: Engine, changes: ChangeSet, *, chunk_rows: int) -> list[FileRe
         result.load_id = bookkeeping.start(engine, RETRY_PATH, kind.name)
         began = time.perf_counter()
         try:
-            _retry_kind(engine, kind, result, changes, chunk_rows)
+            _retry_kind(engine, kind, result, changes, chunk_rows, load_id)
         except Exception as exc:  # noqa: BLE001
             result.status, result.error = "failed", one_line(exc)
             bookkeeping.fail(engine, result.load_id, result.error)
@@ -50,7 +54,12 @@ def retry(engine: Engine, changes: ChangeSet, *, chunk_rows: int) -> list[FileRe
 
 
 def _retry_kind(
-    engine: Engine, kind: Kind, result: FileResult, changes: ChangeSet, chunk_rows: int
+    engine: Engine,
+    kind: Kind,
+    result: FileResult,
+    changes: ChangeSet,
+    chunk_rows: int,
+    load_id: int | None = None,
 ) -> None:
     now = bookkeeping.utcnow()
     with engine.connect() as conn:
@@ -59,7 +68,7 @@ def _retry_kind(
         mine = run.counts(kind.name)
         after = 0
         while True:
-            entries = quarantine.open_entries(conn, kind.name, after, chunk_rows)
+            entries = quarantine.open_entries(conn, kind.name, after, chunk_rows, load_id)
             if entries.empty:
                 break
             after = int(entries["quarantine_id"].max())

@@ -9,7 +9,14 @@ from pathlib import Path
 
 import click
 
-from etl.db import make_engine
+
+def make_engine(url: str | None):
+    """The warehouse engine, imported when a command runs (SQLAlchemy is not needed for
+    ``--help`` or ``risk-config``)."""
+    from etl.db import make_engine as make
+
+    return make(url)
+
 
 _DATE = click.DateTime(formats=["%Y-%m-%d"])
 _URL = click.option(

@@ -14,6 +14,20 @@ program would record them), ``text`` (trigger, coping and note vocabularies), ``
 (deterministic CSV output), ``generate`` (the whole run) and ``cli``.
 """
 
-from etl.synth.generate import SynthConfig, SynthResult, generate
+from __future__ import annotations
+
+from typing import Any
 
 __all__ = ["SynthConfig", "SynthResult", "generate"]
+
+
+def __getattr__(name: str) -> Any:
+    # Imported on first use: ``caseload synth --help`` must not wait for numpy and pandas.
+    if name in __all__:
+        import importlib
+
+        module = importlib.import_module("etl.synth.generate")
+        # The function ``generate`` shadows its module here, as an eager import would.
+        globals().update({n: getattr(module, n) for n in __all__})
+        return globals()[name]
+    raise AttributeError(name)

@@ -7,21 +7,23 @@ from pathlib import Path
 
 import click
 
-from etl.synth.generate import SynthConfig, generate
-from etl.synth.roster import SCHEDULES, SUBSTANCES
 
-
-def _parse_mix(names):
-    """A ``name=share,...`` option as probabilities in the order of ``names``."""
+def _parse_mix(attribute: str):
+    """A ``name=share,...`` option as probabilities in the order of the roster's
+    ``attribute`` (``SUBSTANCES`` or ``SCHEDULES``), imported when the option is used so
+    that ``caseload --help`` does not wait for NumPy and Faker."""
 
     def parse(ctx: click.Context, param: click.Parameter, value: str | None):
         if value is None:
             return None
+        from etl.synth import roster
+
+        names = [str(n) for n in getattr(roster, attribute)]
         shares = dict.fromkeys(names, 0.0)
         for part in value.split(","):
             name, _, share = part.partition("=")
             if name.strip() not in shares:
-                raise click.BadParameter(f"unknown name {name.strip()!r}; one of {list(names)}")
+                raise click.BadParameter(f"unknown name {name.strip()!r}; one of {names}")
             try:
                 shares[name.strip()] = float(share)
             except ValueError as exc:
@@ -82,13 +84,13 @@ def _parse_time(ctx: click.Context, param: click.Parameter, value: str) -> dt.ti
 @click.option(
     "--substance-mix",
     default=None,
-    callback=_parse_mix(SUBSTANCES),
+    callback=_parse_mix("SUBSTANCES"),
     help="Shares of primary substances, e.g. alcohol=0.6,opioids=0.4 (others 0).",
 )
 @click.option(
     "--schedule-mix",
     default=None,
-    callback=_parse_mix(SCHEDULES),
+    callback=_parse_mix("SCHEDULES"),
     help="Shares of check-in schedules, e.g. daily=0.4,weekdays=0.5,weekly=0.1.",
 )
 def synth_command(
@@ -110,6 +112,8 @@ def synth_command(
     client's own baseline; lapses, missed check-ins, disclosures and screens follow from it.
     The same arguments always give the same files.
     """
+    from etl.synth.generate import SynthConfig, generate
+
     cfg = SynthConfig(
         out=out,
         clients=clients,

@@ -157,3 +157,16 @@ def screenshot(browser):
         return path
 
     return take
+
+
+@pytest.fixture
+def phone_screenshot(phone):
+    """Screenshots of the phone alone (``screenshot`` would also start a desktop browser)."""
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+
+    def take(name: str) -> Path:
+        path = SCREENSHOTS / f"{name}.png"
+        phone.save_screenshot(str(path))
+        return path
+
+    return take

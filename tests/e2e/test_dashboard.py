@@ -59,10 +59,10 @@ def test_counselor_morning(live, browser, screenshot) -> None:
         By.CSS_SELECTOR, '.ag-pinned-left-cols-container .ag-row[row-index="0"]'
     )
     assert first_left.get_attribute("row-id") == "C-0002"  # newly high ranks first
-    assert "NEW" in cell(browser, "C-0002", "tier").text
+    assert "NEW" in cell(browser, "C-0002", "tier_rank").text
     badges = browser.find_elements(By.CSS_SELECTOR, ".today-grid .badge-new")
     assert browser.find_element(By.ID, "today-card-newly_high").text == str(len(badges))
-    assert cell(browser, "C-0001", "followup").text == "Due today"
+    assert cell(browser, "C-0001", "followup_order").text == "Due today"
     assert rows and browser.find_elements(By.CSS_SELECTOR, ".ag-cell svg.sparkline")
     screenshot("today")
 
@@ -72,14 +72,18 @@ def test_counselor_morning(live, browser, screenshot) -> None:
         EC.text_to_be_present_in_element((By.ID, "client-name"), world.names["C-0001"])
     )
     wait(browser).until(
-        lambda d: len(d.find_elements(By.CSS_SELECTOR, "#client-signals-chart .main-svg")) > 0
+        lambda d: len(d.find_elements(By.CSS_SELECTOR, "#client-chart .main-svg")) > 0
     )
     wait(browser).until(
-        lambda d: len(d.find_elements(By.CSS_SELECTOR, "#client-calendar-chart .main-svg")) > 0
+        lambda d: len(d.find_elements(By.CSS_SELECTOR, "#client-chart .heatmaplayer")) > 0
     )
     assert "/client/C-0001" in browser.current_url
     assert "Eastside Outpatient" in browser.find_element(By.ID, "client-header").text
     screenshot("client")
+    browser.execute_script(
+        "window.scrollTo(0, document.querySelector('#client-chart').offsetTop + 700)"
+    )
+    screenshot("client-middle")
     browser.execute_script("window.scrollTo(0, document.body.scrollHeight)")
     wait(browser).until(lambda d: d.execute_script("return window.scrollY") > 0)
     screenshot("client-lower")
@@ -87,7 +91,7 @@ def test_counselor_morning(live, browser, screenshot) -> None:
     # Back to Today and log a contact on that row.
     browser.find_element(By.LINK_TEXT, "Today").click()
     grid_rows(browser, len(caseload))
-    wait(browser).until(lambda d: cell(d, "C-0001", "followup").text == "Due today")
+    wait(browser).until(lambda d: cell(d, "C-0001", "followup_order").text == "Due today")
     cell(browser, "C-0001", "actions").find_element(By.CSS_SELECTOR, ".action-contact").click()
     wait(browser).until(EC.visibility_of_element_located((By.ID, "today-contact-note")))
     assert world.names["C-0001"] in browser.find_element(By.ID, "today-contact-title").text
@@ -102,8 +106,8 @@ def test_counselor_morning(live, browser, screenshot) -> None:
     browser.find_element(By.ID, "today-contact-note").send_keys("Planned a visit on Monday.")
     screenshot("today-contact")
     save.click()
-    wait(browser).until(lambda d: cell(d, "C-0001", "followup").text.startswith("Contacted"))
-    assert cell(browser, "C-0001", "followup").text.endswith("· in person · left message")
+    wait(browser).until(lambda d: cell(d, "C-0001", "followup_order").text.startswith("Contacted"))
+    assert cell(browser, "C-0001", "followup_order").text.endswith("· in person · left message")
     screenshot("today-after-contact")
     assert csp_violations(browser) == []
 

@@ -44,6 +44,6 @@ def test_first_row_is_the_warehouse_top_priority(live_pipeline, browser, screens
     reasons = wait(browser).until(EC.visibility_of_element_located((By.ID, "client-reasons")))
     assert reasons.find_elements(By.TAG_NAME, "li")
     wait(browser).until(
-        lambda d: len(d.find_elements(By.CSS_SELECTOR, "#client-signals-chart .main-svg")) > 0
+        lambda d: len(d.find_elements(By.CSS_SELECTOR, "#client-chart .main-svg")) > 0
     )
     screenshot("client-pipeline")

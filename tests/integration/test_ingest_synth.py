@@ -45,3 +45,30 @@ def test_synthetic_program_loads_cleanly_and_idempotently(engine, tmp_path) -> N
     second = ingest_paths(engine, files)
     assert all(f.unchanged == f.read and f.inserted == f.updated == 0 for f in second.files)
     assert not second.changes
+
+
+def test_ingest_says_it_refreshed_the_risk_scores(engine, tmp_path) -> None:
+    from sqlalchemy import func, select
+
+    from etl.models import FctRiskScore
+
+    out = tmp_path / "demo"
+    made = CliRunner().invoke(
+        main,
+        ["synth", "--out", str(out), "--clients", "12", "--days", "20", "--seed", "5"]
+        + ["--as-of", "2026-11-27", "--no-truth"],
+    )
+    assert made.exit_code == 0, made.output
+    url = engine.url.render_as_string(hide_password=False)
+    loaded = CliRunner().invoke(main, ["ingest", str(out), "--database-url", url])
+    assert loaded.exit_code == 0, loaded.output
+    with engine.connect() as conn:
+        scored = conn.execute(select(func.count()).select_from(FctRiskScore)).scalar_one()
+    assert scored > 0
+    line = [x for x in loaded.output.splitlines() if "refreshed the risk scores" in x]
+    assert line and f"{scored:,} client-days of 12 clients in " in line[0], loaded.output
+
+    again = CliRunner().invoke(main, ["ingest", str(out), "--database-url", url])
+    assert "Risk scores unchanged" in again.output
+    later = CliRunner().invoke(main, ["ingest", str(out), "--no-refresh", "--database-url", url])
+    assert "not refreshed (--no-refresh)" in later.output

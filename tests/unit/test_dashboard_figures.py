@@ -15,6 +15,8 @@ from dashboard.figures.client import (
     baseline_band,
     calendar_states,
     checkin_calendar,
+    client_charts,
+    date_ticks,
     empty_figure,
     risk_trend,
     signal_multiples,
@@ -225,3 +227,100 @@ def test_every_spec_is_a_valid_plotly_figure() -> None:
     assert signals.layout.xaxis2.matches == "x"
     bars = go.Figure(specs[2])
     assert sum(sum(t.y) for t in bars.data) == int(triggers.iloc[:, 1:].to_numpy().sum())
+
+
+def _risk_frames():
+    risk = pd.DataFrame(
+        {
+            "date": [dt.date(2026, 11, 1), dt.date(2026, 11, 2)],
+            "score": [20.0, 80.0],
+            "tier": ["low", "critical"],
+            "reasons": [[], []],
+        }
+    )
+    screens = pd.DataFrame(
+        {"date": [dt.date(2026, 11, 1)], "substance": ["cocaine"], "result": ["positive"]}
+    )
+    return risk, screens
+
+
+def test_the_client_page_is_one_figure_on_one_date_axis() -> None:
+    days, triggers = _client_frames()
+    days["support_contact"] = [True, False, None] * 20
+    risk, screens = _risk_frames()
+    spec = client_charts(
+        risk,
+        days,
+        screens,
+        triggers,
+        thresholds={"moderate": 25.0, "high": 45.0, "critical": 70.0},
+        schedule="daily",
+        short_sleep_hours=6.0,
+    )
+    fig = go.Figure(spec)  # valid as a whole
+    layout = fig.layout
+    # Risk and its strip (2 rows), calendar, triggers, five signals: nine rows, one x axis.
+    xaxes = [k for k in spec["layout"] if k.startswith("xaxis")]
+    assert len(xaxes) == 9
+    assert all(spec["layout"][k]["matches"] == "x" for k in xaxes if k != "xaxis")
+    domains = [spec["layout"]["yaxis" + ("" if i == 1 else str(i))]["domain"] for i in range(1, 10)]
+    assert all(a[0] > b[1] for a, b in zip(domains, domains[1:], strict=False))  # stacked, apart
+    assert all(
+        k.get("automargin") is False
+        for k in spec["layout"].values()
+        if isinstance(k, dict) and "anchor" in k
+    )
+    # Every trace points at an axis that exists.
+    for t in spec["data"]:
+        assert t["xaxis"].replace("x", "xaxis") in spec["layout"] or t["xaxis"] == "x"
+    # Support contact has its own lane on the strip under the risk line.
+    support = [t for t in fig.data if t.name == "Support contact"]
+    assert support and set(support[0].y) == {"Support contact"} and support[0].yaxis == "y2"
+    assert list(layout.yaxis2.categoryarray) == ["Support contact", "Screen", "Use reported"]
+    # The sleep row draws the 6 h line the reasons cite.
+    sleep_row = "y" + str(2 + 2 + SIGNALS.index("sleep_hours") + 1)
+    lines = [s for s in layout.shapes if s.type == "line" and s.yref == sleep_row]
+    assert [(s.y0, s.y1) for s in lines] == [(6.0, 6.0)]
+    # Week columns (calendar, triggers) sit mid-week; ticks fall on Mondays, week by week.
+    heat = next(t for t in fig.data if t.type == "heatmap")
+    assert pd.Timestamp(heat.x[0]).day_of_week == 3 and pd.Timestamp(heat.x[0]).hour == 12
+    bars = [t for t in fig.data if t.type == "bar"]
+    assert bars and list(bars[0].x) == list(heat.x)
+    assert pd.Timestamp(layout.xaxis.tick0).day_of_week == 0
+    assert layout.xaxis.dtick == 7 * 86_400_000
+
+
+def test_date_ticks_thin_out_on_long_ranges() -> None:
+    year = date_ticks(dt.date(2025, 11, 1), dt.date(2026, 11, 1))
+    assert year["dtick"] == 4 * 7 * 86_400_000
+    assert pd.Timestamp(year["tick0"]).day_of_week == 0
+    assert date_ticks(None, None) == {}
+
+
+def test_stacking_renumbers_every_reference() -> None:
+    from dashboard.figures.stack import Part, stack
+
+    one = {"data": [{"type": "scatter", "x": [1], "y": [1]}], "layout": {"xaxis": {}, "yaxis": {}}}
+    two = {
+        "data": [{"type": "scatter", "x": [1], "y": [2], "xaxis": "x2", "yaxis": "y2"}],
+        "layout": {
+            "xaxis": {},
+            "yaxis": {"domain": [0.5, 1]},
+            "xaxis2": {},
+            "yaxis2": {"domain": [0, 0.4]},
+            "shapes": [{"type": "line", "xref": "x domain", "yref": "y2", "y0": 1, "y1": 1}],
+            "annotations": [{"text": "t", "xref": "paper", "yref": "paper", "x": 0, "y": 1}],
+        },
+    }
+    spec = stack(
+        [Part(one, 100), Part(two, 100)], gap_px=0, margin={"t": 0, "b": 0, "l": 0, "r": 0}
+    )
+    assert spec["data"][1]["xaxis"] == "x3" and spec["data"][1]["yaxis"] == "y3"
+    assert (
+        spec["layout"]["shapes"][0]["yref"] == "y3"
+        and spec["layout"]["shapes"][0]["xref"] == "x2 domain"
+    )
+    assert spec["layout"]["yaxis"]["domain"] == [0.5, 1.0]
+    assert spec["layout"]["yaxis2"]["domain"] == [0.25, 0.5]
+    assert spec["layout"]["annotations"][0]["y"] == 0.5
+    go.Figure(spec)

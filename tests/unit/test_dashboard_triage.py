@@ -12,7 +12,9 @@ from dashboard.triage import (
     as_of_status,
     card_counts,
     missed_yesterday,
+    plain_words,
     rank_caseload,
+    reason_line,
     reasons_text,
 )
 
@@ -64,7 +66,7 @@ def _rank(rows, followups=NO_FOLLOWUPS, snoozes=NO_SNOOZES, history=NO_HISTORY):
     )
 
 
-def test_newly_high_first_then_tier_then_rising_then_score() -> None:
+def test_newly_high_first_then_tier_then_score_and_change_breaks_ties() -> None:
     rows = _rows(
         {"client_key": 1, "client_id": "low", "score": 10.0, "tier": "low"},
         {"client_key": 2, "client_id": "crit", "score": 80.0, "tier": "critical"},
@@ -96,12 +98,25 @@ def test_newly_high_first_then_tier_then_rising_then_score() -> None:
     assert list(ranked["client_id"]) == [
         "new",
         "crit",
+        "high-flat",  # 70 before 60: scores read in order down a tier, rising or not
         "high-rising",
-        "high-flat",
         "low",
         "unscored",
     ]
     assert list(ranked["rank"]) == [1, 2, 3, 4, 5, 6]
+
+
+def test_within_a_tier_scores_read_in_order_the_change_breaking_ties() -> None:
+    # The order once seen on the low tier: 16 (rising), 8 (rising), 20, 20.
+    rows = _rows(
+        {"client_key": 1, "client_id": "a", "score": 16.0, "tier": "low", "score_change": 4.0},
+        {"client_key": 2, "client_id": "b", "score": 8.0, "tier": "low", "score_change": 2.0},
+        {"client_key": 3, "client_id": "c", "score": 20.0, "tier": "low", "score_change": -3.0},
+        {"client_key": 4, "client_id": "d", "score": 20.0, "tier": "low", "score_change": 1.0},
+    )
+    ranked = _rank(rows)
+    assert list(ranked["score"]) == [20.0, 20.0, 16.0, 8.0]
+    assert list(ranked["client_id"]) == ["d", "c", "a", "b"]
 
 
 def test_snoozed_sink_and_contacted_are_not_due() -> None:
@@ -124,13 +139,21 @@ def test_snoozed_sink_and_contacted_are_not_due() -> None:
         ]
     )
     snoozes = pd.DataFrame(
-        [{"client_key": 1, "until_date": dt.date(2026, 11, 29), "reason": None, "snooze_id": 1}]
+        [
+            {
+                "client_key": 1,
+                "until_date": dt.date(2026, 11, 29),
+                "reason": "in hospital",
+                "snooze_id": 1,
+                "snoozed_by": "Ana Ruiz",
+            }
+        ]
     )
     ranked = _rank(rows, followups, snoozes)
     assert list(ranked["client_id"]) == ["b", "c", "a"]
     by_id = ranked.set_index("client_id")
-    assert by_id.loc["b", "followup_text"] == "Contacted 09:00 · in person · left message"
-    assert by_id.loc["a", "followup_text"] == "Snoozed until Nov 29"
+    assert by_id.loc["b", "followup_text"] == "Contacted 9:00 AM · in person · left message"
+    assert by_id.loc["a", "followup_text"] == "Snoozed until Nov 29 by Ana Ruiz"
     missed = MissedDay(AS_OF, 0, "")
     assert card_counts(ranked, missed) == {"high": 2, "newly_high": 0, "missed": 0, "due": 0}
 
@@ -226,7 +249,7 @@ def test_as_of_status_says_which_day_and_whether_it_was_over() -> None:
         (
             '[{"signal": "stress", "text": "2.1 SD above own baseline"},'
             ' {"text": "used on Nov 24"}]',
-            "Stress: 2.1 SD above own baseline\nUsed on Nov 24",
+            "Stress: much higher than usual for them\nUsed on Nov 24",
         ),
         (
             [
@@ -242,7 +265,7 @@ def test_as_of_status_says_which_day_and_whether_it_was_over() -> None:
                 {"code": "craving", "signal": "craving", "text": "craving 9/10 yesterday"},
                 {"code": "mood", "signal": "low mood", "text": "mood 2.4 SD below own baseline"},
             ],
-            "Craving 9/10 yesterday\nMood 2.4 SD below own baseline",
+            "Craving 9/10 yesterday\nMood much lower than usual for them",
         ),
         (
             [{"code": "use", "signal": "recent use", "text": "reported use on Nov 24"}],
@@ -272,5 +295,73 @@ def test_last_check_in_is_counted_from_today_and_the_sparkline_knows_high() -> N
         time_zone="America/New_York",
     )
     row = grid_rows(ranked, high_from=45.0)[0]
-    assert row["last_checkin"] == "Nov 24 · 3 d ago"  # from Nov 27, not from the scored Nov 26
+    assert row["last_checkin_text"] == "Nov 24 · 3 d ago"  # from Nov 27, not the scored Nov 26
+    assert row["last_checkin"] == "2026-11-24"  # the value the column sorts by: a date
     assert row["spark_high"] == 45.0
+
+
+@pytest.mark.parametrize(
+    ("engine_text", "said"),
+    [
+        (
+            "stress 8/10 yesterday; 2.1 SD above own baseline (usual 5.0) on 3 of the last 3 days",
+            "stress 8/10 yesterday; much higher than usual for them (usually about 5) "
+            "on 3 of the last 3 days",
+        ),
+        ("1.6 SD below own baseline (usual 6.5)", "lower than usual for them (usually about 6.5)"),
+        ("1.2 SD above own baseline", "a little higher than usual for them"),
+        (
+            "slept 2.0 SD less than own usual (7.0 h) on 2 of the last 3 nights",
+            "slept much less than usual for them (usually about 7 h) on 2 of the last 3 nights",
+        ),
+        ("slept under 6 h on 4 of the last 7 nights", "slept under 6 h on 4 of the last 7 nights"),
+    ],
+)
+def test_reasons_in_plain_words(engine_text, said) -> None:
+    assert plain_words(engine_text) == said
+    assert "SD" not in reason_line({"signal": "stress", "text": engine_text})
+
+
+def test_every_column_sorts_by_a_value_not_its_label() -> None:
+    from dashboard.figures.today_grid import COLUMN_DEFS, grid_rows
+
+    rows = _rows(
+        {"client_key": 1, "client_id": "a", "score": 80.0, "tier": "critical"},
+        {"client_key": 2, "client_id": "b", "score": 30.0, "tier": "moderate"},
+        {"client_key": 3, "client_id": "c", "score": 50.0, "tier": "high"},
+    )
+    last = pd.DataFrame(
+        {
+            "client_key": [1, 2, 3],
+            "last_checkin": [dt.date(2026, 12, 1), dt.date(2026, 11, 13), dt.date(2026, 11, 9)],
+        }
+    )
+    ranked = rank_caseload(
+        rows,
+        last,
+        NO_HISTORY,
+        NO_FOLLOWUPS,
+        NO_SNOOZES,
+        as_of=AS_OF,
+        today=dt.date(2026, 12, 2),
+        time_zone="America/New_York",
+    )
+    grid = grid_rows(ranked)
+    fields = {c["field"] for c in COLUMN_DEFS if c.get("sortable", True)}
+    for field in fields - {"name"}:
+        assert all(isinstance(r[field], int | float | None) or _iso(r[field]) for r in grid), field
+    # Sorting by last check-in puts Nov 9 < Nov 13 < Dec 1 (as text "Dec 1" < "Nov 13").
+    by_date = sorted(grid, key=lambda r: r["last_checkin"])
+    assert [r["client_id"] for r in by_date] == ["c", "b", "a"]
+    by_tier = sorted(grid, key=lambda r: -r["tier_rank"])
+    assert [r["tier"] for r in by_tier] == ["Critical", "High", "Moderate"]
+    follow = {r["client_id"]: r["followup_order"] for r in grid}
+    assert follow["a"] < follow["b"]  # due before nothing due
+
+
+def _iso(value) -> bool:
+    try:
+        dt.date.fromisoformat(value)
+    except (TypeError, ValueError):
+        return False
+    return True

@@ -72,7 +72,8 @@ def test_client_record_callback_is_scoped(app, seeded, username, client_id, allo
         for other in seeded.world.names.values():
             assert other not in body
         data = response.get_json()["response"]
-        assert data["client-risk-chart"]["figure"]["data"] == []
+        assert data["client-charts"]["children"] is None
+        assert data["client-range-box"]["style"] == {"display": "none"}  # no picker either
         assert data["client-followups"]["children"] is None
         assert latest.outcome == "denied"
 

@@ -121,13 +121,14 @@ def test_client_page_bands_come_from_the_config_and_the_stored_baselines(world) 
     data = _client_page(client, deps, client_id)
     cfg = load_config(seeded.program_id)
 
-    risk = go.Figure(data["client-risk-chart"]["figure"])
-    edges = sorted({s.y0 for s in risk.layout.shapes} | {s.y1 for s in risk.layout.shapes})
+    risk = go.Figure(data["client-charts"]["children"]["props"]["figure"])
+    bands = [s for s in risk.layout.shapes if s.yref == "y"]
+    edges = sorted({s.y0 for s in bands} | {s.y1 for s in bands})
     assert edges[:4] == [0.0, cfg.tiers.moderate, cfg.tiers.high, cfg.tiers.critical]
     t = cfg.tiers
     assert (
         f"moderate from {t.moderate:g}, high {t.high:g}, critical {t.critical:g}"
-        in (data["client-risk-sub"]["children"])
+        in (data["client-charts-sub"]["children"])
     )
 
     with seeded.engine.connect() as conn:
@@ -138,14 +139,15 @@ def test_client_page_bands_come_from_the_config_and_the_stored_baselines(world) 
             .order_by(FctClientDay.date)
         ).all()
     assert stored
-    signals = go.Figure(data["client-signals-chart"]["figure"])
-    baseline = next(t for t in signals.data if t.name == "Own baseline" and t.yaxis == "y2")
+    signals = risk  # one figure: risk and strip, calendar, triggers, then craving, stress...
+    stress = "y6"
+    baseline = next(t for t in signals.data if t.name == "Own baseline" and t.yaxis == stress)
     by_day = dict(zip(baseline.x, baseline.y, strict=True))
     sd_by_day = dict(zip(baseline.x, baseline.customdata, strict=True))
     for day, mean, sd in stored:
         assert by_day[day.isoformat()] == pytest.approx(mean)
         assert sd_by_day[day.isoformat()] == pytest.approx(max(sd, cfg.stress.sd_floor), abs=0.05)
-    bands = [t for t in signals.data if t.fill == "toself" and t.yaxis == "y2"]
+    bands = [t for t in signals.data if t.yaxis == stress and getattr(t, "fill", None) == "toself"]
     top = max(max(t.y) for t in bands)
     assert top == pytest.approx(max(m + max(s, cfg.stress.sd_floor) for _, m, s in stored))
 
@@ -167,10 +169,15 @@ def test_calendar_shows_today_pending(world) -> None:
             .limit(1)
         ).scalar_one()
     client, deps = _counselor(app)
-    heat = go.Figure(_client_page(client, deps, client_id)["client-calendar-chart"]["figure"])
+    page = _client_page(client, deps, client_id)
+    heat = next(
+        t
+        for t in go.Figure(page["client-charts"]["children"]["props"]["figure"]).data
+        if t.type == "heatmap"
+    )
     cells = {
         hover: z
-        for zrow, hrow in zip(heat.data[0].z, heat.data[0].customdata, strict=True)
+        for zrow, hrow in zip(heat.z, heat.customdata, strict=True)
         for z, hover in zip(zrow, hrow, strict=True)
         if hover
     }

@@ -20,6 +20,7 @@ from sqlalchemy import select, update
 from dashboard import create_app
 from dashboard.auth import passwords
 from dashboard.config import Config, ConfigError
+from etl.audit import DEV_AUDIT_KEY
 from etl.cli import main
 from etl.models import AppAuditLog, AppLoginThrottle, AppUser
 
@@ -36,12 +37,12 @@ def test_hashes_meet_the_owasp_floor(seeded) -> None:
         stored = conn.execute(
             select(AppUser.password_hash).where(AppUser.username == "ana")
         ).scalar_one()
-    for encoded in (stored, passwords.hash_password("x" * 12), passwords._DUMMY_HASH):  # noqa: SLF001
+    for encoded in (stored, passwords.hash_password("x" * 12), passwords._dummy_hash()):  # noqa: SLF001
         params = _params(encoded)
         assert params["variant"] == "argon2id"
         assert params["m"] >= 19 * 1024 and params["t"] >= 2 and params["p"] >= 1
     # The dummy costs exactly what a real verification costs.
-    assert _params(passwords._DUMMY_HASH) == _params(stored)  # noqa: SLF001
+    assert _params(passwords._dummy_hash()) == _params(stored)  # noqa: SLF001
     PasswordHasher().verify(stored, PASSWORD)
 
 
@@ -197,6 +198,8 @@ def test_production_settings(seeded, monkeypatch) -> None:
     monkeypatch.setenv("CASELOAD_ENV", "production")
     monkeypatch.setenv("DATABASE_URL", seeded.url)
     monkeypatch.setenv("SECRET_KEY", "p" * 48)
+    # The development key's value, so the module's shared log keeps one key (it is 32+ long).
+    monkeypatch.setenv("CASELOAD_AUDIT_KEY", DEV_AUDIT_KEY)
     monkeypatch.setenv("CASELOAD_TODAY", "2026-11-27")
     monkeypatch.delenv("CASELOAD_HTTPS", raising=False)
     app = create_app(Config.from_env())

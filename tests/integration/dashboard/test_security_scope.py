@@ -132,6 +132,7 @@ def test_inputs_relabelled_as_the_url_change_nothing(app, seeded, value) -> None
     payload["inputs"] = [
         {"id": "_pages_location", "property": "pathname", "value": value},
         {"id": "_pages_location", "property": "search", "value": "all"},
+        {"id": "_pages_location", "property": "hash", "value": 0},  # the reload counter's place
     ]
     payload["changedPropIds"] = ["_pages_location.pathname"]
     response = post_callback(client, payload)

@@ -10,7 +10,13 @@ from dash_client import dependencies, login, post_callback, today_payload
 from sqlalchemy import func, select
 
 from dashboard.auth.permissions import permissions_for
-from dashboard.commands import AccessDenied, InvalidInput, log_followup, snooze_client
+from dashboard.commands import (
+    AccessDenied,
+    InvalidInput,
+    lift_snooze,
+    log_followup,
+    snooze_client,
+)
 from dashboard.commands.context import CommandContext
 from dashboard.read.scope import Scope
 from dashboard.triage import reason_line, reasons_list
@@ -169,9 +175,9 @@ def test_contact_and_snooze_show_on_the_row(client, seeded) -> None:
     rows = rows["today-grid"]["rowData"]
     by_id = {r["client_id"]: r for r in rows}
     # 14:05 UTC is 09:05 in New York.
-    assert by_id["C-0002"]["followup"] == "Contacted 09:05 · text · reached"
+    assert by_id["C-0002"]["followup"] == "Contacted 9:05 AM · text · reached"
     assert by_id["C-0002"]["followup_kind"] == "done"
-    assert by_id["C-0003"]["followup"] == "Snoozed until Nov 30"
+    assert by_id["C-0003"]["followup"] == "Snoozed until Nov 30 by Ana Ruiz"
     assert rows[-1]["client_id"] == "C-0003"  # snoozed rows sink to the bottom
     with seeded.engine.connect() as conn:
         snooze = conn.execute(select(AppSnooze)).first()
@@ -180,3 +186,105 @@ def test_contact_and_snooze_show_on_the_row(client, seeded) -> None:
     assert snooze.risk_date == dt.date(2026, 11, 26)  # linked to the flag it held
     assert snooze.risk_tier is not None
     assert audit.detail["snooze_id"] == snooze.snooze_id
+
+
+def _tier_of(seeded, client_id: str) -> str:
+    with seeded.engine.connect() as conn:
+        return conn.execute(
+            select(FctRiskScore.tier)
+            .join(DimClient, DimClient.client_key == FctRiskScore.client_key)
+            .where(DimClient.client_id == client_id)
+            .order_by(FctRiskScore.date.desc())
+            .limit(1)
+        ).scalar_one()
+
+
+def _client_of_tier(seeded, tiers: tuple[str, ...], besides: str | None = None) -> str:
+    """The last of Ana's clients in one of ``tiers`` (the module's other tests use the first)."""
+    used = {"C-0001", "C-0002", "C-0003", besides}  # written to by the module's other tests
+    return [
+        c for c in seeded.world.caseloads["S-C1"] if c not in used and _tier_of(seeded, c) in tiers
+    ][-1]
+
+
+def _snoozes(seeded, client_id: str) -> list:
+    with seeded.engine.connect() as conn:
+        return conn.execute(
+            select(AppSnooze)
+            .join(DimClient, DimClient.client_key == AppSnooze.client_key)
+            .where(DimClient.client_id == client_id)
+            .order_by(AppSnooze.snooze_id)
+        ).all()
+
+
+def test_a_snooze_needs_a_reason(seeded) -> None:
+    ctx = _ctx(seeded, "ana", "counselor", "S-C1")
+    before = len(_snoozes(seeded, "C-0003"))
+    for reason in (None, "", "   "):
+        with pytest.raises(InvalidInput, match="say why"):
+            snooze_client(
+                seeded.engine, ctx, client_id="C-0003", until=dt.date(2026, 11, 28), reason=reason
+            )
+    assert len(_snoozes(seeded, "C-0003")) == before
+
+
+def test_a_high_flag_is_held_past_tomorrow_only_after_a_contact_attempt(seeded) -> None:
+    ctx = _ctx(seeded, "ana", "counselor", "S-C1")
+    client_id = _client_of_tier(seeded, ("high", "critical"))
+    tomorrow = ctx.today + dt.timedelta(days=1)
+    with pytest.raises(InvalidInput, match="until tomorrow at most"):
+        snooze_client(
+            seeded.engine,
+            ctx,
+            client_id=client_id,
+            until=tomorrow + dt.timedelta(days=1),
+            reason="away",
+        )
+    # Until tomorrow is allowed without a contact...
+    snooze_client(seeded.engine, ctx, client_id=client_id, until=tomorrow, reason="away")
+    # ...and longer once an attempt (even one that did not reach them) is logged.
+    log_followup(
+        seeded.engine, ctx, client_id=client_id, method="call", outcome="left_message", note=None
+    )
+    snooze_client(
+        seeded.engine,
+        ctx,
+        client_id=client_id,
+        until=tomorrow + dt.timedelta(days=3),
+        reason="called, will try again Monday",
+    )
+    untils = [s.until_date for s in _snoozes(seeded, client_id)]
+    assert untils == [tomorrow, tomorrow + dt.timedelta(days=3)]
+
+
+def test_undo_snooze_puts_the_row_back_and_is_audited(client, seeded) -> None:
+    ctx = _ctx(seeded, "ana", "counselor", "S-C1")
+    high = _client_of_tier(seeded, ("high", "critical"))
+    client_id = _client_of_tier(seeded, ("low", "moderate", "high", "critical"), besides=high)
+    snooze_client(  # until tomorrow: allowed for any tier without a contact
+        seeded.engine, ctx, client_id=client_id, until=dt.date(2026, 11, 28), reason="in group"
+    )
+    login(client, "ana")
+    deps = dependencies(client)
+    rows = _rows(client, deps, seeded.world.staff["S-C1"])["today-grid"]["rowData"]
+    assert {r["client_id"]: r for r in rows}[client_id]["followup_kind"] == "snoozed"
+    assert lift_snooze(seeded.engine, ctx, client_id=client_id) == 1
+    rows = _rows(client, deps, seeded.world.staff["S-C1"])["today-grid"]["rowData"]
+    back = {r["client_id"]: r for r in rows}[client_id]
+    assert back["followup_kind"] != "snoozed" and "Snoozed" not in back["followup"]
+    with pytest.raises(InvalidInput, match="no snooze to undo"):
+        lift_snooze(seeded.engine, ctx, client_id=client_id)
+    (snooze,) = _snoozes(seeded, client_id)
+    with seeded.engine.connect() as conn:
+        audit = conn.execute(select(AppAuditLog).where(AppAuditLog.action == "unsnooze")).one()
+        assert verify_chain(conn) is None
+    assert snooze.lifted_at is not None and snooze.lifted_by == seeded.users["ana"]
+    assert audit.detail["snooze_ids"] == [snooze.snooze_id]
+    assert audit.client_keys == [seeded.world.clients[client_id]]
+    assert audit.username == "ana"
+
+
+def test_a_refused_client_cannot_be_unsnoozed(seeded) -> None:
+    ctx = _ctx(seeded, "ana", "counselor", "S-C1")
+    with pytest.raises(AccessDenied):
+        lift_snooze(seeded.engine, ctx, client_id="C-0014")

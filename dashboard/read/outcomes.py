@@ -1,0 +1,617 @@
+"""Program outcomes for supervisors: every figure of ``docs/outcomes.md``, computed once here.
+
+The page, ``caseload outcomes`` and the tests all call ``program_outcomes``, so the three can
+never disagree about what a figure means. Access: a scope holding ``VIEW_ALL_OUTCOMES`` (an
+admin, the command line) reads any program, one holding ``VIEW_OUTCOMES`` (a supervisor) its
+own program only, anyone else nothing (``resolve_program`` returns ``None``; callers audit the
+refusal). The result holds aggregates only: no client ids, no names.
+
+Large tables are aggregated in SQL (client-days, scores, check-ins, screens are grouped by day
+before they leave the database); the roster and the high-risk flags are small enough to read
+as rows and finish in pandas, where the date rules are easier to read.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import numpy as np
+import pandas as pd
+from sqlalchemy import Connection, and_, case, func, or_, select
+
+from dashboard.auth.permissions import VIEW_ALL_OUTCOMES, VIEW_OUTCOMES
+from dashboard.read.frames import frame
+from dashboard.read.scope import Scope
+from etl.models import (
+    AppFollowup,
+    DimClient,
+    DimProgram,
+    DimStaff,
+    FctCheckin,
+    FctClientDay,
+    FctDrugScreen,
+    FctRiskScore,
+)
+from etl.vocabulary import TIERS
+
+RETENTION_DAYS = (30, 60, 90)
+SMALL_N = 11  # a figure resting on fewer clients is marked "n < 11" and suppressed in exports
+SCREEN_RESULTS = ("negative", "positive", "dilute", "invalid", "refused")
+
+
+def resolve_program(conn: Connection, scope: Scope, program_id: Any) -> int | None:
+    """The program key for a program id the caller may read, else ``None`` (unknown and
+    refused look the same)."""
+    if not isinstance(program_id, str) or VIEW_OUTCOMES not in scope.permissions:
+        return None
+    key = conn.execute(
+        select(DimProgram.program_key).where(DimProgram.program_id == program_id)
+    ).scalar()
+    if key is None:
+        return None
+    if VIEW_ALL_OUTCOMES in scope.permissions or key == scope.program_key:
+        return int(key)
+    return None
+
+
+def programs(conn: Connection, scope: Scope) -> pd.DataFrame:
+    """program_id, name of the programs the caller may read (a picker's options)."""
+    stmt = select(DimProgram.program_key, DimProgram.program_id, DimProgram.name).order_by(
+        DimProgram.name
+    )
+    if VIEW_OUTCOMES not in scope.permissions:
+        stmt = stmt.where(DimProgram.program_key.is_(None))
+    elif VIEW_ALL_OUTCOMES not in scope.permissions:
+        stmt = stmt.where(DimProgram.program_key == scope.program_key)
+    return frame(conn, stmt)
+
+
+def counselors(conn: Connection, program_key: int) -> pd.DataFrame:
+    """staff_key, staff_id, name of the program's counselors (call with a resolved key)."""
+    stmt = (
+        select(DimStaff.staff_key, DimStaff.staff_id, DimStaff.first_name, DimStaff.last_name)
+        .where(DimStaff.program_key == program_key, DimStaff.role == "counselor")
+        .order_by(DimStaff.last_name, DimStaff.first_name)
+    )
+    return frame(conn, stmt)
+
+
+def counselor_key(conn: Connection, program_key: int, staff_id: Any) -> int | None:
+    """A counselor id of this program as its key, else ``None``."""
+    if not isinstance(staff_id, str):
+        return None
+    staff = counselors(conn, program_key)
+    match = staff[staff["staff_id"] == staff_id]
+    return None if match.empty else int(match["staff_key"].iloc[0])
+
+
+def _clients(program_key: int, counselor: int | None):
+    cond = DimClient.program_key == program_key
+    return cond if counselor is None else and_(cond, DimClient.counselor_key == counselor)
+
+
+def _small(n: int) -> bool:
+    return n < SMALL_N
+
+
+def _rate(num: float, den: float) -> float | None:
+    return float(num) / float(den) if den else None
+
+
+# --------------------------------------------------------------------------- roster figures
+
+
+def roster(conn: Connection, program_key: int, counselor: int | None = None) -> pd.DataFrame:
+    stmt = select(
+        DimClient.client_key,
+        DimClient.counselor_key,
+        DimClient.admission_date,
+        DimClient.discharge_date,
+    ).where(_clients(program_key, counselor))
+    out = frame(conn, stmt)
+    for col in ("admission_date", "discharge_date"):
+        out[col] = pd.to_datetime(out[col])
+    return out
+
+
+def enrolled_on(clients: pd.DataFrame, day: dt.date) -> pd.Series:
+    d = pd.Timestamp(day)
+    return (clients["admission_date"] <= d) & (
+        clients["discharge_date"].isna() | (clients["discharge_date"] >= d)
+    )
+
+
+def census(clients: pd.DataFrame, start: dt.date, end: dt.date) -> dict[str, Any]:
+    s, e = pd.Timestamp(start), pd.Timestamp(end)
+    first = clients["admission_date"].clip(lower=s)
+    last = clients["discharge_date"].fillna(e).clip(upper=e)
+    days_enrolled = ((last - first).dt.days + 1).clip(lower=0)
+    n_days = (e - s).days + 1
+    end_count = int(enrolled_on(clients, end).sum())
+    return {
+        "census_end": end_count,
+        "census_avg": float(days_enrolled.sum()) / n_days if n_days > 0 else None,
+        "admissions": int(clients["admission_date"].between(s, e).sum()),
+        "discharges": int(clients["discharge_date"].between(s, e).sum()),
+        "census_small": _small(end_count),
+    }
+
+
+def retention(cohort: pd.DataFrame, end: dt.date) -> dict[str, dict[str, Any]]:
+    """Retention at N days of ``cohort`` (clients admitted in the period), as of ``end``."""
+    e = pd.Timestamp(end)
+    out = {}
+    for n in RETENTION_DAYS:
+        mark = cohort["admission_date"] + pd.Timedelta(days=n)
+        eligible = mark <= e
+        kept = eligible & (cohort["discharge_date"].isna() | (cohort["discharge_date"] >= mark))
+        out[str(n)] = {
+            "eligible": int(eligible.sum()),
+            "retained": int(kept.sum()),
+            "rate": _rate(kept.sum(), eligible.sum()),
+            "small": _small(int(eligible.sum())),
+        }
+    return out
+
+
+def cohort_table(cohort: pd.DataFrame, end: dt.date) -> list[dict[str, Any]]:
+    """Retention by admission month of the period's admissions."""
+    rows = []
+    month = cohort["admission_date"].dt.to_period("M")
+    for period, group in cohort.groupby(month, sort=True):
+        rows.append({"month": str(period), "admitted": int(len(group)), **retention(group, end)})
+    return rows
+
+
+def days_in_treatment(cohort: pd.DataFrame, end: dt.date) -> pd.DataFrame:
+    """duration (days from admission to discharge, or to ``end``) and ``event`` (discharged
+    by ``end``): the input of the survival curve, censored at ``end``."""
+    e = pd.Timestamp(end)
+    discharged = cohort["discharge_date"].notna() & (cohort["discharge_date"] <= e)
+    stop = cohort["discharge_date"].where(discharged, e)
+    return pd.DataFrame(
+        {
+            "duration": (stop - cohort["admission_date"]).dt.days.astype(float),
+            "event": discharged.to_numpy(),
+        }
+    )
+
+
+def kaplan_meier(durations: np.ndarray, events: np.ndarray) -> pd.DataFrame:
+    """Product-limit estimate: ``timeline`` and ``survival`` (share still in treatment).
+    The same estimator as lifelines' KaplanMeierFitter (tests compare the two)."""
+    durations = np.asarray(durations, dtype=float)
+    events = np.asarray(events, dtype=bool)
+    times = np.unique(np.r_[0.0, durations])
+    surv, s = [], 1.0
+    for t in times:
+        at_risk = (durations >= t).sum()
+        died = (events & (durations == t)).sum()
+        if at_risk:
+            s *= 1.0 - died / at_risk
+        surv.append(s)
+    return pd.DataFrame({"timeline": times, "survival": surv})
+
+
+def survival(cohort: pd.DataFrame, end: dt.date) -> dict[str, Any]:
+    """The Kaplan-Meier curve of days in treatment of the period's admissions."""
+    spells = days_in_treatment(cohort, end)
+    curve = kaplan_meier(spells["duration"].to_numpy(), spells["event"].to_numpy())
+    return {
+        "day": [int(d) for d in curve["timeline"]],
+        "share": [float(s) for s in curve["survival"]],
+        "clients": int(len(cohort)),
+        "small": _small(int(len(cohort))),
+    }
+
+
+# --------------------------------------------------------------------------- day aggregates
+
+
+def _met():
+    """A met expected check-in, as ``fct_client_day`` counts it: the day's own check-in, or
+    for a weekly schedule one within its week."""
+    return and_(
+        FctClientDay.is_expected,
+        ~FctClientDay.is_missed,
+        or_(
+            FctClientDay.is_received,
+            and_(DimClient.checkin_schedule == "weekly", FctClientDay.days_since_checkin <= 6),
+        ),
+    )
+
+
+def adherence_by_day(
+    conn: Connection, program_key: int, start: dt.date, end: dt.date, counselor: int | None
+) -> pd.DataFrame:
+    """date, expected, met, clients: settled expected check-ins (a pending one of a day still
+    in progress is neither) and the met ones."""
+    met = _met()
+    settled = and_(FctClientDay.is_expected, or_(FctClientDay.is_missed, met))
+    stmt = (
+        select(
+            FctClientDay.date,
+            func.sum(case((settled, 1), else_=0)).label("expected"),
+            func.sum(case((met, 1), else_=0)).label("met"),
+        )
+        .join(DimClient, DimClient.client_key == FctClientDay.client_key)
+        .where(_clients(program_key, counselor), FctClientDay.date.between(start, end))
+        .group_by(FctClientDay.date)
+        .order_by(FctClientDay.date)
+    )
+    out = frame(conn, stmt)
+    clients = conn.execute(
+        select(func.count(func.distinct(FctClientDay.client_key)))
+        .select_from(FctClientDay)
+        .join(DimClient, DimClient.client_key == FctClientDay.client_key)
+        .where(
+            _clients(program_key, counselor),
+            FctClientDay.date.between(start, end),
+            settled,
+        )
+    ).scalar()
+    out.attrs["clients"] = int(clients or 0)
+    return out
+
+
+def abstinence_by_day(
+    conn: Connection, program_key: int, start: dt.date, end: dt.date, counselor: int | None
+) -> pd.DataFrame:
+    """date, answered, abstinent: client-days with a check-in answering ``used_since_last``,
+    and those where no check-in of the day answered yes."""
+    used = func.max(case((FctCheckin.used_since_last, 1), else_=0)).label("used")
+    per_day = (
+        select(FctCheckin.client_key, FctCheckin.local_date.label("date"), used)
+        .join(DimClient, DimClient.client_key == FctCheckin.client_key)
+        .where(
+            _clients(program_key, counselor),
+            FctCheckin.local_date.between(start, end),
+            FctCheckin.used_since_last.is_not(None),
+        )
+        .group_by(FctCheckin.client_key, FctCheckin.local_date)
+        .subquery()
+    )
+    stmt = (
+        select(
+            per_day.c.date,
+            func.count().label("answered"),
+            func.sum(1 - per_day.c.used).label("abstinent"),
+        )
+        .group_by(per_day.c.date)
+        .order_by(per_day.c.date)
+    )
+    out = frame(conn, stmt)
+    clients = conn.execute(select(func.count(func.distinct(per_day.c.client_key)))).scalar()
+    out.attrs["clients"] = int(clients or 0)
+    return out
+
+
+def screens_by_day(
+    conn: Connection, program_key: int, start: dt.date, end: dt.date, counselor: int | None
+) -> pd.DataFrame:
+    """date, substance, result, screens, clients."""
+    stmt = (
+        select(
+            FctDrugScreen.local_date.label("date"),
+            FctDrugScreen.substance,
+            FctDrugScreen.result,
+            func.count().label("screens"),
+        )
+        .join(DimClient, DimClient.client_key == FctDrugScreen.client_key)
+        .where(_clients(program_key, counselor), FctDrugScreen.local_date.between(start, end))
+        .group_by(FctDrugScreen.local_date, FctDrugScreen.substance, FctDrugScreen.result)
+    )
+    out = frame(conn, stmt)
+    per_substance = (
+        select(FctDrugScreen.substance, func.count(func.distinct(FctDrugScreen.client_key)))
+        .select_from(FctDrugScreen)
+        .join(DimClient, DimClient.client_key == FctDrugScreen.client_key)
+        .where(_clients(program_key, counselor), FctDrugScreen.local_date.between(start, end))
+        .group_by(FctDrugScreen.substance)
+    )
+    out.attrs["clients_by_substance"] = {s: int(n) for s, n in conn.execute(per_substance)}
+    total = conn.execute(
+        select(func.count(func.distinct(FctDrugScreen.client_key)))
+        .select_from(FctDrugScreen)
+        .join(DimClient, DimClient.client_key == FctDrugScreen.client_key)
+        .where(_clients(program_key, counselor), FctDrugScreen.local_date.between(start, end))
+    ).scalar()
+    out.attrs["clients"] = int(total or 0)
+    return out
+
+
+def tiers_by_day(
+    conn: Connection, program_key: int, start: dt.date, end: dt.date, counselor: int | None
+) -> pd.DataFrame:
+    """date, tier, days: scored client-days per tier."""
+    stmt = (
+        select(FctRiskScore.date, FctRiskScore.tier, func.count().label("days"))
+        .join(DimClient, DimClient.client_key == FctRiskScore.client_key)
+        .where(_clients(program_key, counselor), FctRiskScore.date.between(start, end))
+        .group_by(FctRiskScore.date, FctRiskScore.tier)
+    )
+    return frame(conn, stmt)
+
+
+def screen_summary(screens: pd.DataFrame) -> dict[str, Any]:
+    def block(rows: pd.DataFrame, clients: int) -> dict[str, Any]:
+        counts = rows.groupby("result")["screens"].sum() if len(rows) else pd.Series(dtype=int)
+        collected = int(counts.sum())
+        negative = int(counts.get("negative", 0))
+        out = {
+            "collected": collected,
+            "negative": negative,
+            "negative_rate": _rate(negative, collected),
+            "clients": clients,
+            "small": _small(clients),
+        }
+        for result in SCREEN_RESULTS[1:]:
+            out[result] = int(counts.get(result, 0))
+        return out
+
+    by_client = screens.attrs.get("clients_by_substance", {})
+    summary = block(screens, screens.attrs.get("clients", 0))
+    summary["by_substance"] = {
+        str(s): block(g, by_client.get(s, 0))
+        for s, g in (screens.groupby("substance") if len(screens) else [])
+    }
+    return summary
+
+
+def risk_mix(tiers: pd.DataFrame) -> list[dict[str, Any]]:
+    """Per ISO week (Monday start): the share of scored client-days in each tier."""
+    if tiers.empty:
+        return []
+    t = tiers.copy()
+    t["date"] = pd.to_datetime(t["date"])
+    t["week_start"] = t["date"] - pd.to_timedelta(t["date"].dt.weekday, unit="D")
+    table = t.pivot_table(
+        index="week_start", columns="tier", values="days", aggfunc="sum", fill_value=0
+    )
+    table = table.reindex(columns=list(TIERS), fill_value=0)
+    total = table.sum(axis=1)
+    return [
+        {
+            "week_start": week.date().isoformat(),
+            "scored_days": int(total[week]),
+            **{tier: float(table.at[week, tier] / total[week]) for tier in TIERS},
+        }
+        for week in table.index
+    ]
+
+
+def _week(dates: pd.Series) -> pd.Series:
+    d = pd.to_datetime(dates)
+    return d - pd.to_timedelta(d.dt.weekday, unit="D")
+
+
+def weekly(adherence: pd.DataFrame, abstinence: pd.DataFrame, screens: pd.DataFrame) -> list:
+    """Adherence, abstinent days and negative screens per ISO week (the trend lines)."""
+    parts = []
+    if len(adherence):
+        parts.append(adherence.groupby(_week(adherence["date"]))[["expected", "met"]].sum())
+    if len(abstinence):
+        cols = ["answered", "abstinent"]
+        parts.append(abstinence.groupby(_week(abstinence["date"]))[cols].sum())
+    if len(screens):
+        s = screens.assign(negative=(screens["result"] == "negative") * screens["screens"])
+        parts.append(s.groupby(_week(s["date"]))[["screens", "negative"]].sum())
+    if not parts:
+        return []
+    table = pd.concat(parts, axis=1).fillna(0).sort_index()
+    for col in ("expected", "met", "answered", "abstinent", "screens", "negative"):
+        if col not in table:
+            table[col] = 0
+    return [
+        {
+            "week_start": week.date().isoformat(),
+            "adherence": _rate(r.met, r.expected),
+            "abstinence": _rate(r.abstinent, r.answered),
+            "negative_rate": _rate(r.negative, r.screens),
+            "screens": int(r.screens),
+        }
+        for week, r in table.iterrows()
+    ]
+
+
+# --------------------------------------------------------------------------- follow-up
+
+
+def flags(
+    conn: Connection, program_key: int, start: dt.date, end: dt.date, counselor: int | None
+) -> pd.DataFrame:
+    """Each newly-high day in the period with the first contact attempt logged from the start
+    of that day (program time) on: client_key, counselor_key, date, hours (NaN: none yet)."""
+    tz = conn.execute(
+        select(DimProgram.time_zone).where(DimProgram.program_key == program_key)
+    ).scalar_one()
+    stmt = (
+        select(FctRiskScore.client_key, DimClient.counselor_key, FctRiskScore.date)
+        .join(DimClient, DimClient.client_key == FctRiskScore.client_key)
+        .where(
+            _clients(program_key, counselor),
+            FctRiskScore.date.between(start, end),
+            FctRiskScore.is_newly_high,
+        )
+        .order_by(FctRiskScore.date)
+    )
+    raised = frame(conn, stmt)
+    if raised.empty:
+        return raised.assign(flag_at=pd.Series(dtype="datetime64[ns]"), hours=[])
+    raised["flag_at"] = [_day_start_utc(d, tz) for d in raised["date"]]
+    contacts = frame(
+        conn,
+        select(AppFollowup.client_key, AppFollowup.contacted_at)
+        .join(DimClient, DimClient.client_key == AppFollowup.client_key)
+        .where(
+            _clients(program_key, counselor),
+            AppFollowup.contacted_at >= raised["flag_at"].min().to_pydatetime(),
+        )
+        .order_by(AppFollowup.contacted_at),
+    )
+    raised = raised.sort_values("flag_at", kind="stable").reset_index(drop=True)
+    if contacts.empty:
+        raised["hours"] = np.nan
+        return raised
+    contacts["contacted_at"] = pd.to_datetime(contacts["contacted_at"])
+    joined = pd.merge_asof(
+        raised,
+        contacts.sort_values("contacted_at"),
+        left_on="flag_at",
+        right_on="contacted_at",
+        by="client_key",
+        direction="forward",
+    )
+    joined["hours"] = (joined["contacted_at"] - joined["flag_at"]).dt.total_seconds() / 3600
+    return joined.drop(columns=["contacted_at"])
+
+
+def _day_start_utc(day: dt.date, tz: str) -> pd.Timestamp:
+    local = dt.datetime.combine(day, dt.time(0), tzinfo=ZoneInfo(tz))
+    return pd.Timestamp(local.astimezone(dt.UTC).replace(tzinfo=None))
+
+
+def followup_summary(raised: pd.DataFrame) -> dict[str, Any]:
+    hours = raised["hours"] if len(raised) else pd.Series(dtype=float)
+    contacted = hours.notna()
+    clients = int(raised["client_key"].nunique()) if len(raised) else 0
+    return {
+        "flags": int(len(raised)),
+        "contacted": int(contacted.sum()),
+        "within_24h": int((hours <= 24).sum()),
+        "within_24h_rate": _rate((hours <= 24).sum(), len(raised)),
+        "never_contacted_rate": _rate((~contacted).sum(), len(raised)),
+        "median_hours": float(hours[contacted].median()) if contacted.any() else None,
+        "clients": clients,
+        "small": _small(clients),
+    }
+
+
+def contacts_by_counselor(
+    conn: Connection, program_key: int, start: dt.date, end: dt.date, counselor: int | None
+) -> dict[int, int]:
+    """Contact attempts logged in the period (program dates) per client's counselor."""
+    tz = conn.execute(
+        select(DimProgram.time_zone).where(DimProgram.program_key == program_key)
+    ).scalar_one()
+    lo = _day_start_utc(start, tz).to_pydatetime()
+    hi = _day_start_utc(end + dt.timedelta(days=1), tz).to_pydatetime()
+    stmt = (
+        select(DimClient.counselor_key, func.count())
+        .select_from(AppFollowup)
+        .join(DimClient, DimClient.client_key == AppFollowup.client_key)
+        .where(
+            _clients(program_key, counselor),
+            AppFollowup.contacted_at >= lo,
+            AppFollowup.contacted_at < hi,
+        )
+        .group_by(DimClient.counselor_key)
+    )
+    return {int(k): int(n) for k, n in conn.execute(stmt) if k is not None}
+
+
+# --------------------------------------------------------------------------- the whole
+
+
+def program_outcomes(
+    conn: Connection,
+    program_key: int,
+    start: dt.date,
+    end: dt.date,
+    counselor: int | None = None,
+) -> dict[str, Any]:
+    """Every figure of docs/outcomes.md for one program (and optionally one counselor's
+    current caseload) over ``start``..``end``, both included. Call with a key from
+    ``resolve_program`` (and ``counselor_key``): the access check happens there."""
+    if end < start:
+        raise ValueError("the period ends before it starts")
+    program_id = conn.execute(
+        select(DimProgram.program_id).where(DimProgram.program_key == program_key)
+    ).scalar_one()
+    clients = roster(conn, program_key, counselor)
+    s, e = pd.Timestamp(start), pd.Timestamp(end)
+    cohort = clients[clients["admission_date"].between(s, e)]
+    adherence = adherence_by_day(conn, program_key, start, end, counselor)
+    abstinence = abstinence_by_day(conn, program_key, start, end, counselor)
+    screens = screens_by_day(conn, program_key, start, end, counselor)
+    raised = flags(conn, program_key, start, end, counselor)
+    contacts = contacts_by_counselor(conn, program_key, start, end, counselor)
+    staff = counselors(conn, program_key)
+    if counselor is not None:
+        staff = staff[staff["staff_key"] == counselor]
+    expected, met = int(adherence["expected"].sum()), int(adherence["met"].sum())
+    answered = int(abstinence["answered"].sum())
+    abstinent = int(abstinence["abstinent"].sum())
+    result: dict[str, Any] = {
+        "program_id": program_id,
+        "from": start.isoformat(),
+        "to": end.isoformat(),
+        "counselor_id": None if counselor is None or staff.empty else staff["staff_id"].iloc[0],
+        **census(clients, start, end),
+        "retention": retention(cohort, end),
+        "cohorts": cohort_table(cohort, end),
+        "survival": survival(cohort, end),
+        "adherence": {
+            "expected": expected,
+            "met": met,
+            "rate": _rate(met, expected),
+            "clients": adherence.attrs["clients"],
+            "small": _small(adherence.attrs["clients"]),
+        },
+        "abstinence": {
+            "answered_days": answered,
+            "abstinent_days": abstinent,
+            "rate": _rate(abstinent, answered),
+            "clients": abstinence.attrs["clients"],
+            "small": _small(abstinence.attrs["clients"]),
+        },
+        "screens": screen_summary(screens),
+        "risk_mix": risk_mix(tiers_by_day(conn, program_key, start, end, counselor)),
+        "weekly": weekly(adherence, abstinence, screens),
+        "followup": followup_summary(raised),
+        "counselors": [],
+    }
+    enrolled_end = enrolled_on(clients, end)
+    for row in staff.itertuples():
+        mine = raised[raised["counselor_key"] == row.staff_key] if len(raised) else raised
+        caseload = int((enrolled_end & (clients["counselor_key"] == row.staff_key)).sum())
+        summary = followup_summary(mine)
+        result["counselors"].append(
+            {
+                "staff_id": row.staff_id,
+                "name": f"{row.first_name} {row.last_name}",
+                "caseload_end": caseload,
+                "contacts": contacts.get(int(row.staff_key), 0),
+                "flags": summary["flags"],
+                "within_24h": summary["within_24h"],
+                "within_24h_rate": summary["within_24h_rate"],
+                "median_hours": summary["median_hours"],
+                "small": _small(caseload),
+            }
+        )
+    return result
+
+
+def suppress_small(result: dict[str, Any]) -> dict[str, Any]:
+    """The same figures with every block resting on fewer than 11 clients blanked (counts and
+    rates become ``None``): what may leave the program."""
+
+    def blank(block: dict[str, Any]) -> dict[str, Any]:
+        keep = {"small", "staff_id", "name", "month"}
+        return {k: (v if k in keep or not block.get("small") else None) for k, v in block.items()}
+
+    out = dict(result)
+    if result["census_small"]:
+        for key in ("census_end", "census_avg", "admissions", "discharges"):
+            out[key] = None
+    out["retention"] = {n: blank(b) for n, b in result["retention"].items()}
+    out["adherence"] = blank(result["adherence"])
+    out["abstinence"] = blank(result["abstinence"])
+    screens = blank(result["screens"])
+    screens["by_substance"] = {s: blank(b) for s, b in result["screens"]["by_substance"].items()}
+    out["screens"] = screens
+    out["followup"] = blank(result["followup"])
+    out["counselors"] = [blank(c) for c in result["counselors"]]
+    return out
