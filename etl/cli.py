@@ -53,6 +53,10 @@ COMMANDS: dict[str, tuple[str, str]] = {  # name -> (module:attribute, short hel
         "dashboard.outcomes_cli:outcomes_command",
         "Census, retention, adherence, abstinence, screens, risk...",
     ),
+    "export": (
+        "etl.export.cli:export_command",
+        "Write a de-identified export (HIPAA Safe Harbor,...",
+    ),
 }
 
 

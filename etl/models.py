@@ -541,3 +541,17 @@ class MartModelCheck(Base):
     computed_at: Mapped[dt.datetime] = mapped_column(DateTime)
     seconds: Mapped[float] = mapped_column(Float)
     result: Mapped[dict] = mapped_column(JSON)
+
+
+class ExportPseudonym(Base):
+    """The program's link from a client to the random pseudonym its de-identified exports use.
+
+    Pseudonyms come from ``secrets``, never from the client's data, so the export alone cannot
+    be linked back; only the program, holding this table, can. Rows exist only for clients the
+    program asked to keep stable across exports."""
+
+    __tablename__ = "export_pseudonym"
+
+    client_key: Mapped[int] = mapped_column(ForeignKey("dim_client.client_key"), primary_key=True)
+    pseudonym: Mapped[str] = mapped_column(String(32), unique=True)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime)

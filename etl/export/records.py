@@ -1,0 +1,184 @@
+"""The record-level frame: one row per client-day (or client-week), de-identified.
+
+Reads only ``dim_client``, ``dim_program``, ``fct_client_day`` and ``fct_risk_score``: no
+``pii_*`` table, no check-in, screen or staff row, so names, contacts, notes, coping text and
+source ids cannot reach the frame. ``COLUMNS`` is the allow-list of what a file may hold.
+Time is days (or weeks) since admission beside the admission year; a per-row calendar year is
+left out on purpose, since the day on which the year turns over would give away the admission
+date.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+import pandas as pd
+from sqlalchemy import Engine, select
+
+from etl.export.generalise import UNKNOWN, age_band, zip3
+from etl.models import DimClient, DimProgram, FctClientDay, FctRiskScore
+
+SEXES = frozenset({"female", "male", "other"})
+
+COLUMN_DOCS: dict[str, str] = {
+    "pseudonym": "Random surrogate for the client (not derived from any client data)",
+    "program": "Program code",
+    "age_band": "Age at admission in bands; 90+ is one band; coarser bands or * where "
+    "needed for k-anonymity",
+    "sex": "female / male / other / unknown; * where generalised",
+    "zip3": "First three ZIP digits; 000 for restricted areas; * where generalised",
+    "admission_year": "Calendar year of admission; * where generalised",
+    "period": "Days (day grain) or weeks (week grain) since admission, 0 = admission",
+    "expected": "Check-ins expected in the period",
+    "received": "Check-ins received in the period",
+    "missed": "Expected check-ins missed in the period",
+    "missed_streak": "Longest run of missed check-ins at the end of a day in the period",
+    "craving": "Mean craving 0-10",
+    "stress": "Mean stress 0-10",
+    "mood": "Mean mood 0-10",
+    "sleep_hours": "Mean hours of sleep",
+    "sleep_quality": "Mean sleep quality",
+    "used": "Reported use in the period (1/0)",
+    "screen_positive": "Positive drug screen in the period (1/0)",
+    "trigger_count": "Trigger categories reported (count, no text)",
+    "support_contact": "Contact with support reported (1/0)",
+    "adherence_7d": "Share of expected check-ins received over the last 7 days",
+    "risk_score": "Highest daily risk score in the period",
+    "risk_tier": "Tier of that highest score",
+}
+COLUMNS: tuple[str, ...] = tuple(COLUMN_DOCS)
+PERSON_COLUMNS = ("pseudonym", "program", "age_band", "sex", "zip3", "admission_year")
+
+
+@dataclass(frozen=True)
+class Query:
+    program_id: str | None = None
+    start: dt.date | None = None
+    end: dt.date | None = None
+    grain: str = "day"  # day | week
+
+
+def load(engine: Engine, q: Query) -> pd.DataFrame:
+    """Client-days in range with the client attributes still raw (keys, birth year, ZIP3)."""
+    cd, rs, c, p = FctClientDay, FctRiskScore, DimClient, DimProgram
+    stmt = (
+        select(
+            cd.client_key,
+            cd.date,
+            cd.is_expected,
+            cd.is_received,
+            cd.is_missed,
+            cd.missed_streak,
+            cd.craving,
+            cd.stress,
+            cd.mood,
+            cd.sleep_hours,
+            cd.sleep_quality,
+            cd.used_reported,
+            cd.screen_positive,
+            cd.trigger_count,
+            cd.support_contact,
+            cd.adherence_7d,
+            rs.score,
+            rs.tier,
+            c.sex,
+            c.birth_year,
+            c.zip3.label("zip"),
+            c.admission_date,
+            p.program_id.label("program"),
+        )
+        .join(c, c.client_key == cd.client_key)
+        .join(p, p.program_key == c.program_key)
+        .outerjoin(rs, (rs.client_key == cd.client_key) & (rs.date == cd.date))
+        .order_by(cd.client_key, cd.date)
+    )
+    if q.program_id:
+        stmt = stmt.where(p.program_id == q.program_id)
+    if q.start:
+        stmt = stmt.where(cd.date >= q.start)
+    if q.end:
+        stmt = stmt.where(cd.date <= q.end)
+    with engine.connect() as conn:
+        return pd.read_sql(stmt, conn)
+
+
+def _sex(value) -> str:
+    s = str(value).strip().lower() if isinstance(value, str) else ""
+    return s if s in SEXES else UNKNOWN
+
+
+def people(raw: pd.DataFrame) -> pd.DataFrame:
+    """One row per client: generalised quasi-identifiers and the sensitive attribute."""
+    first = raw.groupby("client_key", sort=True).agg(
+        sex=("sex", "first"),
+        birth_year=("birth_year", "first"),
+        zip=("zip", "first"),
+        admission_date=("admission_date", "first"),
+        program=("program", "first"),
+        used=("used_reported", "max"),
+        positive=("screen_positive", "max"),
+    )
+    adm = pd.to_datetime(first["admission_date"])
+    age = adm.dt.year - pd.to_numeric(first["birth_year"], errors="coerce")
+    out = pd.DataFrame(index=first.index)
+    out["age"] = age
+    out["age_band"] = age.map(lambda a: age_band(None if pd.isna(a) else int(a)))
+    out["sex"] = first["sex"].map(_sex)
+    out["zip3"] = first["zip"].map(lambda z: zip3(z if isinstance(z, str) else None))
+    out["program"] = first["program"].astype(str)
+    out["admission_year"] = adm.dt.year.astype(str)
+    out["any_use"] = (first["used"].astype(bool) | first["positive"].astype(bool)).astype(int)
+    return out
+
+
+def facts(raw: pd.DataFrame, grain: str) -> pd.DataFrame:
+    """The per-period measures keyed by client_key and period since admission."""
+    days = (pd.to_datetime(raw["date"]) - pd.to_datetime(raw["admission_date"])).dt.days
+    df = pd.DataFrame(
+        {
+            "client_key": raw["client_key"],
+            "period": days if grain == "day" else days // 7,
+            "expected": raw["is_expected"].astype(int),
+            "received": raw["is_received"].astype(int),
+            "missed": raw["is_missed"].astype(int),
+            "missed_streak": raw["missed_streak"],
+            "craving": raw["craving"],
+            "stress": raw["stress"],
+            "mood": raw["mood"],
+            "sleep_hours": raw["sleep_hours"],
+            "sleep_quality": raw["sleep_quality"],
+            "used": raw["used_reported"].astype(int),
+            "screen_positive": raw["screen_positive"].astype(int),
+            "trigger_count": raw["trigger_count"],
+            "support_contact": raw["support_contact"].astype("float"),
+            "adherence_7d": raw["adherence_7d"],
+            "risk_score": raw["score"],
+            "risk_tier": raw["tier"],
+        }
+    )
+    if grain == "day":
+        return df
+    top = df.sort_values("risk_score").groupby(["client_key", "period"]).tail(1)
+    agg = df.groupby(["client_key", "period"], as_index=False).agg(
+        expected=("expected", "sum"),
+        received=("received", "sum"),
+        missed=("missed", "sum"),
+        missed_streak=("missed_streak", "max"),
+        craving=("craving", "mean"),
+        stress=("stress", "mean"),
+        mood=("mood", "mean"),
+        sleep_hours=("sleep_hours", "mean"),
+        sleep_quality=("sleep_quality", "mean"),
+        used=("used", "max"),
+        screen_positive=("screen_positive", "max"),
+        trigger_count=("trigger_count", "sum"),
+        support_contact=("support_contact", "max"),
+        adherence_7d=("adherence_7d", "last"),
+        risk_score=("risk_score", "max"),
+    )
+    tiers = top.set_index(["client_key", "period"])["risk_tier"]
+    agg["risk_tier"] = [
+        tiers.get((a, b)) for a, b in zip(agg["client_key"], agg["period"], strict=True)
+    ]
+    return agg

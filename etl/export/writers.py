@@ -1,0 +1,106 @@
+"""Owner-only CSV and XLSX files plus the notice every de-identified file carries.
+
+Files are opened with O_EXCL | O_NOFOLLOW after removing any leftover name, so a symlink
+planted in a shared directory is neither followed nor written through (as ``caseload scores``).
+"""
+
+from __future__ import annotations
+
+import csv
+import os
+from collections.abc import Callable
+from pathlib import Path
+from typing import IO
+
+import pandas as pd
+
+from etl.export.records import COLUMN_DOCS
+from etl.export.safe_harbor import CHECKLIST, NOTICE_42_CFR_PART_2
+
+Progress = Callable[[int, int], None]
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def private_file(path: Path, binary: bool = False) -> IO:
+    path.unlink(missing_ok=True)
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
+    fd = os.open(path, flags, 0o600)
+    return open(fd, "wb") if binary else open(fd, "w", encoding="utf-8", newline="")
+
+
+def statement(summary: dict) -> list[str]:
+    """The de-identification statement: the method, the figures and the 18-item checklist."""
+    lines = [
+        "De-identification: HIPAA Safe Harbor, 45 CFR 164.514(b)(2) (mode: safe_harbor).",
+        f"k-anonymity: requested k={summary['k']}, reached k={summary['k_reached']}; "
+        f"l-diversity of any use/positive screen: requested l={summary['l']}, "
+        f"reached l={summary['l_reached']}.",
+        f"Quasi-identifiers checked over the rows as written: age band, sex, ZIP3, program, "
+        f"admission year. People: {summary['people']}; generalised: {summary['generalised']}; "
+        f"suppressed: {summary['suppressed']}. Rows: {summary['rows']}.",
+        "Identifiers removed:",
+    ]
+    lines += [f"  {i.code}. {i.name}: {i.handling}" for i in CHECKLIST]
+    return lines
+
+
+def notice_text(summary: dict) -> str:
+    return "\n".join(["42 CFR Part 2 notice", NOTICE_42_CFR_PART_2, "", *statement(summary)]) + "\n"
+
+
+def _safe(value):
+    if isinstance(value, str) and value.startswith(_FORMULA_START):
+        return "'" + value
+    if value is None or (isinstance(value, float) and pd.isna(value)):
+        return None
+    return value
+
+
+def write_csv(frame: pd.DataFrame, path: Path, progress: Progress | None = None) -> None:
+    total = len(frame)
+    with private_file(path) as fh:
+        writer = csv.writer(fh, lineterminator="\n")
+        writer.writerow(frame.columns)
+        step = 100_000
+        for start in range(0, max(total, 1), step):
+            chunk = frame.iloc[start : start + step]
+            writer.writerows(
+                ["" if v is None else v for v in map(_safe, row)]
+                for row in chunk.itertuples(index=False, name=None)
+            )
+            if progress:
+                progress(min(start + step, total), total)
+
+
+def write_notice(summary: dict, path: Path) -> None:
+    with private_file(path) as fh:
+        fh.write(notice_text(summary))
+
+
+def write_xlsx(
+    frame: pd.DataFrame, summary: dict, path: Path, progress: Progress | None = None
+) -> None:
+    from openpyxl import Workbook
+
+    wb = Workbook(write_only=True)
+    notice = wb.create_sheet("notice")
+    notice.append(["42 CFR Part 2 notice"])
+    notice.append([NOTICE_42_CFR_PART_2])
+    notice.append([])
+    for line in statement(summary):
+        notice.append([line])
+    docs = wb.create_sheet("columns")
+    docs.append(["column", "meaning and de-identification"])
+    for name in frame.columns:
+        docs.append([name, COLUMN_DOCS[name]])
+    data = wb.create_sheet("data")
+    data.append(list(frame.columns))
+    total = len(frame)
+    for n, row in enumerate(frame.itertuples(index=False, name=None), 1):
+        data.append([_safe(v) for v in row])
+        if progress and n % 50_000 == 0:
+            progress(n, total)
+    if progress:
+        progress(total, total)
+    with private_file(path, binary=True) as fh:
+        wb.save(fh)
