@@ -23,7 +23,8 @@ from dashboard.components import grid
 from dashboard.components.asof import ASOF_CLASS, scored_line
 from dashboard.components.cards import summary_card
 from dashboard.components.contact import contact_callbacks, contact_dialog
-from dashboard.components.picker import counselor_picker, picker_callback
+from dashboard.components.panel import page_title, panel
+from dashboard.components.picker import picker_callback
 from dashboard.context import user_time_zone
 from dashboard.figures import caseload as figs
 from dashboard.kit import View, page_callback, register_page
@@ -76,38 +77,10 @@ COLUMNS = [
 ]
 
 
-def _panel(title: str, body, sub: str = "", **extra) -> dbc.Card:
-    return dbc.Card(
-        [
-            dbc.CardHeader(
-                [
-                    html.Span(title, className="fw-semibold"),
-                    html.Span(sub, className="text-muted small ms-2"),
-                ],
-                className="py-2",
-            ),
-            dbc.CardBody(body, className="p-2", **extra),
-        ],
-        className="mb-3",
-    )
-
-
 def layout(**_kwargs) -> html.Div:
     return html.Div(
         [
-            dbc.Row(
-                [
-                    dbc.Col(
-                        [
-                            html.H1("Missed check-ins", className="h3 mb-0"),
-                            html.Div(id="missed-asof", className=ASOF_CLASS[False]),
-                        ],
-                        width="auto",
-                    ),
-                    counselor_picker("missed"),
-                ],
-                className="align-items-center mb-2",
-            ),
+            page_title("missed", "Missed check-ins", ASOF_CLASS[False]),
             dbc.Row(
                 [summary_card("missed", *c, xs=4, md=4, xl=2) for c in CARDS],
                 className="g-2 mb-3",
@@ -127,7 +100,7 @@ def layout(**_kwargs) -> html.Div:
             dbc.Row(
                 [
                     dbc.Col(
-                        _panel(
+                        panel(
                             "Last 28 days",
                             html.Div(
                                 dcc.Graph(
@@ -142,7 +115,7 @@ def layout(**_kwargs) -> html.Div:
                         lg=7,
                     ),
                     dbc.Col(
-                        _panel(
+                        panel(
                             "Adherence per week",
                             dcc.Graph(
                                 id="missed-trend",

@@ -20,7 +20,8 @@ from dashboard import signals as sig
 from dashboard.auth.permissions import VIEW_CASELOAD
 from dashboard.components import grid
 from dashboard.components.asof import ASOF_CLASS, scored_line
-from dashboard.components.picker import counselor_picker, picker_callback
+from dashboard.components.panel import page_title, panel
+from dashboard.components.picker import picker_callback
 from dashboard.context import user_time_zone
 from dashboard.figures import caseload as figs
 from dashboard.kit import View, page_callback, register_page
@@ -69,39 +70,10 @@ COLUMNS = [
 GRAPH = {"displayModeBar": False, "responsive": True}
 
 
-def _panel(title: str, body, sub: str = "", sub_id: str | None = None) -> dbc.Card:
-    extra = {"id": sub_id} if sub_id else {}
-    return dbc.Card(
-        [
-            dbc.CardHeader(
-                [
-                    html.Span(title, className="fw-semibold"),
-                    html.Span(sub, className="text-muted small ms-2", **extra),
-                ],
-                className="py-2",
-            ),
-            dbc.CardBody(body, className="p-2"),
-        ],
-        className="mb-3",
-    )
-
-
 def layout(**_kwargs) -> html.Div:
     return html.Div(
         [
-            dbc.Row(
-                [
-                    dbc.Col(
-                        [
-                            html.H1("Sleep & stress", className="h3 mb-0"),
-                            html.Div(id="signals-asof", className=ASOF_CLASS[False]),
-                        ],
-                        width="auto",
-                    ),
-                    counselor_picker("signals"),
-                ],
-                className="align-items-center mb-1",
-            ),
+            page_title("signals", "Sleep & stress", ASOF_CLASS[False], margin="mb-1"),
             html.Div(id="signals-rules", className="small text-muted mb-2"),
             html.Div(id="signals-empty"),
             dag.AgGrid(
@@ -118,7 +90,7 @@ def layout(**_kwargs) -> html.Div:
             dbc.Row(
                 [
                     dbc.Col(
-                        _panel(
+                        panel(
                             "Sleep against stress",
                             dcc.Graph(id="signals-scatter", config=GRAPH),
                             "one mark per client · colour and shape: tier · click to open",
@@ -127,7 +99,7 @@ def layout(**_kwargs) -> html.Div:
                     ),
                     dbc.Col(
                         [
-                            _panel(
+                            panel(
                                 "Distributions, last 7 days",
                                 dbc.Row(
                                     [
@@ -148,7 +120,7 @@ def layout(**_kwargs) -> html.Div:
                 ],
                 className="mt-3",
             ),
-            _panel(
+            panel(
                 "Weekly trend",
                 dcc.Graph(id="signals-trend", config=GRAPH),
                 "mean of the answers per week, weeks ending on the scored day",
