@@ -90,8 +90,9 @@ def shell() -> html.Div:
         [
             navbar(),
             # Today's order (opaque client ids only), so the client page can offer the next
-            # and previous client; the tab's session storage, gone when the tab closes.
-            dcc.Store(id="shell-today-order", storage_type="session"),
+            # and previous client. In memory, like every store: it lives while the tab
+            # navigates within the app and is gone on reload.
+            dcc.Store(id="shell-today-order"),
             dbc.Container(
                 [freshness_banner.header(), dash.page_container], fluid=True, className="pb-4"
             ),

@@ -1,4 +1,4 @@
-"""Previous / next client in Today's order: Today hands its order (ids only) to the tab, the
+"""Previous / next client in Today's order: Today hands its order (ids only) to the shell, the
 client page links to the neighbours, and an order the browser forged only changes links whose
 pages re-check the scope."""
 
