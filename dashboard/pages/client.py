@@ -9,7 +9,6 @@ and an audit row. Every successful read of the record writes a ``view`` audit ro
 from __future__ import annotations
 
 import datetime as dt
-from urllib.parse import quote
 
 import dash_bootstrap_components as dbc
 from dash import Input, Output, State, dcc, html
@@ -17,6 +16,7 @@ from dash.exceptions import PreventUpdate
 
 from dashboard.auth.permissions import LOG_FOLLOWUP, VIEW_CASELOAD, has_permission
 from dashboard.components.contact import contact_callbacks, contact_dialog
+from dashboard.components.links import client_href
 from dashboard.figures import client as figs
 from dashboard.figures.bam import bam_trend
 from dashboard.figures.palette import TIER_COLORS, TIER_ICONS, TIER_LABELS
@@ -439,10 +439,11 @@ def today_steps(_view: View, client_id, order):
     if steps is None:
         return None, True, None, True, ""
     before, after, position, total = steps
+    before, after = client_href(before), client_href(after)
     return (
-        client_href(before),
+        before,
         before is None,
-        client_href(after),
+        after,
         after is None,
         f"{position} of {total} on Today",
     )
@@ -461,7 +462,3 @@ def today_neighbours(client_id, order) -> tuple[str | None, str | None, int, int
     before = order[i - 1] if i > 0 else None
     after = order[i + 1] if i + 1 < len(order) else None
     return before, after, i + 1, len(order)
-
-
-def client_href(client_id: str | None) -> str | None:
-    return None if client_id is None else "/client/" + quote(client_id, safe="")

@@ -9,7 +9,6 @@ through ``dashboard/read/caseload.py``, the pure functions in ``dashboard/missed
 from __future__ import annotations
 
 import datetime as dt
-from urllib.parse import quote
 
 import dash_ag_grid as dag
 import dash_bootstrap_components as dbc
@@ -23,6 +22,7 @@ from dashboard.components import grid
 from dashboard.components.asof import ASOF_CLASS, scored_line
 from dashboard.components.cards import summary_card
 from dashboard.components.contact import contact_callbacks, contact_dialog
+from dashboard.components.links import client_href
 from dashboard.components.panel import page_title, panel
 from dashboard.components.picker import picker_callback
 from dashboard.context import user_time_zone
@@ -328,9 +328,9 @@ def load_missed(view: View, counselor_key, _refresh):
 def open_from_heatmap(_view: View, click):
     """A click on a client's row opens their page (which checks the id again)."""
     try:
-        client_id = click["points"][0]["y"]
+        href = client_href(click["points"][0]["y"])
     except (TypeError, KeyError, IndexError):
         raise PreventUpdate from None
-    if not isinstance(client_id, str) or not client_id.isprintable() or len(client_id) > 64:
+    if href is None:
         raise PreventUpdate
-    return f"/client/{quote(client_id, safe='')}"
+    return href

@@ -20,6 +20,7 @@ from dashboard import signals as sig
 from dashboard.auth.permissions import VIEW_CASELOAD
 from dashboard.components import grid
 from dashboard.components.asof import ASOF_CLASS, scored_line
+from dashboard.components.links import client_href
 from dashboard.components.panel import page_title, panel
 from dashboard.components.picker import picker_callback
 from dashboard.context import user_time_zone
@@ -274,9 +275,9 @@ def load_signals(view: View, counselor_key):
 def open_from_scatter(_view: View, click):
     """A click on a client's mark opens their page (which checks the id again)."""
     try:
-        client_id = click["points"][0]["customdata"]
+        href = client_href(click["points"][0]["customdata"])
     except (TypeError, KeyError, IndexError):
         raise PreventUpdate from None
-    if not isinstance(client_id, str) or not client_id.isprintable() or len(client_id) > 64:
+    if href is None:
         raise PreventUpdate
-    return f"/client/{quote(client_id, safe='')}"
+    return href
