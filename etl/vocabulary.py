@@ -20,6 +20,16 @@ SIGNAL_SCALES: dict[str, tuple[float, float]] = {
 }
 SIGNALS: tuple[str, ...] = tuple(SIGNAL_SCALES)
 TRIGGERS: tuple[str, ...] = ("people", "places", "music", "routines", "emotions", "other")
+# A check-in's answers, in the contract's order: the CSV columns after the ids and the
+# published Questionnaire's linkIds.
+CHECKIN_ANSWERS: tuple[str, ...] = (
+    *SIGNALS,
+    "used_since_last",
+    "triggers",
+    "support_contact",
+    "coping",
+    "note",
+)
 
 TIERS: tuple[str, ...] = ("low", "moderate", "high", "critical")  # lowest first
 TIER_RANK: dict[str, int] = {t: i for i, t in enumerate(TIERS)}

@@ -34,6 +34,7 @@ from etl.models import (
     PiiClient,
 )
 from etl.risk.export import cli_actor
+from etl.vocabulary import CHECKIN_ANSWERS
 
 FILES = ("roster.ndjson", "QuestionnaireResponse.ndjson", "Observation.ndjson")
 _STREAM = {"yield_per": 20_000}
@@ -123,20 +124,6 @@ def _answer(link: str, value: object) -> dict | None:
     return {"linkId": link, "answer": answers}
 
 
-_CHECKIN_ITEMS = (
-    "craving",
-    "stress",
-    "mood",
-    "sleep_hours",
-    "sleep_quality",
-    "used_since_last",
-    "triggers",
-    "support_contact",
-    "coping",
-    "note",
-)
-
-
 def _checkins(engine: Engine) -> Iterator[dict]:
     stmt = (
         select(FctCheckin, DimClient.client_id, PiiCheckinNote.note)
@@ -148,9 +135,9 @@ def _checkins(engine: Engine) -> Iterator[dict]:
     version = c.questionnaire("daily-checkin")["version"]
     with Session(engine) as session:
         for row, client_id, note in session.execute(stmt, execution_options=_STREAM):
-            values = {name: getattr(row, name) for name in _CHECKIN_ITEMS if name != "note"}
+            values = {name: getattr(row, name) for name in CHECKIN_ANSWERS if name != "note"}
             values["note"] = note
-            items = [i for i in (_answer(k, values[k]) for k in _CHECKIN_ITEMS) if i]
+            items = [i for i in (_answer(k, values[k]) for k in CHECKIN_ANSWERS) if i]
             yield {
                 "resourceType": "QuestionnaireResponse",
                 "id": row.checkin_id,

@@ -16,7 +16,7 @@ from etl.ingest.lookups import Lookups
 from etl.ingest.problems import Problems
 from etl.ingest.resolve import look_up, to_utc
 from etl.models import FctCheckin, PiiCheckinNote
-from etl.vocabulary import SIGNAL_SCALES, TRIGGERS
+from etl.vocabulary import CHECKIN_ANSWERS, SIGNAL_SCALES, TRIGGERS
 
 LO = {s: lo for s, (lo, _hi) in SIGNAL_SCALES.items()}
 HI = {s: hi for s, (_lo, hi) in SIGNAL_SCALES.items()}
@@ -32,21 +32,7 @@ def build(rows: pd.DataFrame, lookups: Lookups, problems: Problems) -> pd.DataFr
         retry_hint("the roster", "clients.csv"),
     )
     utc, local_date = to_utc(rows["submitted_at"], rows["submitted_at__utc"], client["time_zone"])
-    out = rows[
-        [
-            "checkin_id",
-            "craving",
-            "stress",
-            "mood",
-            "sleep_hours",
-            "sleep_quality",
-            "used_since_last",
-            "triggers",
-            "support_contact",
-            "coping",
-            "note",
-        ]
-    ].copy()
+    out = rows[["checkin_id", *CHECKIN_ANSWERS]].copy()
     out["client_key"] = client["client_key"].astype("Int64")
     out["submitted_at"] = utc
     out["local_date"] = local_date
