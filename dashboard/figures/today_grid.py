@@ -185,6 +185,8 @@ def filter_ranked(
         keep &= ranked["client_key"].astype(int).isin(missed)
     elif card == "due":
         keep &= ranked["followup_kind"] == "due"
+    elif card == "discordant":
+        keep &= ranked["is_discordant"]
     if search:
         keep &= ranked["name"].str.contains(search, case=False, regex=False)
     return ranked[keep]

@@ -142,7 +142,8 @@ def rules_text(settings: RiskSettings) -> str:
         f"The program's rules: a short night is under {s['short_hours']:g} h, flagged from "
         f"{s['short_nights']:g} of the last 7; poor sleep quality is {s['poor_quality']:g} of 5 "
         f"or less, flagged from {s['poor_quality_nights']:g} nights; stress is flagged from "
-        f"{t['level']:g}/10 or {t['z']:g} SD above the client's own baseline."
+        f"{t['level']:g}/10, or when it is well above what is usual for the client "
+        f"({t['z']:g} times their usual day-to-day swing)."
     )
 
 

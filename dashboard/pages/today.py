@@ -49,6 +49,7 @@ CARDS = (
     ("newly_high", "Newly high", "bi-arrow-up-right-circle-fill", "card-new"),
     ("missed", "Missed yesterday", "bi-calendar-x", "card-missed"),
     ("due", "Follow-ups due", "bi-telephone-outbound", "card-due"),
+    ("discordant", "Screen vs. check-ins", "bi-chat-square-text", "card-discordant"),
 )
 
 
@@ -76,8 +77,8 @@ def _card(key: str, title: str, icon: str, css: str) -> dbc.Col:
             title=f"Show only: {title.lower()}",
             className="card-filter",
         ),
-        xs=6,
-        lg=3,
+        xs=4,
+        lg=True,
     )
 
 
@@ -269,6 +270,7 @@ FILTER_WORDS = {
     "newly_high": "newly high",
     "missed": "missed yesterday",
     "due": "follow-ups due",
+    "discordant": "a positive screen after “no use” check-ins",
 }
 
 
@@ -399,6 +401,7 @@ def load_today(view: View, counselor_key, _refresh, shown=None, search=None):
         "newly_high": "high now, not yesterday",
         "missed": missed.note,
         "due": "high or critical, not yet contacted",
+        "discordant": "positive screen after “no use”",
     }
     settings = program_settings(program.get("program_id"))
     high_from = settings.thresholds["high"] if settings else None

@@ -176,7 +176,10 @@ def test_signals_ranking_equals_the_hand_count(app, small) -> None:
     assert bea["sleep_text"].startswith("Poor sleep: slept under 6 h on 3 of the last 7 nights")
     assert "sleep" not in reasons["SM-D"] and "stress" not in reasons["SM-B"]
     assert "under 6 h, flagged from 3 of the last 7" in data["signals-rules"]["children"]
-    assert "from 7/10 or 1.5 SD" in data["signals-rules"]["children"]
+    assert (
+        "from 7/10, or when it is well above what is usual for the client (1.5 times"
+        in (data["signals-rules"]["children"])
+    )
     scatter = data["signals-scatter"]["figure"]["data"]
     marks = {cid: trace["marker"]["symbol"] for trace in scatter for cid in trace["customdata"]}
     assert set(marks) == {"SM-A", "SM-B", "SM-C", "SM-D"}
