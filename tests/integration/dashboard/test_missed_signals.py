@@ -307,3 +307,16 @@ def test_supervisor_trend_has_each_counselor_and_the_program(app, small) -> None
     kim, _ = signed_in(app, "kim")
     own = _missed(kim, dependencies(kim), small.world.staff["K1"]).get_json()["response"]
     assert [t["name"] for t in own["missed-trend"]["figure"]["data"]] == ["this caseload"]
+
+
+def test_supervisor_distributions_cover_the_whole_program(app, small) -> None:
+    def sleep_histogram(client):
+        data = _signals(client, dependencies(client), small.world.staff["K1"])
+        figure = data.get_json()["response"]["signals-dist-sleep"]["figure"]
+        return figure["layout"]["title"]["text"], len(figure["data"][0]["x"])
+
+    sue, _ = signed_in(app, "sue")
+    # SM-1's five clients (K1's four and K2's Eli), each answered in the last 7 days.
+    assert sleep_histogram(sue) == ("Hours slept, whole program (5 clients)", 5)
+    kim, _ = signed_in(app, "kim")
+    assert sleep_histogram(kim) == ("Hours slept", 4)
