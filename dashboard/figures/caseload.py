@@ -179,7 +179,7 @@ def signals_scatter(table: pd.DataFrame, short_hours: float) -> FigureSpec:
             "dtick": 1,
         },
         yaxis={
-            "title": {"text": "stress above their usual (in usual swings)"},
+            "title": {"text": "stress above their usual"},
             "zeroline": True,
         },
     )
