@@ -39,7 +39,12 @@ lint: venv
 	$(VENV)/bin/ruff check etl dashboard tests benchmarks alembic
 	$(VENV)/bin/ruff format --check etl dashboard tests benchmarks alembic
 
-bench: venv
+# The benchmarks' own tools (locust, py-spy) on top of the test environment.
+$(VENV)/.bench: $(VENV)/.installed
+	$(PY) -m pip install --progress-bar on -e ".[test,bench]"
+	touch $@
+
+bench: $(VENV)/.bench
 	$(PY) -m benchmarks $(BENCH)
 
 clean:
