@@ -170,6 +170,103 @@ def drop(admin_url: str, url: str) -> None:
     admin.dispose()
 
 
+# ----------------------------------------------------------------------------- repeated reads
+
+
+def _sample(logins: list[tuple[str, str]], n: int) -> list[tuple[str, str]]:
+    """The first ``n`` counselors (distinct staff records while the warehouse has enough), two
+    supervisors and an admin."""
+    by_role = collections.defaultdict(list)
+    for username, role in logins:
+        by_role[role].append((username, role))
+    return by_role["counselor"][:n] + by_role["supervisor"][:2] + by_role["admin"][:1]
+
+
+def measure_repeats(url: str, logins: list[tuple[str, str]], n: int) -> list[dict]:
+    """Would a cache help? One morning per sampled user, one after the other, in-process (Flask
+    test client: server time only, no queueing), each read callback keyed by what a cache would
+    key it by: the caller's scope and the inputs (the data do not change meanwhile; the
+    freshness header's rows depend on the program only, so its key is the program). A call
+    whose key was seen before is one a perfect cache would have answered for free."""
+    import random
+
+    from benchmarks.morning import FlaskHttp, Morning
+    from dashboard import create_app
+    from dashboard.config import Config
+
+    app = create_app(
+        Config(
+            secret_key=secrets.token_urlsafe(48),
+            database_url=url,
+            today=(AS_OF + dt.timedelta(days=1)).isoformat(),
+        )
+    )
+    engine = app.extensions["caseload_db"]
+    with engine.connect() as conn:
+        scopes = {
+            r.username: (r.role, r.staff_key, r.program_key)
+            for r in conn.execute(
+                text("SELECT username, role, staff_key, program_key FROM app_user")
+            )
+        }
+        program_of = dict(conn.execute(text("SELECT staff_key, program_key FROM dim_staff")).all())
+    seen: set = set()
+    stats: dict[str, dict] = {}
+    for i, (username, role) in enumerate(_sample(logins, n)):
+        http = FlaskHttp(app.test_client())
+        morning = Morning(http, username, PASSWORD, role, rng=random.Random(i))
+        morning.sign_in()
+        morning.work()
+        r, staff_key, program_key = scopes[username]
+        program = program_key or program_of.get(staff_key)
+        for sent in http.sent:
+            if sent.payload is None or "(command)" in sent.name:
+                continue
+            inputs = json.dumps([sent.payload.get("inputs"), sent.payload.get("state")])
+            if sent.name == "shell: freshness":
+                key = (sent.name, "all" if r == "admin" else program)
+            else:
+                key = (sent.name, r, staff_key, program, inputs)
+            row = stats.setdefault(sent.name, {"calls": 0, "ms": 0.0, "repeated_ms": []})
+            row["calls"] += 1
+            row["ms"] += sent.seconds * 1000
+            if key in seen:
+                row["repeated_ms"].append(sent.seconds * 1000)
+            seen.add(key)
+    engine.dispose()
+    # A hit still pays what a callback that reads nothing costs (session, dispatch, JSON).
+    floor = min(v["ms"] / v["calls"] for v in stats.values())
+    rows = [
+        {
+            "callback": k,
+            "calls": v["calls"],
+            "ms": v["ms"],
+            "repeats": len(v["repeated_ms"]),
+            "saved": sum(max(0.0, ms - floor) for ms in v["repeated_ms"]),
+            "floor": floor,
+        }
+        for k, v in stats.items()
+    ]
+    return sorted(rows, key=lambda r: -r["saved"])
+
+
+def print_repeats(rows: list[dict], users: int) -> None:
+    total = sum(r["ms"] for r in rows) or 1
+    saved = sum(r["saved"] for r in rows)
+    log(f"\n  Repeated reads: {users} mornings in-process, one request at a time (server time):")
+    log(f"    {'callback':<38}{'calls':>6}{'mean ms':>9}{'repeats':>9}{'saved ms':>10}{'share':>7}")
+    for r in rows[:12]:
+        log(
+            f"    {r['callback'][:37]:<38}{r['calls']:>6}{r['ms'] / r['calls']:>9.1f}"
+            f"{r['repeats']:>9}{r['saved']:>10.0f}{100 * r['saved'] / total:>6.1f}%"
+        )
+    log(
+        f"    a perfect cache (hits at the {rows[0]['floor']:.0f} ms floor of a callback that reads"
+        f" nothing, never stale) would save {saved:.0f} of {total:.0f} ms of callback time:"
+        f" {100 * saved / total:.1f} %"
+    )
+
+
 # ----------------------------------------------------------------------------- gunicorn
 
 
@@ -246,6 +343,7 @@ class Sampler:
         self.backend_start: dict[int, float] = {}
         self.stop = threading.Event()
         self.locust_pid: int | None = None
+        self.locust_cpu = 0.0
 
     def _cpu(self, pid: int) -> float | None:
         try:
@@ -278,6 +376,8 @@ class Sampler:
         )
         while not self.stop.wait(self.every):
             self.loadavg.append(os.getloadavg())
+            if self.locust_pid:
+                self.locust_cpu = self._cpu(self.locust_pid) or self.locust_cpu
             with self.engine.connect() as conn:
                 rows = conn.execute(query, {"db": self.db}).all()
             self.samples += 1
@@ -300,7 +400,6 @@ class Sampler:
         workers = sum((self._cpu(p) or self.worker0[p]) - self.worker0[p] for p in self.workers)
         backends = sum(self.backend_cpu[p] - self.backend_start[p] for p in self.backend_cpu)
         queued = self._queued() - self.queued0
-        locust = self._cpu(self.locust_pid) if self.locust_pid else None
         self.engine.dispose()
         return {
             "wall": wall,
@@ -309,7 +408,7 @@ class Sampler:
             "workers": workers,
             "backends": backends,
             "queued": queued,
-            "locust": locust or 0.0,
+            "locust": self.locust_cpu,
             "waits": {k: v / max(1, self.samples) for k, v in self.waits.most_common()},
             "loadavg": self.loadavg,
         }
@@ -469,8 +568,9 @@ def print_failures(prefix: Path) -> int:
     return sum(int(r["Occurrences"]) for r in failures)
 
 
-def print_limits(usage: dict, profile: list[tuple[str, float]]) -> None:
+def print_limits(usage: dict, profile: list[tuple[str, float]], rows: list[dict]) -> None:
     wall, cores = usage["wall"], usage["cores"]
+    served = sum(r["requests"] for r in rows if r["kind"] != "page")
     share = lambda s: f"{s:7.0f} CPU-s = {s / wall:4.2f} of {cores} cores"  # noqa: E731
     log(f"\n  What it ran on ({wall:.0f} s sampled):")
     la = usage["loadavg"]
@@ -489,6 +589,11 @@ def print_limits(usage: dict, profile: list[tuple[str, float]]) -> None:
         f"    gunicorn workers waited {usage['queued']:.0f} s for a core (runnable, not running:"
         f" /proc/*/schedstat), against {usage['workers']:.0f} CPU-s run"
     )
+    if served:
+        log(
+            f"    {served} requests served: {1000 * usage['workers'] / served:.0f} ms of worker CPU"
+            f" and {1000 * usage['backends'] / served:.0f} ms of PostgreSQL CPU each, on average"
+        )
     log("    active backends by wait event (mean over samples):")
     for wait, n in usage["waits"].items():
         log(f"      {wait:<40}{n:5.2f}")
@@ -511,6 +616,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--think", default="2,6", help="seconds between page visits: lo,hi")
     parser.add_argument("--workers", type=int, default=4)
     parser.add_argument("--profile-seconds", type=int, default=30)
+    parser.add_argument(
+        "--repeats", type=int, default=8, help="counselors sampled for the cache check (0: skip)"
+    )
     parser.add_argument("--rebuild", action="store_true", help="drop and rebuild the warehouse")
     parser.add_argument("--drop", action="store_true", help="drop the warehouse afterwards")
     args = parser.parse_args(argv)
@@ -531,6 +639,9 @@ def main(argv: list[str] | None = None) -> int:
     )
     log(f"  load average before: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     url = warehouse(admin_url, args.clients, args.days, logins, args.rebuild)
+    if args.repeats:
+        sample = _sample(logins, args.repeats)
+        print_repeats(measure_repeats(url, logins, args.repeats), len(sample))
     port = _free_port()
     gunicorn = start_gunicorn(url, args.workers, port, OUT)
     try:
@@ -581,7 +692,7 @@ def main(argv: list[str] | None = None) -> int:
     out_csv = OUT / f"bench_load_{size}.csv"
     write_csv(rows, out_csv)
     failures = print_failures(prefix)
-    print_limits(usage, profile_summary(profile_path))
+    print_limits(usage, profile_summary(profile_path), rows)
     slow = [r["name"] for r in rows if r["goal"] == "missed"]
     log(
         f"\n  goal (0 failures, every callback p95 < {GOAL_MS} ms): "

@@ -86,6 +86,40 @@ class Http(Protocol):
         """One page visit (routing and its callbacks, in sequence) took ``seconds``."""
 
 
+@dataclass
+class Sent:
+    name: str
+    status: int
+    problem: str | None
+    seconds: float
+    payload: dict | None
+
+
+class FlaskHttp:
+    """The morning over Flask's test client (the integration test, the in-process timings):
+    keeps every answer with its verdict and its server time."""
+
+    def __init__(self, client) -> None:
+        self.client = client
+        self.sent: list[Sent] = []
+        self.pages: list[str] = []
+
+    def send(self, method, path, *, name, expect, json=None, data=None, headers=None) -> Reply:
+        began = time.perf_counter()
+        response = self.client.open(path, method=method, json=json, data=data, headers=headers)
+        seconds = time.perf_counter() - began
+        reply = Reply(response.status_code, response.get_data(as_text=True), response.location)
+        self.sent.append(Sent(name, reply.status, expect(reply), seconds, json))
+        return reply
+
+    def cookie(self, name: str) -> str | None:
+        cookie = self.client.get_cookie(name)
+        return cookie.value if cookie else None
+
+    def page_done(self, name: str, seconds: float) -> None:
+        self.pages.append(name)
+
+
 class StepFailed(RuntimeError):
     """A request got a wrong answer: the rest of this morning depends on it."""
 

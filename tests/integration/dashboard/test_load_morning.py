@@ -9,32 +9,8 @@ import random
 from factories import PASSWORD
 from sqlalchemy import func, select
 
-from benchmarks.morning import Morning, Reply
+from benchmarks.morning import FlaskHttp, Morning
 from etl.models import AppAuditLog, AppFollowup
-
-
-class FlaskHttp:
-    """The morning's HTTP client over Flask's test client; keeps every answer it judged."""
-
-    def __init__(self, client) -> None:
-        self.client = client
-        self.sent: list[tuple[str, int, str | None]] = []
-        self.pages: list[str] = []
-
-    def send(self, method, path, *, name, expect, json=None, data=None, headers=None) -> Reply:
-        response = self.client.open(
-            path, method=method, json=json, data=data, headers=headers or {}
-        )
-        reply = Reply(response.status_code, response.get_data(as_text=True), response.location)
-        self.sent.append((name, reply.status, expect(reply)))
-        return reply
-
-    def cookie(self, name):
-        cookie = self.client.get_cookie(name)
-        return cookie.value if cookie else None
-
-    def page_done(self, name, seconds) -> None:
-        self.pages.append(name)
 
 
 def _morning(app, username: str, role: str) -> FlaskHttp:
@@ -53,9 +29,9 @@ def _followups(seeded) -> int:
 def test_a_counselors_morning_is_accepted_by_the_app(app, seeded):
     before = _followups(seeded)
     http = _morning(app, "ana", "counselor")
-    assert [problem for *_, problem in http.sent if problem] == []
-    assert {status for _, status, _ in http.sent} == {200, 302}
-    names = [name for name, *_ in http.sent]
+    assert [s.problem for s in http.sent if s.problem] == []
+    assert {s.status for s in http.sent} == {200, 302}
+    names = [s.name for s in http.sent]
     assert 3 <= names.count("Client: record (data)") <= 5
     assert names.count("Today: caseload (data)") == 2
     for step in ("Missed: data", "Sleep & stress: data", "Contact: save (command)"):
@@ -75,16 +51,16 @@ def test_a_counselors_morning_is_accepted_by_the_app(app, seeded):
 
 def test_a_supervisors_morning_reaches_outcomes(app):
     http = _morning(app, "carla", "supervisor")
-    assert [problem for *_, problem in http.sent if problem] == []
-    names = [name for name, *_ in http.sent]
+    assert [s.problem for s in http.sent if s.problem] == []
+    names = [s.name for s in http.sent]
     for step in ("Outcomes: figures (data)", "Outcomes: alert budget", "Contact: save (command)"):
         assert names.count(step) == 1, step
 
 
 def test_an_admins_morning_lists_the_loads(app):
     http = _morning(app, "root", "admin")
-    assert [problem for *_, problem in http.sent if problem] == []
-    names = [name for name, *_ in http.sent]
+    assert [s.problem for s in http.sent if s.problem] == []
+    names = [s.name for s in http.sent]
     assert names.count("Loads: list") == 1
     assert not any(name.startswith(("Today", "Client")) for name in names)
 
@@ -101,4 +77,4 @@ def test_a_refused_callback_is_a_failure_not_a_fast_success(app):
         assert "Loads" in str(exc) or "routing" in str(exc)
     else:
         raise AssertionError("a refused callback passed as a good answer")
-    assert any(problem for *_, problem in http.sent)
+    assert any(s.problem for s in http.sent)
