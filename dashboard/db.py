@@ -20,6 +20,14 @@ class Database:
         app.extensions[_KEY] = engine
         return engine
 
+    def after_fork(self, app: Flask) -> None:
+        """In a forked worker: forget the pooled connections inherited from the master
+        (closing them would close the master's sockets too); the worker opens its own."""
+        for key in (_KEY,):
+            engine = app.extensions.get(key)
+            if engine is not None:
+                engine.dispose(close=False)
+
     @property
     def engine(self) -> Engine:
         return current_app.extensions[_KEY]
