@@ -56,6 +56,10 @@ class Config:
 
     secret_key: str | None
     database_url: str
+    # A read replica for page reads (dashboard.db); None: everything on database_url.
+    database_read_url: str | None = None
+    # After a command, the caller's reads stay on the primary this long (read-your-writes).
+    read_your_writes_seconds: int = 30
     production: bool = False
     idle_timeout_minutes: int = 15
     # However active, a session ends this long after sign-in: a copied cookie kept alive by
@@ -95,6 +99,8 @@ class Config:
         return cls(
             secret_key=os.environ.get("SECRET_KEY") or None,
             database_url=get_settings().database_url,
+            database_read_url=os.environ.get("DATABASE_READ_URL") or None,
+            read_your_writes_seconds=int(os.environ.get("CASELOAD_READ_YOUR_WRITES_SECONDS", "30")),
             production=production,
             debug=_flag("CASELOAD_DEBUG") or _flag("FLASK_DEBUG"),
             serving=serving,
@@ -180,6 +186,7 @@ class Config:
             "WTF_CSRF_SSL_STRICT": True,
             "MAX_CONTENT_LENGTH": 2 * 1024 * 1024,
             "CASELOAD_TODAY": self.today,
+            "CASELOAD_READ_YOUR_WRITES_SECONDS": self.read_your_writes_seconds,
             "CASELOAD_FRESHNESS_HOURS": _cadence(self.freshness_hours),
             "CASELOAD_LOGIN_WINDOW_MINUTES": self.login_window_minutes,
             "CASELOAD_LOGIN_MAX_FAILURES_USER": self.login_max_failures_per_user,
