@@ -29,8 +29,9 @@ demo: demo-data
 	$(CASELOAD) users demo
 	$(CASELOAD) serve --host 127.0.0.1 --port 8050
 
+PYTEST_ARGS ?=
 test: venv
-	$(PY) -m pytest -n 2
+	$(PY) -m pytest -n 2 $(PYTEST_ARGS)
 
 test-sqlite: venv
 	$(PY) -m pytest --db sqlite
