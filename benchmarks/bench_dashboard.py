@@ -390,15 +390,18 @@ class Capture:
 
 
 def _fresh_audit_hash(statement: str, params):
-    """The audit row's hash is unique; a replayed append needs a new one to be accepted."""
+    """The audit row's hash and event id are unique (the app's own append already took
+    them); a replayed append needs new ones to be accepted (it is rolled back anyway)."""
     if not statement.lstrip().upper().startswith("INSERT INTO APP_AUDIT_LOG"):
         return params
-    new = uuid.uuid4().hex * 2
+    fresh = {"row_hash": uuid.uuid4().hex * 2, "event_id": 2**31 - 1 - uuid.uuid4().int % 10**6}
     if isinstance(params, dict):
-        return {**params, "row_hash": new}
+        return {**params, **{k: v for k, v in fresh.items() if k in params}}
     cols = [c.strip() for c in statement.split("(", 1)[1].split(")", 1)[0].split(",")]
     values = list(params)
-    values[cols.index("row_hash")] = new
+    for name, value in fresh.items():
+        if name in cols:
+            values[cols.index(name)] = value
     return tuple(values)
 
 
