@@ -22,7 +22,7 @@ from zoneinfo import ZoneInfo
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import Connection, and_, func, or_, select
+from sqlalchemy import Connection, and_, case, func, or_, select
 
 from dashboard.auth.permissions import VIEW_ALL_OUTCOMES, VIEW_OUTCOMES
 from dashboard.read.frames import frame
@@ -244,20 +244,39 @@ def day_sums(
 
 
 def reach(
-    conn: Connection, program_key: int, start: dt.date, end: dt.date, counselor: int | None
-) -> dict[tuple[str, str], int]:
-    """(measure, substance) -> how many different clients had it in the period: each
-    client's first such day of the period is the one whose previous day is before it."""
+    conn: Connection,
+    program_key: int,
+    periods: list[tuple[dt.date, dt.date]],
+    counselor: int | None,
+) -> list[dict[tuple[str, str], int]]:
+    """Per period, (measure, substance) -> how many different clients had it: each client's
+    first such day of a period is the one whose previous day is before the period. All
+    periods in one statement."""
     r = MartOutcomesReach
-    stmt = (
-        select(r.measure, r.substance, func.sum(r.clients))
-        .where(
-            _in_period(r, program_key, start, end, counselor),
-            or_(r.prev_date.is_(None), r.prev_date < start),
+    first = [
+        func.sum(
+            case(
+                (
+                    and_(r.date.between(s, e), or_(r.prev_date.is_(None), r.prev_date < s)),
+                    r.clients,
+                ),
+                else_=0,
+            )
         )
+        for s, e in periods
+    ]
+    lo, hi = min(s for s, _ in periods), max(e for _, e in periods)
+    stmt = (
+        select(r.measure, r.substance, *first)
+        .where(_in_period(r, program_key, lo, hi, counselor))
         .group_by(r.measure, r.substance)
     )
-    return {(m, s): int(n) for m, s, n in conn.execute(stmt)}
+    out: list[dict[tuple[str, str], int]] = [{} for _ in periods]
+    for row in conn.execute(stmt):
+        for i, n in enumerate(row[2:]):
+            if n:
+                out[i][(row[0], row[1])] = int(n)
+    return out
 
 
 def screens_by_day(
@@ -283,9 +302,7 @@ def tiers_by_day(days: pd.DataFrame) -> pd.DataFrame:
     return long[long["days"] > 0].reset_index(drop=True)
 
 
-def screen_summary(
-    screens: pd.DataFrame, clients: dict[tuple[str, str], int]
-) -> dict[str, Any]:
+def screen_summary(screens: pd.DataFrame, clients: dict[tuple[str, str], int]) -> dict[str, Any]:
     """Collected, negative and each other result, overall and per substance; ``clients``
     is ``reach``'s answer (``("screen", "")`` overall, ``("screen", substance)`` each)."""
 
@@ -447,26 +464,40 @@ def followup_summary(raised: pd.DataFrame) -> dict[str, Any]:
 def contacts_by_counselor(
     conn: Connection,
     program_key: int,
-    start: dt.date,
-    end: dt.date,
+    periods: list[tuple[dt.date, dt.date]],
     counselor: int | None,
     tz: str,
-) -> dict[int, int]:
-    """Contact attempts logged in the period (program dates, ``tz``) per client's counselor."""
-    lo = _day_start_utc(start, tz).to_pydatetime()
-    hi = _day_start_utc(end + dt.timedelta(days=1), tz).to_pydatetime()
+) -> list[dict[int, int]]:
+    """Per period, contact attempts logged in it (program dates, ``tz``) per client's
+    counselor; all periods in one statement."""
+    bounds = [
+        (
+            _day_start_utc(s, tz).to_pydatetime(),
+            _day_start_utc(e + dt.timedelta(days=1), tz).to_pydatetime(),
+        )
+        for s, e in periods
+    ]
+    at = AppFollowup.contacted_at
+    counts = [func.sum(case((and_(at >= lo, at < hi), 1), else_=0)) for lo, hi in bounds]
     stmt = (
-        select(DimClient.counselor_key, func.count())
+        select(DimClient.counselor_key, *counts)
         .select_from(AppFollowup)
         .join(DimClient, DimClient.client_key == AppFollowup.client_key)
         .where(
             _clients(program_key, counselor),
-            AppFollowup.contacted_at >= lo,
-            AppFollowup.contacted_at < hi,
+            at >= min(lo for lo, _ in bounds),
+            at < max(hi for _, hi in bounds),
         )
         .group_by(DimClient.counselor_key)
     )
-    return {int(k): int(n) for k, n in conn.execute(stmt) if k is not None}
+    out: list[dict[int, int]] = [{} for _ in periods]
+    for row in conn.execute(stmt):
+        if row[0] is None:
+            continue
+        for i, n in enumerate(row[1:]):
+            if n:
+                out[i][int(row[0])] = int(n)
+    return out
 
 
 # --------------------------------------------------------------------------- the whole
@@ -482,28 +513,77 @@ def program_outcomes(
     """Every figure of docs/outcomes.md for one program (and optionally one counselor's
     current caseload) over ``start``..``end``, both included. Call with a key from
     ``resolve_program`` (and ``counselor_key``): the access check happens there."""
-    if end < start:
+    return period_outcomes(conn, program_key, [(start, end)], counselor)[0]
+
+
+def _between(rows: pd.DataFrame, start: dt.date, end: dt.date) -> pd.DataFrame:
+    if rows.empty:
+        return rows
+    return rows[(rows["date"] >= start) & (rows["date"] <= end)].reset_index(drop=True)
+
+
+def period_outcomes(
+    conn: Connection,
+    program_key: int,
+    periods: list[tuple[dt.date, dt.date]],
+    counselor: int | None = None,
+) -> list[dict[str, Any]]:
+    """``program_outcomes`` of several periods (the page's period and the one before it)
+    from one read of each source: the statements do not grow with the periods."""
+    if not periods or any(end < start for start, end in periods):
         raise ValueError("the period ends before it starts")
+    lo, hi = min(s for s, _ in periods), max(e for _, e in periods)
     program_id, tz = conn.execute(
         select(DimProgram.program_id, DimProgram.time_zone).where(
             DimProgram.program_key == program_key
         )
     ).one()
     clients = roster(conn, program_key, counselor)
+    staff = counselors(conn, program_key)
+    if counselor is not None:
+        staff = staff[staff["staff_key"] == counselor]
+    all_days = day_sums(conn, program_key, lo, hi, counselor)
+    all_screens = screens_by_day(conn, program_key, lo, hi, counselor)
+    all_raised = flags(conn, program_key, lo, hi, counselor, tz)
+    reached = reach(conn, program_key, periods, counselor)
+    contacted = contacts_by_counselor(conn, program_key, periods, counselor, tz)
+    return [
+        _figures(
+            program_id,
+            (start, end),
+            counselor,
+            clients,
+            staff,
+            _between(all_days, start, end),
+            _between(all_screens, start, end),
+            _between(all_raised, start, end),
+            clients_of,
+            contacts,
+        )
+        for (start, end), clients_of, contacts in zip(periods, reached, contacted, strict=True)
+    ]
+
+
+def _figures(
+    program_id: str,
+    period: tuple[dt.date, dt.date],
+    counselor: int | None,
+    clients: pd.DataFrame,
+    staff: pd.DataFrame,
+    days: pd.DataFrame,
+    screens: pd.DataFrame,
+    raised: pd.DataFrame,
+    clients_of: dict[tuple[str, str], int],
+    contacts: dict[int, int],
+) -> dict[str, Any]:
+    """One period's figures from what ``period_outcomes`` read (no database here)."""
+    start, end = period
     s, e = pd.Timestamp(start), pd.Timestamp(end)
     cohort = clients[clients["admission_date"].between(s, e)]
-    days = day_sums(conn, program_key, start, end, counselor)
     adherence = days[["date", "expected", "met"]]
     abstinence = days[["date", "answered_days", "abstinent_days"]].rename(
         columns={"answered_days": "answered", "abstinent_days": "abstinent"}
     )
-    clients_of = reach(conn, program_key, start, end, counselor)
-    screens = screens_by_day(conn, program_key, start, end, counselor)
-    raised = flags(conn, program_key, start, end, counselor, tz)
-    contacts = contacts_by_counselor(conn, program_key, start, end, counselor, tz)
-    staff = counselors(conn, program_key)
-    if counselor is not None:
-        staff = staff[staff["staff_key"] == counselor]
     expected, met = int(adherence["expected"].sum()), int(adherence["met"].sum())
     answered = int(abstinence["answered"].sum())
     abstinent = int(abstinence["abstinent"].sum())

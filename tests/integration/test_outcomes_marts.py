@@ -237,6 +237,17 @@ def test_mart_figures_equal_the_facts_per_counselor(synthetic):
             assert got == direct_figures(conn, key, start, end, int(counselor)), counselor
 
 
+def test_periods_read_together_equal_each_read_alone(synthetic):
+    """The page reads its period and the one before in one go; the figures are the same."""
+    engine, world = synthetic
+    with engine.connect() as conn:
+        key = read_outcomes.resolve_program(conn, CLI_SCOPE, world.program_id)
+        together = read_outcomes.period_outcomes(conn, key, PERIODS[:3])
+        alone = [read_outcomes.program_outcomes(conn, key, s, e) for s, e in PERIODS[:3]]
+    assert together == alone
+    assert together[0]["followup"]["flags"] > 0 and together[0] != together[1]
+
+
 # --------------------------------------------------------------------------- a new load
 
 
