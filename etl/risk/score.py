@@ -114,7 +114,7 @@ def refresh(
             t0 = time.perf_counter()
         stats.add_time("index", time.perf_counter() - t0)  # rebuilt when the reload closes
         t0 = time.perf_counter()
-        since = None if changes is None else _mart_days(clients, targets, changes)
+        since = None if changes is None else _mart_days(read, clients, targets, changes)
         marts.refresh(write, since)
         stats.add_time("marts", time.perf_counter() - t0)
     stats.seconds = time.perf_counter() - started
@@ -164,12 +164,14 @@ class _Writer:
 
 
 def _mart_days(
-    clients: pd.DataFrame, targets: list[_Target], changes: ChangeSet
+    read, clients: pd.DataFrame, targets: list[_Target], changes: ChangeSet
 ) -> dict[int, dt.date]:
     """Per program, the first day whose Outcomes mart rows may have changed: the first
     rewritten client-day of its clients, or an earlier touched check-in or screen. A roster
-    change may have moved a client between programs or counselors (rows of the old ones
-    change too), so its day applies to every program."""
+    change may have moved a client between programs or counselors, or cut rows before its
+    touched day (admission moved later, discharge backdated): for those clients every
+    program is rebuilt from their earliest stored client-day (``read`` still sees the rows
+    the refresh's own transaction deletes)."""
     program_of = dict(zip(clients["client_key"], clients["program_key"], strict=True))
     out: dict[int, dt.date] = {}
 
@@ -181,10 +183,14 @@ def _mart_days(
         touch(program_of.get(t.client_key), to_date(t.first))
     for key, day in changes.client_dates.items():
         touch(program_of.get(key), day)
-    moved = [changes.client_dates[k] for k in _roster_suspects(clients, changes)]
+    moved = _roster_suspects(clients, changes)
     if moved:
+        earliest = min(changes.client_dates[k] for k in moved)
+        stored = bulk.first_stored_date(read, moved)
+        if stored is not None:
+            earliest = min(earliest, stored)
         for program in set(program_of.values()):
-            touch(program, min(moved))
+            touch(program, earliest)
     return out
 
 

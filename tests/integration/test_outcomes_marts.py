@@ -28,12 +28,10 @@ from etl.models import (
     FctClientDay,
     FctDrugScreen,
     FctRiskScore,
-    MartOutcomesDay,
-    MartOutcomesReach,
-    MartScreenDay,
 )
 from etl.risk import refresh
 from tests.dash_pipeline import SCORED_AT, TODAY, seed_pipeline
+from tests.factories import mart_rows
 
 # --------------------------------------------------------------------------- from the facts
 
@@ -163,18 +161,6 @@ def mart_figures(result: dict) -> dict:
         "risk_mix": result["risk_mix"],
         "weekly": result["weekly"],
     }
-
-
-def mart_rows(conn: Connection) -> dict[str, list[tuple]]:
-    """Every mart row without its surrogate key, sorted: two states compare as lists."""
-    out = {}
-    for mart in (MartOutcomesDay, MartScreenDay, MartOutcomesReach):
-        cols = [c for c in mart.__table__.columns if c.name != "row_key"]
-        rows = conn.execute(select(*cols)).all()
-        out[mart.__tablename__] = sorted(
-            (tuple(r) for r in rows), key=lambda r: tuple(str(v) for v in r)
-        )
-    return out
 
 
 # --------------------------------------------------------------------------- fixtures
