@@ -389,12 +389,15 @@ class Capture:
             self.statements.append((statement, parameters))
 
 
+_REPLAYED_IDS = iter(range(10**12, 10**13))
+
+
 def _fresh_audit_hash(statement: str, params):
-    """The audit row's hash and event id are unique (the app's own append already took
-    them); a replayed append needs new ones to be accepted (it is rolled back anyway)."""
+    """An audit row's id and hash are unique; a replayed append needs new ones to be accepted
+    (it is rolled back after, so the chain itself is never touched)."""
     if not statement.lstrip().upper().startswith("INSERT INTO APP_AUDIT_LOG"):
         return params
-    fresh = {"row_hash": uuid.uuid4().hex * 2, "event_id": 2**31 - 1 - uuid.uuid4().int % 10**6}
+    fresh = {"row_hash": uuid.uuid4().hex * 2, "event_id": next(_REPLAYED_IDS)}
     if isinstance(params, dict):
         return {**params, **{k: v for k, v in fresh.items() if k in params}}
     cols = [c.strip() for c in statement.split("(", 1)[1].split(")", 1)[0].split(",")]
