@@ -53,8 +53,16 @@ def navbar() -> dbc.Navbar:
     role = ROLE_LABELS.get(user.role, user.role)
     who = html.Span(
         [
-            html.I(className="bi bi-person-circle me-1", **{"aria-hidden": "true"}),
-            html.Span(user.display_name, id="nav-user"),
+            dcc.Link(
+                [
+                    html.I(className="bi bi-person-circle me-1", **{"aria-hidden": "true"}),
+                    html.Span(user.display_name, id="nav-user"),
+                ],
+                href="/account",
+                id="nav-account",
+                title="Your account: change your password",
+                className="text-light text-decoration-none",
+            ),
             html.Span(" · "),
             html.Span(role, id="nav-role"),
             html.Span(
