@@ -88,8 +88,8 @@ def navbar() -> dbc.Navbar:
         ),
         color="primary",
         dark=True,
-        className="mb-3 py-1",
-        sticky="top",
+        # Sticky from tablets up; on a phone the wrapped bar would keep a third of the screen.
+        className="mb-3 py-1 sticky-md-top",
     )
 
 

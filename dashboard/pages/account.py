@@ -51,7 +51,6 @@ def _password(field_id: str, label: str, autocomplete: str) -> html.Div:
                 type="password",
                 autocomplete=autocomplete,
                 maxLength=256,
-                debounce=True,
             ),
         ],
         className="mb-2",

@@ -161,8 +161,15 @@ def layout(**_kwargs) -> html.Div:
                             columnDefs=COLUMNS,
                             defaultColDef=grid.DEFAULT_COL_DEF,
                             rowData=[],
-                            getRowId="params.data.user_id",
-                            dashGridOptions={**grid.GRID_OPTIONS, "rowSelection": "single"},
+                            getRowId="params.data.username",
+                            dashGridOptions={
+                                **grid.GRID_OPTIONS,
+                                "rowSelection": {
+                                    "mode": "singleRow",
+                                    "checkboxes": False,
+                                    "enableClickSelection": True,
+                                },
+                            },
                             className="ag-theme-quartz caseload-grid",
                             style={"height": "calc(100vh - 260px)", "minHeight": "280px"},
                         ),
