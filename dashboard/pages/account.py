@@ -26,6 +26,7 @@ from dashboard.auth.throttle import cancel, locked, reserve, settle_success, utc
 from dashboard.auth.views import throttle_policy
 from dashboard.commands.errors import InvalidInput
 from dashboard.commands.users import WrongPassword, own_password_command
+from dashboard.components.messages import sentence
 from dashboard.db import db
 from dashboard.kit import ACCOUNT_PATH, SIGNED_IN, View, home_path, page_callback, register_page
 
@@ -147,8 +148,10 @@ def change_password(view: View, _clicks, current, new, repeated):
                 own_password_command, current=texts[0], new=texts[1], repeated=texts[2]
             )
         )
-    except InvalidInput as exc:
-        return _alert(str(exc), "danger"), no_update, "", no_update, no_update
+    except WrongPassword as exc:
+        return _alert(sentence(exc), "danger"), no_update, "", no_update, no_update
+    except InvalidInput as exc:  # the new password is refused: type it again, twice
+        return _alert(sentence(exc), "danger"), no_update, no_update, "", ""
     # This session carries on with the new epoch; every other copy of the cookie is dead.
     login_user(_with_epoch(epoch), remember=False)
     if pending:

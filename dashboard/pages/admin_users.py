@@ -30,6 +30,7 @@ from dashboard.commands.users import (
     set_password,
 )
 from dashboard.components import grid
+from dashboard.components.messages import sentence
 from dashboard.kit import View, page_callback, register_page
 from dashboard.read import users as read_users
 
@@ -44,13 +45,26 @@ register_page(
 
 ROLE_OPTIONS = [{"label": r.capitalize(), "value": r} for r in ROLES]
 COLUMNS = [
-    {"field": "username", "headerName": "Username", "pinned": "left", "width": 160},
-    {"field": "role", "headerName": "Role", "width": 115},
-    {"field": "program", "headerName": "Program", "flex": 1, "minWidth": 150},
-    {"field": "staff", "headerName": "Staff record", "flex": 1, "minWidth": 160},
-    grid.date_column("last_login", "Last sign-in", width=190),
-    {"field": "state", "headerName": "State", "flex": 1, "minWidth": 150},
+    {"field": "username", "headerName": "Username", "pinned": "left", "width": 140},
+    {"field": "role", "headerName": "Role", "width": 100},
+    {
+        "field": "program",
+        "headerName": "Program",
+        "flex": 1,
+        "minWidth": 130,
+        "tooltipField": "program",
+    },
+    {
+        "field": "staff",
+        "headerName": "Staff record",
+        "flex": 1,
+        "minWidth": 150,
+        "tooltipField": "staff",
+    },
+    grid.date_column("last_login", "Last sign-in", width=170),
+    {"field": "state", "headerName": "State", "flex": 1, "minWidth": 190, "tooltipField": "state"},
 ]
+ROW_HEIGHT = grid.GRID_OPTIONS["rowHeight"]
 NOTHING_PICKED = "Pick a login in the list to change it."
 
 
@@ -171,7 +185,7 @@ def layout(**_kwargs) -> html.Div:
                                 },
                             },
                             className="ag-theme-quartz caseload-grid",
-                            style={"height": "calc(100vh - 260px)", "minHeight": "280px"},
+                            style=grid.fitted_height(0, ROW_HEIGHT, chrome="260px"),
                         ),
                         lg=8,
                         className="mb-3",
@@ -217,7 +231,7 @@ def _done(text: str, *extra) -> dbc.Alert:
 
 
 def _refused(exc: Exception) -> dbc.Alert:
-    return dbc.Alert(str(exc), color="danger", className="py-2 small", dismissable=True)
+    return dbc.Alert(sentence(exc), color="danger", className="py-2 small", dismissable=True)
 
 
 def _temporary(username: str, password: str) -> dbc.Alert:
@@ -238,6 +252,7 @@ def _run(view: View, change, refresh, **kwargs):
 
 @page_callback(
     Output("users-grid", "rowData"),
+    Output("users-grid", "style"),
     Output("users-add-staff", "options"),
     Output("users-add-program", "options"),
     Output("users-edit-staff", "options"),
@@ -249,7 +264,9 @@ def list_users(view: View, _refresh):
     rows = _rows(view)
     staff, programs = read_users.staff(view.conn), read_users.programs(view.conn)
     view.audit_view("users", detail={"rows": len(rows)})
-    return rows, staff, programs, staff, programs
+    # One row more than listed: room for the horizontal scroll bar on a narrow screen.
+    height = grid.fitted_height(len(rows) + 1, ROW_HEIGHT, chrome="260px")
+    return rows, height, staff, programs, staff, programs
 
 
 @page_callback(

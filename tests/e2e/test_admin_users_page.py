@@ -132,7 +132,7 @@ def test_admin_manages_a_login_and_the_user_changes_the_password(users_live, dev
     _click(driver, "users-toggle")
     wait(driver).until(EC.alert_is_present())
     driver.switch_to.alert.accept()
-    assert "last active administrator" in _result(driver, "cannot remove")
+    assert "last active administrator" in _result(driver, "Cannot remove")
     _select(driver, newbie)
     wait(driver).until(lambda d: newbie in d.find_element(By.ID, "users-selected").text)
     driver.execute_script("window.scrollTo({top: 0, behavior: 'instant'});")
