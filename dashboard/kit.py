@@ -9,6 +9,10 @@ The kit does the parts every page needs and no page should write twice:
   for (``nav_pages``); a page the user lacks answers like an unknown path (the 404 layout;
   the tab keeps its PHI-free title) and the denial is audited (``guard_pages``, in
   ``create_app``).
+* A user holding a temporary password (an administrator's reset) sees the ``/account`` page
+  whatever the path, and every callback but the ``SIGNED_IN`` ones (the account form, the
+  shell) is refused and audited until they have chosen their own
+  (``password_change_pending``).
 * ``@page_callback(Output(...), Input(...), permission=VIEW_CASELOAD)`` is ``dash.callback``
   plus the access check. Without the permission the callback answers nothing
   (``PreventUpdate``, HTTP 204) and writes exactly one ``denied`` audit row. With it, the
