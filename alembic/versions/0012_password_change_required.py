@@ -4,7 +4,7 @@ An administrator's password reset hands out a one-time temporary password; until
 replaces it, the session can open ``/account`` and nothing else.
 
 Revision ID: 0012
-Revises: 0011
+Revises: 0014
 """
 
 from collections.abc import Sequence
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0012"
-down_revision: str | Sequence[str] | None = "0011"
+down_revision: str | Sequence[str] | None = "0014"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
