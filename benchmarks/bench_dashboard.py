@@ -445,8 +445,8 @@ def measure(url: str, warehouse: dict, caseload: int, calls: int) -> list[dict]:
     )
 
     from dashboard import create_app
+    from dashboard.commands.users import create_user
     from dashboard.config import Config
-    from dashboard.users import create_user
 
     engine = make_engine(url)
     with engine.begin() as conn:

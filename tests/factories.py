@@ -482,7 +482,7 @@ def add_user(
     program_id: str | None = None,
     password: str = PASSWORD,
 ) -> int:
-    from dashboard.users import create_user
+    from dashboard.commands.users import create_user
 
     with engine.begin() as conn:
         return create_user(
@@ -492,7 +492,7 @@ def add_user(
             password=password,
             staff_id=staff_id,
             program_id=program_id,
-        )
+        ).user_id
 
 
 def add_standard_users(engine: Engine) -> dict[str, int]:
