@@ -27,7 +27,7 @@ def navbar_line() -> html.Span:
     return html.Span(
         id="shell-freshness-line",
         className="navbar-text small text-light text-truncate me-3 d-none d-xl-inline-block",
-        style={"maxWidth": "26rem", "opacity": 0.8},
+        style={"maxWidth": "min(26rem, 22vw)", "opacity": 0.8},
     )
 
 
