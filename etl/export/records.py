@@ -48,6 +48,24 @@ COLUMN_DOCS: dict[str, str] = {
     "risk_tier": "Tier of that highest score",
 }
 COLUMNS: tuple[str, ...] = tuple(COLUMN_DOCS)
+# Expert Determination mode only: dates moved by the client's secret offset (``date_shift``).
+SHIFTED_DOCS: dict[str, str] = {
+    "admission_date": "Admission date moved by the client's secret offset (Expert "
+    "Determination mode; the same offset for all of one client's dates)",
+    "date": "The day (day grain) or the first day of the client-week (week grain), moved by "
+    "the same offset",
+}
+SHIFTED_COLUMNS: tuple[str, ...] = (*COLUMNS[:6], *SHIFTED_DOCS, *COLUMNS[6:])
+
+
+def columns(mode: str) -> tuple[str, ...]:
+    return SHIFTED_COLUMNS if mode == "expert_determination" else COLUMNS
+
+
+def column_docs(mode: str) -> dict[str, str]:
+    return {**COLUMN_DOCS, **SHIFTED_DOCS} if mode == "expert_determination" else COLUMN_DOCS
+
+
 PERSON_COLUMNS = ("pseudonym", "program", "age_band", "sex", "zip3", "admission_year")
 
 
@@ -57,6 +75,26 @@ class Query:
     start: dt.date | None = None
     end: dt.date | None = None
     grain: str = "day"  # day | week
+
+
+def shift_dates(raw: pd.DataFrame, offsets: dict[int, int]) -> pd.DataFrame:
+    """The same rows with ``date`` and ``admission_date`` moved by each client's offset."""
+    out = raw.copy()
+    delta = pd.to_timedelta(out["client_key"].map(offsets).astype(int), unit="D")
+    out["date"] = pd.to_datetime(out["date"]) + delta
+    out["admission_date"] = pd.to_datetime(out["admission_date"]) + delta
+    return out
+
+
+def dated(facts: pd.DataFrame, raw: pd.DataFrame, grain: str) -> pd.DataFrame:
+    """Add ``admission_date`` and ``date`` (ISO text) from the (shifted) admission date."""
+    admitted = pd.to_datetime(raw.groupby("client_key")["admission_date"].first())
+    adm = pd.to_datetime(facts["client_key"].map(admitted))
+    step = 1 if grain == "day" else 7
+    out = facts.copy()
+    out["admission_date"] = adm.dt.strftime("%Y-%m-%d")
+    out["date"] = (adm + pd.to_timedelta(out["period"] * step, unit="D")).dt.strftime("%Y-%m-%d")
+    return out
 
 
 def load(engine: Engine, q: Query) -> pd.DataFrame:
