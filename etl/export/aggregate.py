@@ -82,12 +82,14 @@ class Period:
 
 
 def periods(start: dt.date, end: dt.date, grain: str) -> list[Period]:
-    """Calendar months (``month``) or ISO weeks (``week``) covering ``start``..``end``,
-    clipped to it."""
+    """Whole calendar months (``month``) or ISO weeks (``week``) from the one holding
+    ``start`` on, the last one ending on ``end``. Periods always begin on the calendar's own
+    boundary: a period starting on the first day of the data would print the earliest
+    admission date."""
     if grain not in ("month", "week"):
         raise ValueError(f"aggregate grain must be month or week, not {grain!r}")
     out = []
-    day = start
+    day = start.replace(day=1) if grain == "month" else start - dt.timedelta(days=start.weekday())
     while day <= end:
         if grain == "month":
             nxt = (day.replace(day=1) + dt.timedelta(days=32)).replace(day=1)
@@ -113,7 +115,7 @@ def default_range(conn: Connection, program_keys: Iterable[int]) -> tuple[dt.dat
     end = pd.Timestamp(latest).date() if latest is not None else dt.date.today()
     start = (end.replace(day=1) - dt.timedelta(days=335)).replace(day=1)
     if first is not None:
-        start = max(start, pd.Timestamp(first).date())
+        start = max(start, pd.Timestamp(first).date().replace(day=1))
     return start, end
 
 

@@ -316,12 +316,15 @@ def _records_summary(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def _qi_summary(frame: pd.DataFrame, column: str) -> pd.DataFrame:
+    """People per value of one quasi-identifier, small counts suppressed with a complement
+    (the people total is printed above, so one hidden count alone could be subtracted)."""
+    from etl.export.suppression import Cell, suppress
+
     people = frame.drop_duplicates("pseudonym")
     counts = people[column].value_counts().sort_index()
-    shown = [
-        (str(value), n if n >= aggregate.SMALL_N else aggregate.SUPPRESSED)
-        for value, n in counts.items()
-    ]
+    cells = [Cell(str(v), int(n)) for v, n in counts.items()]
+    hidden = suppress(cells, [[c.key for c in cells]], threshold=aggregate.SMALL_N).hidden
+    shown = [(c.key, aggregate.SUPPRESSED if c.key in hidden else c.clients) for c in cells]
     return pd.DataFrame(shown, columns=[column, "people"])
 
 

@@ -228,6 +228,7 @@ def export_aggregate(
         if start > end:
             raise ExportRefused("the period ends before it starts")
         report = aggregate.build(conn, program_keys, start, end, grain, progress)
+    start = aggregate.periods(start, end, grain)[0].start
     summary = {
         "mode": "safe_harbor",
         "level": "aggregate",
