@@ -60,7 +60,7 @@ def create_user(
     program_id: str | None = None,
 ) -> int:
     """Insert a login. Counselors must be tied to a staff record (their caseload); supervisors
-    to a program (through their staff record or ``program_id``)."""
+    and analysts to a program (through their staff record or ``program_id``)."""
     username = username.strip().lower()
     if role not in ROLES:
         raise UserError(f"role must be one of {', '.join(ROLES)}")
@@ -82,8 +82,8 @@ def create_user(
             raise UserError(f"no program with id {program_id!r}")
     if role == "counselor" and staff_key is None:
         raise UserError("a counselor login needs --staff-id (it defines the caseload)")
-    if role == "supervisor" and program_key is None:
-        raise UserError("a supervisor login needs --staff-id or --program-id")
+    if role in ("supervisor", "analyst") and program_key is None:
+        raise UserError(f"a {role} login needs --staff-id or --program-id")
     if conn.execute(select(AppUser.user_id).where(AppUser.username == username)).first():
         raise UserError(f"user {username!r} already exists")
     user_id = conn.execute(

@@ -126,20 +126,27 @@ def _check(fmt: str, mode: str) -> None:
         raise ValueError(f"unknown mode {mode!r}: {', '.join(MODES)}")
 
 
-def export_records(
+@dataclass
+class Prepared:
+    """A verified export not yet written: what the file will hold and its summary."""
+
+    frame: pd.DataFrame
+    summary: dict
+    client_keys: list[int] | None
+    docs: dict[str, str]
+
+
+def prepare_records(
     engine: Engine,
-    out: Path,
+    query: records.Query | None = None,
     *,
     fmt: str = "csv",
-    query: records.Query | None = None,
     k: int = 5,
     l_div: int = 2,
     stable: bool = False,
     mode: str = "safe_harbor",
-    actor: Actor | None = None,
-    progress: writers.Progress | None = None,
-    route: str = "caseload export",
-) -> Result:
+) -> Prepared:
+    """Build, repair and re-measure the record-level rows (the page's preview stops here)."""
     _check(fmt, mode)
     q = query or records.Query()
     frame, repair, client_keys = build(engine, q, k=k, l_div=l_div, stable=stable, mode=mode)
@@ -166,17 +173,52 @@ def export_records(
     }
     if mode == "expert_determination":
         summary["max_shift_days"] = date_shift.MAX_SHIFT_DAYS
-    docs = records.column_docs(mode)
+    return Prepared(frame, summary, client_keys, records.column_docs(mode))
+
+
+def export_records(
+    engine: Engine,
+    out: Path,
+    *,
+    fmt: str = "csv",
+    query: records.Query | None = None,
+    k: int = 5,
+    l_div: int = 2,
+    stable: bool = False,
+    mode: str = "safe_harbor",
+    actor: Actor | None = None,
+    progress: writers.Progress | None = None,
+    route: str = "caseload export",
+) -> Result:
+    prepared = prepare_records(engine, query, fmt=fmt, k=k, l_div=l_div, stable=stable, mode=mode)
+    return release(engine, prepared, out, actor=actor, progress=progress, route=route)
+
+
+def release(
+    engine: Engine,
+    prepared: Prepared,
+    out: Path,
+    *,
+    actor: Actor | None = None,
+    progress: writers.Progress | None = None,
+    route: str = "caseload export",
+) -> Result:
+    """Write a prepared export in its format, audit it and move it into place."""
+    frame, summary, fmt = prepared.frame, prepared.summary, prepared.summary["format"]
+    aggregate_level = summary["level"] == "aggregate"
 
     def write(tmp: Path) -> None:
         if fmt == "csv":
             writers.write_csv(frame, tmp, progress)
         elif fmt == "xlsx":
-            writers.write_xlsx(frame, summary, tmp, progress, docs=docs)
+            writers.write_xlsx(frame, summary, tmp, progress, docs=prepared.docs)
         else:
             from etl.export import pdf
 
-            pdf.write_records_pdf(frame, summary, docs, tmp)
+            if aggregate_level:
+                pdf.write_aggregate_pdf(frame, summary, tmp)
+            else:
+                pdf.write_records_pdf(frame, summary, prepared.docs, tmp)
 
     _release(
         engine,
@@ -185,8 +227,8 @@ def export_records(
         summary=summary,
         write=write,
         write_notice=fmt == "csv",
-        category="deidentified_records",
-        client_keys=client_keys,
+        category="deidentified_aggregate" if aggregate_level else "deidentified_records",
+        client_keys=prepared.client_keys,
         actor=actor,
         route=route,
     )
@@ -205,20 +247,17 @@ def program_keys(engine: Engine, program_id: str | None) -> list[int]:
     return keys
 
 
-def export_aggregate(
+def prepare_aggregate(
     engine: Engine,
-    out: Path,
     *,
     fmt: str = "csv",
     program_keys: list[int],
     start: dt.date | None = None,
     end: dt.date | None = None,
     grain: str = "month",
-    actor: Actor | None = None,
     progress: writers.Progress | None = None,
-    route: str = "caseload export",
-) -> Result:
-    """The program-outcome report with small cells suppressed. ``program_keys`` must be
+) -> Prepared:
+    """The program-outcome table with small cells suppressed. ``program_keys`` must be
     those the caller may export (the command line: any; the page: its scope's)."""
     _check(fmt, "safe_harbor")
     with engine.connect() as conn:
@@ -247,27 +286,29 @@ def export_aggregate(
         "k_reached": report.smallest_cell,
         "min_cell": aggregate.SMALL_N,
     }
+    return Prepared(report.table, summary, None, aggregate.COLUMN_DOCS)
 
-    def write(tmp: Path) -> None:
-        if fmt == "csv":
-            writers.write_csv(report.table, tmp, progress)
-        elif fmt == "xlsx":
-            writers.write_xlsx(report.table, summary, tmp, progress, docs=aggregate.COLUMN_DOCS)
-        else:
-            from etl.export import pdf
 
-            pdf.write_aggregate_pdf(report.table, summary, tmp)
-
-    _release(
+def export_aggregate(
+    engine: Engine,
+    out: Path,
+    *,
+    fmt: str = "csv",
+    program_keys: list[int],
+    start: dt.date | None = None,
+    end: dt.date | None = None,
+    grain: str = "month",
+    actor: Actor | None = None,
+    progress: writers.Progress | None = None,
+    route: str = "caseload export",
+) -> Result:
+    prepared = prepare_aggregate(
         engine,
-        out,
         fmt=fmt,
-        summary=summary,
-        write=write,
-        write_notice=fmt == "csv",
-        category="deidentified_aggregate",
-        client_keys=None,
-        actor=actor,
-        route=route,
+        program_keys=program_keys,
+        start=start,
+        end=end,
+        grain=grain,
+        progress=progress,
     )
-    return Result(Path(out), summary, report.table.head(20))
+    return release(engine, prepared, out, actor=actor, progress=progress, route=route)
