@@ -174,7 +174,8 @@ def layout(**_kwargs) -> html.Div:
 )
 def fill_pickers(view: View, _page_id):
     """The programs the caller may export (a supervisor or analyst: one) and the last six
-    calendar months up to today."""
+    calendar months up to today, from the month the program's data begins when later (months
+    without data would only fill the preview with empty rows)."""
     programs = read_reports.programs(view.conn, view.scope)
     options = [{"label": r.name, "value": r.program_id} for r in programs.itertuples()]
     own = programs[programs["program_key"] == view.scope.program_key]
@@ -183,6 +184,10 @@ def fill_pickers(view: View, _page_id):
     first = view.today.replace(day=1)
     for _ in range(DEFAULT_MONTHS - 1):
         first = (first - dt.timedelta(days=1)).replace(day=1)
+    if not chosen.empty:
+        held = read_reports.data_range(view.conn, int(chosen["program_key"].iloc[0]))
+        if held and first < held[0] <= view.today:
+            first = held[0].replace(day=1)
     return options, value, first.isoformat(), view.today.isoformat(), view.today.isoformat()
 
 
@@ -282,9 +287,13 @@ def summary_panel(summary: dict) -> html.Div:
     )
 
 
-def preview_table(frame: pd.DataFrame) -> html.Div:
+def preview_table(frame: pd.DataFrame, docs: dict[str, str]) -> html.Div:
+    """The first rows exactly as the file holds them; each header's tooltip says what the
+    column means (the file's column sheet)."""
     rows = frame.head(PREVIEW_ROWS)
-    head = html.Thead(html.Tr([html.Th(c, scope="col") for c in rows.columns]))
+    head = html.Thead(
+        html.Tr([html.Th(c, scope="col", title=docs.get(c, "")) for c in rows.columns])
+    )
     body = html.Tbody(
         [html.Tr([html.Td(_short(v)) for v in row]) for row in rows.itertuples(index=False)]
     )
@@ -337,7 +346,7 @@ def show_preview(view: View, _clicks, *controls):
             "to": request.end.isoformat(),
         },
     )
-    return summary_panel(prepared.summary), preview_table(prepared.frame), ""
+    return summary_panel(prepared.summary), preview_table(prepared.frame, prepared.docs), ""
 
 
 @page_callback(

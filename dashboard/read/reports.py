@@ -7,15 +7,16 @@ the same (``None``); callers audit the refusal.
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import Connection, false, select
+from sqlalchemy import Connection, false, func, select
 
 from dashboard.auth.permissions import EXPORT_ALL_PROGRAMS, EXPORT_ANONYMIZED
 from dashboard.read.frames import frame
 from dashboard.read.scope import Scope
-from etl.models import DimProgram
+from etl.models import DimClient, DimProgram, FctClientDay
 
 
 def _program_filter(scope: Scope):
@@ -36,6 +37,18 @@ def programs(conn: Connection, scope: Scope) -> pd.DataFrame:
         .order_by(DimProgram.name)
     )
     return frame(conn, stmt)
+
+
+def data_range(conn: Connection, program_key: int) -> tuple[dt.date, dt.date] | None:
+    """First and last client-day held for the program (call with a resolved key), else None."""
+    first, last = conn.execute(
+        select(func.min(FctClientDay.date), func.max(FctClientDay.date))
+        .join(DimClient, DimClient.client_key == FctClientDay.client_key)
+        .where(DimClient.program_key == program_key)
+    ).one()
+    if first is None:
+        return None
+    return pd.Timestamp(first).date(), pd.Timestamp(last).date()
 
 
 def resolve_program(conn: Connection, scope: Scope, program_id: Any) -> int | None:
