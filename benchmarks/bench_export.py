@@ -155,11 +155,13 @@ def fill(url: str, clients: int, seed: int = 11) -> int:
     return total
 
 
-def bench(name: str, url: str, clients: int, workdir: Path, env: dict[str, str]) -> None:
+def bench(
+    name: str, url: str, clients: int, workdir: Path, env: dict[str, str], formats: list[str]
+) -> None:
     _migrate(url)
     days = fill(url, clients)
     print(f"  {name}: {clients:,} clients, {days:,} client-days", flush=True)
-    for fmt in ("csv", "xlsx"):
+    for fmt in formats:
         out = workdir / f"export.{fmt}"
         cmd = [
             sys.executable,
@@ -193,17 +195,19 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--clients", type=int, default=5000)
     parser.add_argument("--backends", default="sqlite,postgresql")
+    parser.add_argument("--formats", default="csv,xlsx")
     args = parser.parse_args(argv)
     env = {**os.environ, "PYTHONPATH": str(Path(__file__).parents[1])}
     wanted = set(args.backends.split(","))
+    formats = args.formats.split(",")
     with tempfile.TemporaryDirectory(prefix="caseload-bench-export-") as tmp:
         work = Path(tmp)
         if "sqlite" in wanted:
-            bench("SQLite", _fresh_sqlite(work), args.clients, work, env)
+            bench("SQLite", _fresh_sqlite(work), args.clients, work, env, formats)
         pg = os.environ.get("CASELOAD_BENCH_POSTGRES_URL")
         if "postgresql" in wanted and pg:
             with _PgDatabase(pg) as url:
-                bench("PostgreSQL", url, args.clients, work, env)
+                bench("PostgreSQL", url, args.clients, work, env, formats)
 
 
 if __name__ == "__main__":

@@ -86,10 +86,10 @@ def shift_dates(raw: pd.DataFrame, offsets: dict[int, int]) -> pd.DataFrame:
     return out
 
 
-def dated(facts: pd.DataFrame, raw: pd.DataFrame, grain: str) -> pd.DataFrame:
-    """Add ``admission_date`` and ``date`` (ISO text) from the (shifted) admission date."""
-    admitted = pd.to_datetime(raw.groupby("client_key")["admission_date"].first())
-    adm = pd.to_datetime(facts["client_key"].map(admitted))
+def dated(facts: pd.DataFrame, admitted: pd.Series, grain: str) -> pd.DataFrame:
+    """Add ``admission_date`` and ``date`` (ISO text) from each client's (shifted) admission
+    date (``admitted``, indexed by client key)."""
+    adm = pd.to_datetime(facts["client_key"].map(pd.to_datetime(admitted)))
     step = 1 if grain == "day" else 7
     out = facts.copy()
     out["admission_date"] = adm.dt.strftime("%Y-%m-%d")
@@ -117,12 +117,12 @@ FACT_COLUMNS = (
 )
 
 
-def _rows(conn: Connection, stmt, columns: list[str]) -> pd.DataFrame:
-    """Run a select through the driver and build the frame from plain tuples.
+def _rows(conn: Connection, stmt, columns: list[str], dates: tuple[str, ...] = ()) -> pd.DataFrame:
+    """Run a select through the driver and build the frame from plain tuples, in batches.
 
     SQLAlchemy's per-value result processing (dates above all) cost more than the query on a
-    year of a large program; dates come back as ISO text (SQLite) or dates (PostgreSQL) and
-    are parsed once per column by the caller."""
+    year of a large program, and a million Python tuples at once cost over a GiB: each batch
+    becomes columns (``dates`` parsed) before the next is fetched."""
     compiled = stmt.compile(dialect=conn.dialect)
     params = compiled.params
     if compiled.positional:
@@ -131,7 +131,16 @@ def _rows(conn: Connection, stmt, columns: list[str]) -> pd.DataFrame:
     else:
         args = params
     cursor = conn.exec_driver_sql(str(compiled), args)
-    return pd.DataFrame.from_records(cursor.fetchall(), columns=columns)
+    parts = []
+    while batch := cursor.fetchmany(100_000):
+        part = pd.DataFrame.from_records(batch, columns=columns)
+        del batch
+        for col in dates:
+            part[col] = pd.to_datetime(part[col])
+        parts.append(part)
+    if not parts:
+        return pd.DataFrame(columns=columns)
+    return pd.concat(parts, ignore_index=True)
 
 
 def load(engine: Engine, q: Query) -> pd.DataFrame:
@@ -168,13 +177,14 @@ def load(engine: Engine, q: Query) -> pd.DataFrame:
         .where(*cond)
     )
     with engine.connect() as conn:
-        rows = _rows(conn, facts, [*FACT_COLUMNS, "score", "tier"])
+        rows = _rows(conn, facts, [*FACT_COLUMNS, "score", "tier"], dates=("date",))
         people = _rows(
-            conn, clients, ["client_key", "sex", "birth_year", "zip", "admission_date", "program"]
+            conn,
+            clients,
+            ["client_key", "sex", "birth_year", "zip", "admission_date", "program"],
+            dates=("admission_date",),
         )
-    rows["date"] = pd.to_datetime(rows["date"])
     rows["tier"] = rows["tier"].astype("category")
-    people["admission_date"] = pd.to_datetime(people["admission_date"])
     for col in ("sex", "zip", "program"):
         people[col] = people[col].astype("category")
     return rows.merge(people, on="client_key", how="inner", sort=False)

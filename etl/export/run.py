@@ -66,15 +66,22 @@ def build(
     repair = anonymity.enforce(records.people(raw), k, l_div)
     keep = repair.people
     names = pseudonyms.assign(engine, keep.index, stable=stable)
+    # A year of a large program is ~1.5 M rows: drop each frame as soon as the next exists.
+    kept = raw["client_key"].isin(keep.index)
+    if not kept.all():
+        raw = raw[kept]
+    admitted = raw.groupby("client_key")["admission_date"].first()
     facts = records.facts(raw, q.grain)
-    facts = facts[facts["client_key"].isin(keep.index)]
+    del raw
     if mode == "expert_determination":
-        facts = records.dated(facts, raw, q.grain)
+        facts = records.dated(facts, admitted, q.grain)
     person = keep[list(anonymity.QUASI_IDENTIFIERS)].copy()
     person["pseudonym"] = [names[int(ck)] for ck in person.index]
-    frame = facts.join(person, on="client_key").drop(columns="client_key")
-    frame = frame.sort_values(["pseudonym", "period"])[cols]
-    return frame.reset_index(drop=True), repair, sorted(int(x) for x in keep.index)
+    frame = facts.join(person, on="client_key")
+    del facts
+    frame = frame[cols]
+    frame.sort_values(["pseudonym", "period"], inplace=True, ignore_index=True)
+    return frame, repair, sorted(int(x) for x in keep.index)
 
 
 def _release(
