@@ -170,6 +170,25 @@ var dagcomponentfuncs = (window.dashAgGridComponentFunctions =
     ]);
   };
 
+  // Missed check-ins on a phone: the streak and last check-in, and the contact button.
+  f.MissedPhoneCard = function (props) {
+    var d = props.data || {};
+    var adh = d.adh28 === null || d.adh28 === undefined ? "–" : d.adh28 + "%";
+    return h("div", { className: "phone-card" }, [
+      h("div", { key: "top", className: "phone-card-top" }, [
+        h("span", { key: "n", className: "phone-card-name" }, f.ClientLink({ data: d, value: d.name })),
+        h("span", { key: "t", className: "ms-auto" }, f.TierBadge({ data: d, value: d.tier_rank })),
+      ]),
+      h("div", { key: "facts", className: "phone-card-reason" },
+        (d.missed_streak > 0 ? "Missed " + d.missed_streak + " in a row" : "No missed streak") +
+        " · checked in " + adh + " of 28 days"),
+      h("div", { key: "bottom", className: "phone-card-bottom" }, [
+        h("span", { key: "c", className: "small text-muted" }, "Last check-in " + (d.last_checkin_text || "never")),
+        h("span", { key: "a", className: "ms-auto" }, f.ContactAction(props)),
+      ]),
+    ]);
+  };
+
   f.ReasonLines = function (props) {
     var lines = String(props.value || "").split("\n");
     return h("div", { className: "reason-lines" }, lines.map(function (line, i) {

@@ -21,7 +21,7 @@ from zoneinfo import ZoneInfo
 
 import pandas as pd
 
-from etl.vocabulary import HIGH_TIERS, TIER_RANK
+from etl.vocabulary import DISCORDANCE, HIGH_TIERS, TIER_RANK
 
 TOP_REASONS = 2
 
@@ -33,6 +33,13 @@ def reasons_list(value) -> list[dict]:
     if isinstance(value, str):
         value = json.loads(value)
     return [r for r in value if isinstance(r, dict)]
+
+
+def discordance_reason(value) -> dict | None:
+    """The "reported no use, screen positive" reason, if the score carries one. It is shown
+    apart from the others (a marker on the client page, a card on Today) because it asks for a
+    conversation about the screen, not a louder alarm."""
+    return next((r for r in reasons_list(value) if r.get("code") == DISCORDANCE), None)
 
 
 def _initial_cap(text: str) -> str:
@@ -85,6 +92,8 @@ def reason_line(reason: dict) -> str:
     The signal's name leads unless the engine's text already starts with it ('craving 9/10
     yesterday' needs no 'Craving:' in front)."""
     signal, text = str(reason.get("signal") or ""), plain_words(str(reason.get("text") or ""))
+    if reason.get("code") == DISCORDANCE:  # "Discordance:" is a word for a lab, not a client
+        signal = ""
     if not (signal and text):
         return _initial_cap(text or signal)
     lowered = text.lower()
@@ -146,6 +155,7 @@ def rank_caseload(
     df["missed_streak"] = pd.to_numeric(df["missed_streak"], errors="coerce").fillna(0).astype(int)
     df["reasons_text"] = df["reasons"].map(reasons_text)
     df["reasons_all"] = df["reasons"].map(lambda v: reasons_text(v, top=None))
+    df["is_discordant"] = df["reasons"].map(lambda v: discordance_reason(v) is not None)
     df["name"] = df["first_name"].astype(str) + " " + df["last_name"].astype(str)
 
     last = dict(
@@ -280,10 +290,11 @@ def missed_keys(facts: pd.DataFrame) -> set[int]:
 def card_counts(ranked: pd.DataFrame, missed: MissedDay) -> dict[str, int | None]:
     """The cards' numbers; ``missed`` is None when the day it counts is not settled."""
     if ranked.empty:
-        return {"high": 0, "newly_high": 0, "missed": missed.count, "due": 0}
+        return {"high": 0, "newly_high": 0, "missed": missed.count, "due": 0, "discordant": 0}
     return {
         "high": int(ranked["tier"].isin(HIGH_TIERS).sum()),
         "newly_high": int(ranked["is_newly_high"].sum()),
         "missed": missed.count,
         "due": int((ranked["followup_kind"] == "due").sum()),
+        "discordant": int(ranked["is_discordant"].sum()),
     }

@@ -34,6 +34,8 @@ CHECKIN_ANSWERS: tuple[str, ...] = (
 TIERS: tuple[str, ...] = ("low", "moderate", "high", "critical")  # lowest first
 TIER_RANK: dict[str, int] = {t: i for i, t in enumerate(TIERS)}
 HIGH_TIERS: tuple[str, ...] = ("high", "critical")
+# The reason code of "reported no use, the screen was positive": the pages single it out.
+DISCORDANCE = "discordance"
 
 
 def utcnow() -> dt.datetime:

@@ -360,24 +360,28 @@ def seed_world(
         conn.execute(insert(FctCheckin), checkin_rows)
         if screen_rows:
             conn.execute(insert(FctDrugScreen), screen_rows)
-        # As if each kind had just been loaded, so pages show fresh data, not a stale banner.
-        loaded_at = dt.datetime.now(dt.UTC).replace(tzinfo=None)
-        conn.execute(
-            insert(EtlLoad),
-            [
-                {
-                    "path": f"{kind}.csv",
-                    "kind": kind,
-                    "started_at": loaded_at,
-                    "finished_at": loaded_at,
-                    "status": "loaded",
-                }
-                for kind in ("programs", "staff", "clients", "checkins", "drug_screens")
-            ],
-        )
+        record_fresh_loads(conn)
     # The real risk engine derives the client-days and scores, as ingest does.
     refresh(engine, None, as_of, now=SCORED_AT.replace(tzinfo=dt.UTC))
     return world
+
+
+def record_fresh_loads(conn) -> None:
+    """As if each kind had just been loaded, so pages show fresh data, not a stale banner."""
+    loaded_at = dt.datetime.now(dt.UTC).replace(tzinfo=None)
+    conn.execute(
+        insert(EtlLoad),
+        [
+            {
+                "path": f"{kind}.csv",
+                "kind": kind,
+                "started_at": loaded_at,
+                "finished_at": loaded_at,
+                "status": "loaded",
+            }
+            for kind in ("programs", "staff", "clients", "checkins", "drug_screens")
+        ],
+    )
 
 
 def _checkins(
@@ -619,6 +623,8 @@ def seed_small_caseload(engine: Engine) -> SmallWorld:
         if row["local_date"] == SMALL_TODAY:
             row["submitted_at"] = dt.datetime(2026, 11, 27, 12, 30)
     w.checkins(rows)
+    with engine.begin() as conn:
+        record_fresh_loads(conn)
     refresh(engine, None, SMALL_TODAY, now=SMALL_SCORED_AT.replace(tzinfo=dt.UTC))
     return world
 

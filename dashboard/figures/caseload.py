@@ -178,7 +178,10 @@ def signals_scatter(table: pd.DataFrame, short_hours: float) -> FigureSpec:
             "range": [-0.5, 7.5],
             "dtick": 1,
         },
-        yaxis={"title": {"text": "stress: SD above own baseline"}, "zeroline": True},
+        yaxis={
+            "title": {"text": "stress above their usual"},
+            "zeroline": True,
+        },
     )
 
 

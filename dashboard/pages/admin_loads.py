@@ -13,6 +13,7 @@ from dash import Input, Output, State, dcc, html
 from dashboard.auth.permissions import VIEW_AUDIT
 from dashboard.commands.errors import AccessDenied, InvalidInput
 from dashboard.commands.retry_load import retry_load
+from dashboard.components.grid import DEFAULT_COL_DEF, date_column
 from dashboard.kit import View, page_callback, register_page
 from dashboard.read import loads as read_loads
 from dashboard.read.freshness import KIND_LABELS
@@ -31,19 +32,24 @@ COUNT_COLUMNS = ("read", "inserted", "updated", "unchanged", "rejected") + (
 )
 # Status and counts first: they are what an admin scans for; times and format after.
 LOAD_COLUMNS = [
-    {"field": "load_id", "headerName": "#", "width": 70},
-    {"field": "file", "headerName": "File", "flex": 2, "minWidth": 140},
-    {"field": "kind", "headerName": "Kind", "width": 110},
-    {"field": "status", "headerName": "Status", "width": 95},
+    {"field": "load_id", "headerName": "#", "width": 60},
+    # The file name carries its format (.csv, .ndjson, .json): no column of its own.
+    {"field": "file", "headerName": "File", "flex": 2, "minWidth": 120, "tooltipField": "file"},
+    {"field": "kind", "headerName": "Kind", "width": 100},
+    {"field": "status", "headerName": "Status", "width": 90},
     *[
-        {"field": c, "headerName": c.capitalize(), "width": 105, "type": "numericColumn"}
+        {
+            "field": c,
+            "headerName": c.capitalize(),
+            "width": 100 if c == "unchanged" else 86,
+            "type": "numericColumn",
+        }
         for c in COUNT_COLUMNS
     ],
-    {"field": "open_rows", "headerName": "Open", "width": 90, "type": "numericColumn"},
-    {"field": "started", "headerName": "Started (UTC)", "width": 190},
-    {"field": "finished", "headerName": "Finished (UTC)", "width": 190},
-    {"field": "format", "headerName": "Format", "width": 95},
-    {"field": "error", "headerName": "Error", "flex": 2, "minWidth": 160},
+    {"field": "open_rows", "headerName": "Open", "width": 72, "type": "numericColumn"},
+    date_column("started", "Started (UTC)", width=130),
+    {"field": "took", "headerName": "Took", "width": 75},
+    {"field": "error", "headerName": "Error", "flex": 2, "minWidth": 110, "tooltipField": "error"},
 ]
 QUARANTINE_COLUMNS = [
     {"field": "line", "headerName": "Line", "width": 80},
@@ -56,6 +62,7 @@ QUARANTINE_COLUMNS = [
         "minWidth": 220,
         "wrapText": True,
         "autoHeight": True,
+        "cellClass": "grid-wrapped",
     },
     {"field": "value", "headerName": "Value", "flex": 1, "minWidth": 140},
     {"field": "status", "headerName": "Status", "width": 100},
@@ -68,9 +75,9 @@ def _grid(grid_id: str, columns: list, height: str, row_id: str, **options) -> d
         columnDefs=columns,
         rowData=[],
         getRowId=row_id,
-        defaultColDef={"sortable": True, "resizable": True},
+        defaultColDef=DEFAULT_COL_DEF,
         dashGridOptions={"animateRows": False, "suppressCellFocus": True, **options},
-        className="ag-theme-quartz",
+        className="ag-theme-quartz caseload-grid",
         style={"height": height, "minHeight": "220px"},
     )
 

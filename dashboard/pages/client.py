@@ -24,7 +24,7 @@ from dashboard.kit import View, page_callback, register_page
 from dashboard.read import client as read_client
 from dashboard.read.bam import client_bam
 from dashboard.risk_settings import RiskSettings, program_settings
-from dashboard.triage import reason_line, reasons_list
+from dashboard.triage import discordance_reason, reason_line, reasons_list
 
 register_page(
     __name__,
@@ -201,7 +201,7 @@ def _header(h: dict, risk_row, today: dt.date) -> html.Div:
         ("Last screen", screen_text),
         ("Check-ins", h["checkin_schedule"]),
     ]
-    score, why = [], []
+    score, why, talk = [], [], []
     if risk_row is not None:
         day = risk_row["date"]
         when = f"today, {day:%b %-d}" if day == today else f"on {day:%b %-d}"
@@ -219,6 +219,8 @@ def _header(h: dict, risk_row, today: dt.date) -> html.Div:
                     id="client-reasons",
                 )
             ]
+        if (discordant := discordance_reason(risk_row["reasons"])) is not None:
+            talk = [_discordance_marker(discordant)]
     return html.Div(
         [
             html.Div(
@@ -238,7 +240,23 @@ def _header(h: dict, risk_row, today: dt.date) -> html.Div:
                 className="header-facts mb-0",
             ),
             *why,
+            *talk,
         ]
+    )
+
+
+def _discordance_marker(reason: dict) -> html.Div:
+    """A screen that disagrees with the client's own answers, set apart as something to talk
+    through with them (screens can be wrong, answers can be hard to give), not as a verdict."""
+    return html.Div(
+        [
+            html.I(className="bi bi-chat-square-text me-2", **{"aria-hidden": "true"}),
+            html.Strong("To talk through: "),
+            reason_line(reason),
+        ],
+        className="client-discordance mt-2",
+        id="client-discordance",
+        role="note",
     )
 
 

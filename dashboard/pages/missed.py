@@ -96,7 +96,16 @@ def layout(**_kwargs) -> html.Div:
                 className="ag-theme-quartz caseload-grid d-none d-md-block",
                 style={"height": "calc(100vh - 330px)", "minHeight": "300px"},
             ),
-            html.Div(id="missed-list", className="d-md-none phone-list"),
+            # On a phone the same rows as cards, each with the contact button.
+            html.Div(
+                grid.phone_grid(
+                    "missed-phone-grid",
+                    "MissedPhoneCard",
+                    84,
+                    {"height": "60vh", "minHeight": "340px"},
+                ),
+                className="d-md-none",
+            ),
             dbc.Row(
                 [
                     dbc.Col(
@@ -131,6 +140,7 @@ def layout(**_kwargs) -> html.Div:
             dcc.Location(id="missed-nav", refresh="callback-nav"),
             dcc.Store(id="missed-refresh", data=0),
             contact_dialog("missed"),
+            contact_dialog("missed-phone"),
             dbc.Toast(
                 id="missed-toast",
                 is_open=False,
@@ -146,6 +156,7 @@ def layout(**_kwargs) -> html.Div:
 
 picker_callback("missed", "missed-page")
 contact_callbacks("missed", "missed-grid", "missed-refresh", "missed-toast")
+contact_callbacks("missed-phone", "missed-phone-grid", "missed-refresh", "missed-toast")
 
 
 def _pct(value) -> str:
@@ -158,25 +169,6 @@ def _change(value, days: int) -> str:
     points = round(100 * value)
     sign = "+" if points > 0 else ""
     return f"{sign}{points} points on the previous {days} days"
-
-
-def _phone_list(rows: list[dict]) -> list:
-    """The ranked list as cards on a phone: name, streak, last check-in, tier."""
-    return [
-        html.Div(
-            [
-                dcc.Link(r["name"], href=f"/client/{r['client_id']}", className="fw-semibold"),
-                html.Span(f" · {r['tier']}", className="text-muted"),
-                html.Div(
-                    f"streak {r['missed_streak']} · last check-in {r['last_checkin_text']}"
-                    f" · 28 d {'–' if r['adh28'] is None else str(r['adh28']) + '%'}",
-                    className="small",
-                ),
-            ],
-            className="phone-row",
-        )
-        for r in rows
-    ]
 
 
 def _concat(*frames: pd.DataFrame) -> pd.DataFrame:
@@ -214,7 +206,7 @@ def _nothing(message) -> tuple:
     Output("missed-empty", "children"),
     Output("missed-grid", "rowData"),
     Output("missed-grid", "style"),
-    Output("missed-list", "children"),
+    Output("missed-phone-grid", "rowData"),
     Output("missed-heatmap", "figure"),
     Output("missed-trend", "figure"),
     *[Output(f"missed-card-{k}", "children") for k, *_ in CARDS],
@@ -311,7 +303,7 @@ def load_missed(view: View, counselor_key, _refresh):
         empty,
         rows,
         grid.fitted_height(len(rows), ROW_HEIGHT),
-        _phone_list(rows),
+        rows,
         heat_fig,
         trend_fig,
         *[counts[k] for k, *_ in CARDS],

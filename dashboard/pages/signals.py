@@ -142,7 +142,8 @@ def rules_text(settings: RiskSettings) -> str:
         f"The program's rules: a short night is under {s['short_hours']:g} h, flagged from "
         f"{s['short_nights']:g} of the last 7; poor sleep quality is {s['poor_quality']:g} of 5 "
         f"or less, flagged from {s['poor_quality_nights']:g} nights; stress is flagged from "
-        f"{t['level']:g}/10 or {t['z']:g} SD above the client's own baseline."
+        f"{t['level']:g}/10, or when it is well above what is usual for the client "
+        f"({t['z']:g} times their usual day-to-day swing)."
     )
 
 
@@ -240,6 +241,12 @@ def load_signals(view: View, counselor_key):
     trend = {"caseload": sig.weekly_means(days, as_of, TREND_WEEKS)}
     if not program_days.empty:
         trend["program"] = sig.weekly_means(program_days, as_of, TREND_WEEKS)
+    # A supervisor's distributions are the program's; a counselor's, their caseload's.
+    spread, whose = table, ""
+    if scope.sees_program:
+        week = as_of - dt.timedelta(days=sig.WINDOW - 1)
+        spread = read_caseload.program_client_means(conn, scope, week, as_of)
+        whose = f", whole program ({len(spread)} clients)"
     empty = (
         None
         if rows
@@ -258,9 +265,9 @@ def load_signals(view: View, counselor_key):
         grid.fitted_height(len(rows), ROW_HEIGHT, "260px"),
         _phone_list(rows),
         figs.signals_scatter(table, short_hours),
-        figs.distribution(list(table.get("mean_sleep", [])), "Hours slept", short_hours, "h"),
+        figs.distribution(list(spread["mean_sleep"]), f"Hours slept{whose}", short_hours, "h"),
         figs.distribution(
-            list(table.get("mean_stress", [])), "Stress (0-10)", settings.stress["level"], "/10"
+            list(spread["mean_stress"]), f"Stress (0-10){whose}", settings.stress["level"], "/10"
         ),
         figs.signal_trend(trend),
     )

@@ -23,7 +23,6 @@ from dashboard.context import user_time_zone
 from dashboard.figures.today_grid import (
     COLUMN_DEFS,
     DEFAULT_COL_DEF,
-    PHONE_COLUMNS,
     filter_ranked,
     grid_rows,
 )
@@ -49,6 +48,7 @@ CARDS = (
     ("newly_high", "Newly high", "bi-arrow-up-right-circle-fill", "card-new"),
     ("missed", "Missed yesterday", "bi-calendar-x", "card-missed"),
     ("due", "Follow-ups due", "bi-telephone-outbound", "card-due"),
+    ("discordant", "Screen vs. check-ins", "bi-chat-square-text", "card-discordant"),
 )
 
 
@@ -76,8 +76,8 @@ def _card(key: str, title: str, icon: str, css: str) -> dbc.Col:
             title=f"Show only: {title.lower()}",
             className="card-filter",
         ),
-        xs=6,
-        lg=3,
+        xs=4,
+        lg=True,
     )
 
 
@@ -203,19 +203,11 @@ def layout(**_kwargs) -> html.Div:
             dcc.Store(id="today-target"),
             # On a phone the same rows as a list of cards, with the same two buttons.
             html.Div(
-                dag.AgGrid(
-                    id="today-phone-grid",
-                    columnDefs=PHONE_COLUMNS,
-                    rowData=[],
-                    getRowId="params.data.client_id",
-                    dashGridOptions={
-                        **grid.GRID_OPTIONS,
-                        "rowHeight": 100,
-                        "headerHeight": 0,
-                        "suppressHorizontalScroll": True,
-                    },
-                    className="ag-theme-quartz today-phone-grid",
-                    style={"height": "calc(100vh - 300px)", "minHeight": "420px"},
+                grid.phone_grid(
+                    "today-phone-grid",
+                    "PhoneCard",
+                    100,
+                    {"height": "calc(100vh - 300px)", "minHeight": "420px"},
                 ),
                 className="today-phone-list",
             ),
@@ -269,6 +261,7 @@ FILTER_WORDS = {
     "newly_high": "newly high",
     "missed": "missed yesterday",
     "due": "follow-ups due",
+    "discordant": "a positive screen after “no use” check-ins",
 }
 
 
@@ -399,6 +392,7 @@ def load_today(view: View, counselor_key, _refresh, shown=None, search=None):
         "newly_high": "high now, not yesterday",
         "missed": missed.note,
         "due": "high or critical, not yet contacted",
+        "discordant": "positive screen after “no use”",
     }
     settings = program_settings(program.get("program_id"))
     high_from = settings.thresholds["high"] if settings else None

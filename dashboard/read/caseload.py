@@ -154,3 +154,25 @@ def program_signal_days(
         .group_by(FctClientDay.date)
     )
     return frame(conn, stmt)
+
+
+def program_client_means(
+    conn: Connection, scope: Scope, first: dt.date, as_of: dt.date
+) -> pd.DataFrame:
+    """Per active client of the caller's program: mean sleep hours and stress answered from
+    ``first`` to ``as_of`` (a supervisor's distributions cover the program, not one caseload).
+    No rows without program scope."""
+    if not scope.sees_program:
+        return pd.DataFrame(columns=["client_key", "mean_sleep", "mean_stress"])
+    active = or_(DimClient.discharge_date.is_(None), DimClient.discharge_date > as_of)
+    stmt = (
+        select(
+            FctClientDay.client_key,
+            func.avg(FctClientDay.sleep_hours).label("mean_sleep"),
+            func.avg(FctClientDay.stress).label("mean_stress"),
+        )
+        .join(DimClient, DimClient.client_key == FctClientDay.client_key)
+        .where(client_filter(scope), active, FctClientDay.date >= first, FctClientDay.date <= as_of)
+        .group_by(FctClientDay.client_key)
+    )
+    return frame(conn, stmt)

@@ -43,6 +43,17 @@ def source_format(path: str) -> str:
     return "".join(PurePosixPath(path).suffixes[-2:]).lstrip(".") or "?"
 
 
+def _took(started: dt.datetime, finished: dt.datetime | None) -> str:
+    """How long a load ran, as an admin says it: "4 s", "3 min 20 s"; blank while running."""
+    if finished is None:
+        return ""
+    seconds = max(0, round((finished - started).total_seconds()))
+    if seconds < 60:
+        return f"{seconds} s"
+    minutes, rest = divmod(seconds, 60)
+    return f"{minutes} min {rest} s" if minutes < 60 else f"{minutes // 60} h {minutes % 60} min"
+
+
 def loads(
     conn: Connection,
     *,
@@ -82,9 +93,11 @@ def loads(
                 "kind": load.kind,
                 "format": source_format(load.path),
                 "started": load.started_at.isoformat(sep=" ", timespec="seconds"),
+                "started_text": f"{load.started_at:%b %-d, %H:%M}",
                 "finished": load.finished_at.isoformat(sep=" ", timespec="seconds")
                 if load.finished_at
                 else "",
+                "took": _took(load.started_at, load.finished_at),
                 "status": load.status,
                 "read": load.rows_read,
                 "inserted": load.rows_inserted,

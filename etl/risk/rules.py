@@ -20,7 +20,7 @@ from etl.risk import textvec as tv
 from etl.risk.client_day import ClientDays, days_since, rolling_sum, to_date
 from etl.risk.config import RiskConfig, SignalRule
 from etl.risk.features import SignalStats, all_signal_stats, deviation_days
-from etl.vocabulary import TRIGGERS
+from etl.vocabulary import DISCORDANCE, TRIGGERS
 
 RULE_VERSION = "1.2.0"  # 1.1: discordance; 1.2: the optional BAM rule
 RULE_CODES = (
@@ -33,7 +33,7 @@ RULE_CODES = (
     "cues",
     "isolation",
     "screen",
-    "discordance",
+    DISCORDANCE,
     "bam",
 )
 
@@ -503,8 +503,8 @@ def _discordance_rule(days: ClientDays, cfg: RiskConfig) -> RuleOutput:
 
     terms = {"points": hit.astype(np.float64)}
     return RuleOutput(
-        "discordance",
-        "discordance",
+        DISCORDANCE,
+        DISCORDANCE,
         _points(terms, rule, None),
         {"days_since_screen": (since, 0)},
         text,

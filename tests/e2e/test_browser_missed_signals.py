@@ -47,10 +47,19 @@ def test_missed_page(live_small, browser, phone, screenshot) -> None:
     sign_in(phone, server.url, "kim")
     wait(phone).until(EC.presence_of_element_located((By.ID, "nav-user")))
     phone.get(f"{server.url}/missed")
-    first = "#missed-list .phone-row a"
+    first = "#missed-phone-grid .ag-row[row-index='0']"
     wait(phone, 45).until(EC.text_to_be_present_in_element((By.CSS_SELECTOR, first), "Abel Ames"))
+    assert (
+        "Missed 3 in a row · checked in 89% of 28 days"
+        in phone.find_element(By.CSS_SELECTOR, first).text
+    )
     assert _no_page_scroll_sideways(phone)
     screenshot("missed-390x844", phone)
+    # The phone's row logs a contact like the laptop's: the dialog names the client.
+    phone.find_element(By.CSS_SELECTOR, f"{first} .action-contact").click()
+    wait(phone).until(
+        EC.text_to_be_present_in_element((By.ID, "missed-phone-contact-title"), "Abel Ames")
+    )
 
 
 def test_signals_page(live_small, browser, phone, screenshot) -> None:

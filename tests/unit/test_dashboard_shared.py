@@ -77,3 +77,13 @@ def test_a_weekly_checkin_earlier_in_the_week_meets_the_due_day() -> None:
     states = m.with_states(days, {5: "weekly"})
     assert bool(states["met"].iloc[0]) and states["state"].iloc[0] == m.NOT_EXPECTED
     assert m.adherence(states, TODAY, 7) == 1.0
+
+
+def test_a_load_says_how_long_it_took_in_words() -> None:
+    from dashboard.read.loads import _took
+
+    start = dt.datetime(2026, 11, 27, 2, 0, 0)
+    assert _took(start, None) == ""
+    assert _took(start, start + dt.timedelta(seconds=4.4)) == "4 s"
+    assert _took(start, start + dt.timedelta(seconds=200)) == "3 min 20 s"
+    assert _took(start, start + dt.timedelta(minutes=135)) == "2 h 15 min"

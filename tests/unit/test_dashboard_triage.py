@@ -7,10 +7,12 @@ import datetime as dt
 import pandas as pd
 import pytest
 
+from dashboard.figures.today_grid import filter_ranked
 from dashboard.triage import (
     MissedDay,
     as_of_status,
     card_counts,
+    discordance_reason,
     missed_yesterday,
     plain_words,
     rank_caseload,
@@ -155,7 +157,13 @@ def test_snoozed_sink_and_contacted_are_not_due() -> None:
     assert by_id.loc["b", "followup_text"] == "Contacted 9:00 AM · in person · left message"
     assert by_id.loc["a", "followup_text"] == "Snoozed until Nov 29 by Ana Ruiz"
     missed = MissedDay(AS_OF, 0, "")
-    assert card_counts(ranked, missed) == {"high": 2, "newly_high": 0, "missed": 0, "due": 0}
+    assert card_counts(ranked, missed) == {
+        "high": 2,
+        "newly_high": 0,
+        "missed": 0,
+        "due": 0,
+        "discordant": 0,
+    }
 
 
 def test_due_counts_and_sparkline_alignment() -> None:
@@ -181,7 +189,42 @@ def test_due_counts_and_sparkline_alignment() -> None:
     assert len(spark) == 14 and spark[0] == 12.0 and spark[-1] == 60.0
     assert spark[1:-1] == [None] * 12
     missed = MissedDay(AS_OF, None, "not over")
-    assert card_counts(ranked, missed) == {"high": 1, "newly_high": 0, "missed": None, "due": 1}
+    assert card_counts(ranked, missed) == {
+        "high": 1,
+        "newly_high": 0,
+        "missed": None,
+        "due": 1,
+        "discordant": 0,
+    }
+
+
+def test_a_screen_against_the_answers_is_counted_and_filtered_apart() -> None:
+    said_no = {
+        "code": "discordance",
+        "signal": "discordance",
+        "text": "reported no use since Nov 20; the screen on Nov 23 was positive for cocaine",
+    }
+    rows = _rows(
+        {
+            "client_key": 1,
+            "client_id": "a",
+            "score": 30.0,
+            "tier": "moderate",
+            "reasons": [said_no],
+        },
+        {"client_key": 2, "client_id": "b", "score": 70.0, "tier": "high"},
+        {"client_key": 3, "client_id": "c", "score": 10.0, "tier": "low", "reasons": "[]"},
+    )
+    ranked = _rank(rows)
+    assert dict(zip(ranked["client_id"], ranked["is_discordant"], strict=True)) == {
+        "b": False,
+        "a": True,
+        "c": False,
+    }
+    assert card_counts(ranked, MissedDay(AS_OF, 0, ""))["discordant"] == 1
+    assert list(filter_ranked(ranked, "discordant", "", set())["client_id"]) == ["a"]
+    assert discordance_reason(rows.loc[0, "reasons"]) == said_no
+    assert discordance_reason(rows.loc[1, "reasons"]) is None
 
 
 def _facts(*missed: bool) -> pd.DataFrame:
@@ -270,6 +313,17 @@ def test_as_of_status_says_which_day_and_whether_it_was_over() -> None:
         (
             [{"code": "use", "signal": "recent use", "text": "reported use on Nov 24"}],
             "Recent use: reported use on Nov 24",
+        ),
+        # "Discordance" is not said to a client: the engine's sentence stands alone.
+        (
+            [
+                {
+                    "code": "discordance",
+                    "signal": "discordance",
+                    "text": "reported no use since Nov 20; the screen on Nov 23 was positive",
+                }
+            ],
+            "Reported no use since Nov 20; the screen on Nov 23 was positive",
         ),
         (None, ""),
         ([], ""),

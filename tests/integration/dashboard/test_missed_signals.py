@@ -176,7 +176,10 @@ def test_signals_ranking_equals_the_hand_count(app, small) -> None:
     assert bea["sleep_text"].startswith("Poor sleep: slept under 6 h on 3 of the last 7 nights")
     assert "sleep" not in reasons["SM-D"] and "stress" not in reasons["SM-B"]
     assert "under 6 h, flagged from 3 of the last 7" in data["signals-rules"]["children"]
-    assert "from 7/10 or 1.5 SD" in data["signals-rules"]["children"]
+    assert (
+        "from 7/10, or when it is well above what is usual for the client (1.5 times"
+        in (data["signals-rules"]["children"])
+    )
     scatter = data["signals-scatter"]["figure"]["data"]
     marks = {cid: trace["marker"]["symbol"] for trace in scatter for cid in trace["customdata"]}
     assert set(marks) == {"SM-A", "SM-B", "SM-C", "SM-D"}
@@ -304,3 +307,16 @@ def test_supervisor_trend_has_each_counselor_and_the_program(app, small) -> None
     kim, _ = signed_in(app, "kim")
     own = _missed(kim, dependencies(kim), small.world.staff["K1"]).get_json()["response"]
     assert [t["name"] for t in own["missed-trend"]["figure"]["data"]] == ["this caseload"]
+
+
+def test_supervisor_distributions_cover_the_whole_program(app, small) -> None:
+    def sleep_histogram(client):
+        data = _signals(client, dependencies(client), small.world.staff["K1"])
+        figure = data.get_json()["response"]["signals-dist-sleep"]["figure"]
+        return figure["layout"]["title"]["text"], len(figure["data"][0]["x"])
+
+    sue, _ = signed_in(app, "sue")
+    # SM-1's five clients (K1's four and K2's Eli), each answered in the last 7 days.
+    assert sleep_histogram(sue) == ("Hours slept, whole program (5 clients)", 5)
+    kim, _ = signed_in(app, "kim")
+    assert sleep_histogram(kim) == ("Hours slept", 4)
