@@ -1,24 +1,16 @@
-"""Dashboard logins: add, disable and reset them; create the demo logins
-(``caseload users``, in ``dashboard.users_cli``, drives these).
-
-Passwords are read from standard input (``--password-stdin``), never from the command line
-where ``ps`` and shell history would keep them. Every change bumps the user's session epoch,
-so open sessions end, and writes a ``user_changed`` audit row.
-"""
+"""The demo logins (``caseload users demo``) and the check that none is left active in
+production. Adding, disabling and resetting logins are commands shared with the admin page:
+``dashboard.commands.users``."""
 
 from __future__ import annotations
 
-import datetime as dt
 import os
 
-import click
-from sqlalchemy import Connection, func, insert, or_, select, update
+from sqlalchemy import Connection, func, or_, select
 from sqlalchemy.engine import make_url
 
-from dashboard.auth.passwords import check_password_policy, hash_password
-from dashboard.auth.permissions import ROLES
+from dashboard.commands.users import UserError, create_user, set_password
 from dashboard.config import is_development_environment
-from etl.audit import Actor, record
 from etl.db import normalize_url
 from etl.models import AppUser, DimClient, DimProgram, DimStaff
 from etl.settings import get_settings
@@ -28,6 +20,7 @@ DEMO_LOGINS = (
     ("demo.supervisor", "supervisor", "supervisor-demo-2026"),
     ("demo.admin", "admin", "admin-demo-2026"),
 )
+<<<<<<< HEAD
 SYSTEM = Actor(username="system:cli")
 
 
@@ -139,6 +132,8 @@ def set_password(conn: Connection, username: str, password: str) -> None:
 
 def disable_user(conn: Connection, username: str) -> None:
     _change(conn, username, "disabled", is_active=False)
+=======
+>>>>>>> main
 
 
 def _busiest_counselor(conn: Connection):

@@ -4,7 +4,7 @@
 its dates are moved by; the program keeps it, the export recipient never sees it.
 
 Revision ID: 0013
-Revises: 0014
+Revises: 0012
 """
 
 from collections.abc import Sequence
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0013"
-down_revision: str | Sequence[str] | None = "0014"
+down_revision: str | Sequence[str] | None = "0012"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -143,6 +143,6 @@ def test_navigation_lists_only_the_pages_the_user_may_open(app) -> None:
         "Outcomes",
         "Reports",
     ]
-    # What an admin does: aggregates and de-identified exports of any program, the loads and
-    # the audit log; no caseload.
-    assert _nav(admin) == ["Administration", "Outcomes", "Reports", "Loads", "Audit log"]
+    # What an admin does: aggregates and de-identified exports of any program, the users, the
+    # loads and the audit log; no caseload.
+    assert _nav(admin) == ["Administration", "Outcomes", "Reports", "Users", "Loads", "Audit log"]
