@@ -654,3 +654,17 @@ class ExportPseudonym(Base):
     client_key: Mapped[int] = mapped_column(ForeignKey("dim_client.client_key"), primary_key=True)
     pseudonym: Mapped[str] = mapped_column(String(32), unique=True)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime)
+
+
+class ExportDateShift(Base):
+    """The secret per-client date offset of Expert Determination exports, held by the program.
+
+    Drawn once with ``secrets`` (never from the client's data) and reused, so every export in
+    that mode shifts one client's dates by the same number of days and intervals survive;
+    the recipient never sees this table."""
+
+    __tablename__ = "export_date_shift"
+
+    client_key: Mapped[int] = mapped_column(ForeignKey("dim_client.client_key"), primary_key=True)
+    offset_days: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime)

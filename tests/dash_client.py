@@ -206,3 +206,53 @@ def budget_payload(deps: list[dict], program_id, k=5, start="2026-09-28", end="2
 
 def freshness_payload(deps: list[dict], path: str = "/") -> dict:
     return callback_payload(deps, "shell-freshness.children", {"_pages_location.pathname": path})
+
+
+def reports_pickers_payload(deps: list[dict]) -> dict:
+    return callback_payload(deps, "reports-program.options", {"reports-page.id": "reports-page"})
+
+
+def reports_level_payload(deps: list[dict], level="records") -> dict:
+    return callback_payload(deps, "reports-grain.options", {"reports-level.value": level})
+
+
+def _reports_state(program_id, **values) -> dict:
+    chosen = {
+        "program": program_id,
+        "start": "2026-09-01",
+        "end": "2026-11-27",
+        "level": "aggregate",
+        "grain": "month",
+        "format": "pdf",
+        "k": 5,
+        "mode": "safe_harbor",
+        **values,
+    }
+    return {
+        "reports-program.value": chosen["program"],
+        "reports-period.start_date": chosen["start"],
+        "reports-period.end_date": chosen["end"],
+        "reports-level.value": chosen["level"],
+        "reports-grain.value": chosen["grain"],
+        "reports-format.value": chosen["format"],
+        "reports-k.value": chosen["k"],
+        "reports-mode.value": chosen["mode"],
+    }
+
+
+def reports_preview_payload(deps: list[dict], program_id, **values) -> dict:
+    return callback_payload(
+        deps,
+        "reports-summary.children",
+        {"reports-preview-btn.n_clicks": 1},
+        _reports_state(program_id, **values),
+    )
+
+
+def reports_download_payload(deps: list[dict], program_id, **values) -> dict:
+    return callback_payload(
+        deps,
+        "reports-download.data",
+        {"reports-download-btn.n_clicks": 1},
+        _reports_state(program_id, **values),
+    )

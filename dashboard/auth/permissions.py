@@ -14,7 +14,8 @@ from typing import Any
 VIEW_CASELOAD = "view_caseload"  # one's own clients
 VIEW_PROGRAM = "view_program"  # every client of one's program
 LOG_FOLLOWUP = "log_followup"  # contacts and snoozes
-EXPORT_ANONYMIZED = "export_anonymized"
+EXPORT_ANONYMIZED = "export_anonymized"  # de-identified exports of one's own program
+EXPORT_ALL_PROGRAMS = "export_all_programs"  # ... of any program
 MANAGE_USERS = "manage_users"
 VIEW_AUDIT = "view_audit"
 # Program outcomes are aggregates (no client rows): a supervisor's own program; an admin any.
@@ -27,8 +28,20 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
         {VIEW_CASELOAD, VIEW_PROGRAM, LOG_FOLLOWUP, EXPORT_ANONYMIZED, VIEW_OUTCOMES}
     ),
     # Admins run the system (users, loads, the audit log); they read no client records, only
-    # any program's aggregate outcomes.
-    "admin": frozenset({MANAGE_USERS, VIEW_AUDIT, VIEW_OUTCOMES, VIEW_ALL_OUTCOMES}),
+    # any program's aggregate outcomes and de-identified exports.
+    "admin": frozenset(
+        {
+            MANAGE_USERS,
+            VIEW_AUDIT,
+            VIEW_OUTCOMES,
+            VIEW_ALL_OUTCOMES,
+            EXPORT_ANONYMIZED,
+            EXPORT_ALL_PROGRAMS,
+        }
+    ),
+    # Analysts (PRODUCT.md: "supervisor, analyst: an anonymized export") see no client and no
+    # page but Reports: de-identified exports of their own program.
+    "analyst": frozenset({EXPORT_ANONYMIZED}),
 }
 ROLES = tuple(ROLE_PERMISSIONS)
 

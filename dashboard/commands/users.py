@@ -89,8 +89,8 @@ def _binding(
             raise UserError(f"no program with id {program_id!r}")
     if role == "counselor" and staff_key is None:
         raise UserError("a counselor login needs a staff record (--staff-id): it is the caseload")
-    if role == "supervisor" and program_key is None:
-        raise UserError("a supervisor login needs a staff record or a program (--program-id)")
+    if role in ("supervisor", "analyst") and program_key is None:
+        raise UserError(f"a {role} login needs a staff record or a program (--program-id)")
     return staff_key, program_key
 
 

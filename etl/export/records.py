@@ -14,7 +14,7 @@ import datetime as dt
 from dataclasses import dataclass
 
 import pandas as pd
-from sqlalchemy import Engine, select
+from sqlalchemy import Connection, Engine, select
 
 from etl.export.generalise import UNKNOWN, age_band, zip3
 from etl.models import DimClient, DimProgram, FctClientDay, FctRiskScore
@@ -48,6 +48,24 @@ COLUMN_DOCS: dict[str, str] = {
     "risk_tier": "Tier of that highest score",
 }
 COLUMNS: tuple[str, ...] = tuple(COLUMN_DOCS)
+# Expert Determination mode only: dates moved by the client's secret offset (``date_shift``).
+SHIFTED_DOCS: dict[str, str] = {
+    "admission_date": "Admission date moved by the client's secret offset (Expert "
+    "Determination mode; the same offset for all of one client's dates)",
+    "date": "The day (day grain) or the first day of the client-week (week grain), moved by "
+    "the same offset",
+}
+SHIFTED_COLUMNS: tuple[str, ...] = (*COLUMNS[:6], *SHIFTED_DOCS, *COLUMNS[6:])
+
+
+def columns(mode: str) -> tuple[str, ...]:
+    return SHIFTED_COLUMNS if mode == "expert_determination" else COLUMNS
+
+
+def column_docs(mode: str) -> dict[str, str]:
+    return {**COLUMN_DOCS, **SHIFTED_DOCS} if mode == "expert_determination" else COLUMN_DOCS
+
+
 PERSON_COLUMNS = ("pseudonym", "program", "age_band", "sex", "zip3", "admission_year")
 
 
@@ -59,48 +77,117 @@ class Query:
     grain: str = "day"  # day | week
 
 
+def shift_dates(raw: pd.DataFrame, offsets: dict[int, int]) -> pd.DataFrame:
+    """The same rows with ``date`` and ``admission_date`` moved by each client's offset."""
+    out = raw.copy()
+    delta = pd.to_timedelta(out["client_key"].map(offsets).astype(int), unit="D")
+    out["date"] = pd.to_datetime(out["date"]) + delta
+    out["admission_date"] = pd.to_datetime(out["admission_date"]) + delta
+    return out
+
+
+def dated(facts: pd.DataFrame, admitted: pd.Series, grain: str) -> pd.DataFrame:
+    """Add ``admission_date`` and ``date`` (ISO text) from each client's (shifted) admission
+    date (``admitted``, indexed by client key)."""
+    adm = pd.to_datetime(facts["client_key"].map(pd.to_datetime(admitted)))
+    step = 1 if grain == "day" else 7
+    out = facts.copy()
+    out["admission_date"] = adm.dt.strftime("%Y-%m-%d")
+    out["date"] = (adm + pd.to_timedelta(out["period"] * step, unit="D")).dt.strftime("%Y-%m-%d")
+    return out
+
+
+FACT_COLUMNS = (
+    "client_key",
+    "date",
+    "is_expected",
+    "is_received",
+    "is_missed",
+    "missed_streak",
+    "craving",
+    "stress",
+    "mood",
+    "sleep_hours",
+    "sleep_quality",
+    "used_reported",
+    "screen_positive",
+    "trigger_count",
+    "support_contact",
+    "adherence_7d",
+)
+
+
+def _rows(conn: Connection, stmt, columns: list[str], dates: tuple[str, ...] = ()) -> pd.DataFrame:
+    """Run a select through the driver and build the frame from plain tuples, in batches.
+
+    SQLAlchemy's per-value result processing (dates above all) cost more than the query on a
+    year of a large program, and a million Python tuples at once cost over a GiB: each batch
+    becomes columns (``dates`` parsed) before the next is fetched."""
+    compiled = stmt.compile(dialect=conn.dialect)
+    params = compiled.params
+    if compiled.positional:
+        values = [params[name] for name in compiled.positiontup]
+        args = tuple(v.isoformat() if isinstance(v, dt.date) else v for v in values)
+    else:
+        args = params
+    cursor = conn.exec_driver_sql(str(compiled), args)
+    parts = []
+    while batch := cursor.fetchmany(100_000):
+        part = pd.DataFrame.from_records(batch, columns=columns)
+        del batch
+        for col in dates:
+            part[col] = pd.to_datetime(part[col])
+        parts.append(part)
+    if not parts:
+        return pd.DataFrame(columns=columns)
+    return pd.concat(parts, ignore_index=True)
+
+
 def load(engine: Engine, q: Query) -> pd.DataFrame:
-    """Client-days in range with the client attributes still raw (keys, birth year, ZIP3)."""
+    """Client-days in range with the client attributes still raw (keys, birth year, ZIP3).
+
+    Two reads: the client-days with their score, and the (few) clients, joined in pandas with
+    the clients' text as categories, so a year of 5,000 clients stays well under 1 GiB."""
     cd, rs, c, p = FctClientDay, FctRiskScore, DimClient, DimProgram
-    stmt = (
+    cond = []
+    if q.program_id:
+        cond.append(p.program_id == q.program_id)
+    facts = (
+        select(*(getattr(cd, n) for n in FACT_COLUMNS), rs.score, rs.tier)
+        .join(c, c.client_key == cd.client_key)
+        .join(p, p.program_key == c.program_key)
+        .outerjoin(rs, (rs.client_key == cd.client_key) & (rs.date == cd.date))
+        .where(*cond)
+        .order_by(cd.client_key, cd.date)
+    )
+    if q.start:
+        facts = facts.where(cd.date >= q.start)
+    if q.end:
+        facts = facts.where(cd.date <= q.end)
+    clients = (
         select(
-            cd.client_key,
-            cd.date,
-            cd.is_expected,
-            cd.is_received,
-            cd.is_missed,
-            cd.missed_streak,
-            cd.craving,
-            cd.stress,
-            cd.mood,
-            cd.sleep_hours,
-            cd.sleep_quality,
-            cd.used_reported,
-            cd.screen_positive,
-            cd.trigger_count,
-            cd.support_contact,
-            cd.adherence_7d,
-            rs.score,
-            rs.tier,
+            c.client_key,
             c.sex,
             c.birth_year,
             c.zip3.label("zip"),
             c.admission_date,
             p.program_id.label("program"),
         )
-        .join(c, c.client_key == cd.client_key)
         .join(p, p.program_key == c.program_key)
-        .outerjoin(rs, (rs.client_key == cd.client_key) & (rs.date == cd.date))
-        .order_by(cd.client_key, cd.date)
+        .where(*cond)
     )
-    if q.program_id:
-        stmt = stmt.where(p.program_id == q.program_id)
-    if q.start:
-        stmt = stmt.where(cd.date >= q.start)
-    if q.end:
-        stmt = stmt.where(cd.date <= q.end)
     with engine.connect() as conn:
-        return pd.read_sql(stmt, conn)
+        rows = _rows(conn, facts, [*FACT_COLUMNS, "score", "tier"], dates=("date",))
+        people = _rows(
+            conn,
+            clients,
+            ["client_key", "sex", "birth_year", "zip", "admission_date", "program"],
+            dates=("admission_date",),
+        )
+    rows["tier"] = rows["tier"].astype("category")
+    for col in ("sex", "zip", "program"):
+        people[col] = people[col].astype("category")
+    return rows.merge(people, on="client_key", how="inner", sort=False)
 
 
 def _sex(value) -> str:

@@ -7,6 +7,7 @@ planted in a shared directory is neither followed nor written through (as ``case
 from __future__ import annotations
 
 import csv
+import io
 import os
 from collections.abc import Callable
 from pathlib import Path
@@ -14,6 +15,7 @@ from typing import IO
 
 import pandas as pd
 
+from etl.export.aggregate import SUPPRESSION_DOC
 from etl.export.records import COLUMN_DOCS
 from etl.export.safe_harbor import CHECKLIST, NOTICE_42_CFR_PART_2
 
@@ -28,20 +30,60 @@ def private_file(path: Path, binary: bool = False) -> IO:
     return open(fd, "wb") if binary else open(fd, "w", encoding="utf-8", newline="")
 
 
+MODES = ("safe_harbor", "expert_determination")
+
+
+def _method(summary: dict) -> list[str]:
+    if summary.get("mode") == "expert_determination":
+        return [
+            "De-identification: Expert Determination, 45 CFR 164.514(b)(1) "
+            "(mode: expert_determination), under the determination the program documents.",
+            "Dates: each client's dates are moved by one secret random offset (up to "
+            f"{summary.get('max_shift_days', 182)} days either way, drawn per client and held "
+            "by the program, never sent); intervals within a client are kept. Every other "
+            "Safe Harbor identifier is removed as listed below.",
+        ]
+    return ["De-identification: HIPAA Safe Harbor, 45 CFR 164.514(b)(2) (mode: safe_harbor)."]
+
+
 def statement(summary: dict) -> list[str]:
     """The de-identification statement: the method, the figures and the 18-item checklist."""
-    lines = [
-        "De-identification: HIPAA Safe Harbor, 45 CFR 164.514(b)(2) (mode: safe_harbor).",
-        f"k-anonymity: requested k={summary['k']}, reached k={summary['k_reached']}; "
-        f"l-diversity of any use/positive screen: requested l={summary['l']}, "
-        f"reached l={summary['l_reached']}.",
-        f"Quasi-identifiers checked over the rows as written: age band, sex, ZIP3, program, "
-        f"admission year. People: {summary['people']}; generalised: {summary['generalised']}; "
-        f"suppressed: {summary['suppressed']}. Rows: {summary['rows']}.",
-        "Identifiers removed:",
-    ]
-    lines += [f"  {i.code}. {i.name}: {i.handling}" for i in CHECKLIST]
+    lines = _method(summary)
+    if summary.get("level") == "aggregate":
+        lines += [
+            f"Aggregate figures by program, counselor (random labels drawn for this export) and "
+            f"{summary['grain']}; no row describes a single client.",
+            f"Small cells: {summary['cells']} cells, {summary['cells_suppressed']} suppressed "
+            f"({summary['suppressed_primary']} primary: counts of 1 to 10 clients or rates "
+            f"resting on fewer than 11; {summary['suppressed_complementary']} complementary: "
+            "cells from which a suppressed one could be recovered by subtraction). "
+            f"Smallest client base of a published cell: {summary['k_reached']}.",
+            f"Rows: {summary['rows']}.",
+            SUPPRESSION_DOC,
+        ]
+    else:
+        lines += [
+            f"k-anonymity: requested k={summary['k']}, reached k={summary['k_reached']}; "
+            f"l-diversity of any use/positive screen: requested l={summary['l']}, "
+            f"reached l={summary['l_reached']}.",
+            f"Quasi-identifiers checked over the rows as written: age band, sex, ZIP3, program, "
+            f"admission year. People: {summary['people']}; generalised: "
+            f"{summary['generalised']}; suppressed: {summary['suppressed']}. "
+            f"Rows: {summary['rows']}.",
+        ]
+    lines.append("Identifiers removed:")
+    lines += [f"  {i.code}. {i.name}: {_handling(i, summary)}" for i in CHECKLIST]
     return lines
+
+
+def _handling(item, summary: dict) -> str:
+    if item.code == "C" and summary.get("mode") == "expert_determination":
+        return "dates moved by a secret per-client offset; ages in bands, 90+ as one"
+    if item.code == "C" and summary.get("level") == "aggregate":
+        return "no client dates: calendar periods of the program only; no ages"
+    if item.code == "R" and summary.get("level") == "aggregate":
+        return "no client rows; counselors under random labels drawn for each export"
+    return item.handling
 
 
 def notice_text(summary: dict) -> str:
@@ -56,20 +98,43 @@ def _safe(value):
     return value
 
 
+def _safe_column(col: pd.Series) -> pd.Series:
+    """``_safe`` for a whole text column: a cell a spreadsheet would run as a formula gets a
+    leading quote. Numbers are left alone (a negative number is not a formula)."""
+    if col.dtype.kind in "biufcmM":
+        return col
+    text = col.astype("string")
+    risky = text.str.startswith(_FORMULA_START).fillna(False).astype(bool)
+    return text.where(~risky, "'" + text) if risky.any() else text
+
+
 def write_csv(frame: pd.DataFrame, path: Path, progress: Progress | None = None) -> None:
+    """Header row then the rows, empty for missing; written by pyarrow in blocks (a Python
+    loop over 35 million cells took minutes)."""
+    import pyarrow as pa
+    from pyarrow import csv as pacsv
+
     total = len(frame)
-    with private_file(path) as fh:
-        writer = csv.writer(fh, lineterminator="\n")
-        writer.writerow(frame.columns)
-        step = 100_000
+    options = pacsv.WriteOptions(quoting_style="needed", include_header=False)
+    step = 200_000
+    with private_file(path, binary=True) as fh:
+        header = io.StringIO()
+        csv.writer(header, lineterminator="\n").writerow(frame.columns)
+        fh.write(header.getvalue().encode())
+        writer = None
         for start in range(0, max(total, 1), step):
             chunk = frame.iloc[start : start + step]
-            writer.writerows(
-                ["" if v is None else v for v in map(_safe, row)]
-                for row in chunk.itertuples(index=False, name=None)
+            table = pa.Table.from_pandas(
+                pd.DataFrame({c: _safe_column(chunk[c]) for c in frame.columns}),
+                preserve_index=False,
             )
+            if writer is None:
+                writer = pacsv.CSVWriter(fh, table.schema, write_options=options)
+            writer.write_table(table)
             if progress:
                 progress(min(start + step, total), total)
+        if writer is not None:
+            writer.close()
 
 
 def write_notice(summary: dict, path: Path) -> None:
@@ -77,30 +142,67 @@ def write_notice(summary: dict, path: Path) -> None:
         fh.write(notice_text(summary))
 
 
-def write_xlsx(
-    frame: pd.DataFrame, summary: dict, path: Path, progress: Progress | None = None
-) -> None:
-    from openpyxl import Workbook
+XLSX_MAX_ROWS = 1_048_576  # a worksheet's limit, header row included
 
-    wb = Workbook(write_only=True)
-    notice = wb.create_sheet("notice")
-    notice.append(["42 CFR Part 2 notice"])
-    notice.append([NOTICE_42_CFR_PART_2])
-    notice.append([])
-    for line in statement(summary):
-        notice.append([line])
-    docs = wb.create_sheet("columns")
-    docs.append(["column", "meaning and de-identification"])
-    for name in frame.columns:
-        docs.append([name, COLUMN_DOCS[name]])
-    data = wb.create_sheet("data")
-    data.append(list(frame.columns))
-    total = len(frame)
-    for n, row in enumerate(frame.itertuples(index=False, name=None), 1):
-        data.append([_safe(v) for v in row])
-        if progress and n % 50_000 == 0:
-            progress(n, total)
-    if progress:
-        progress(total, total)
+
+def _cells(chunk: pd.DataFrame) -> list[list]:
+    """Rows of plain Python values, None for missing (written as empty cells)."""
+    cols = []
+    for c in chunk.columns:
+        col = chunk[c]
+        if col.dtype.kind in "biu":
+            cols.append(col.tolist())
+        elif col.dtype == object:  # mixed (the aggregate's numbers and "*"): numbers stay numbers
+            cols.append([_safe(v) for v in col.tolist()])
+        else:
+            values = col.astype(object) if col.dtype.kind == "f" else _safe_column(col)
+            cols.append(values.astype(object).where(col.notna(), None).tolist())
+    return [list(row) for row in zip(*cols, strict=True)] if cols else []
+
+
+def write_xlsx(
+    frame: pd.DataFrame,
+    summary: dict,
+    path: Path,
+    progress: Progress | None = None,
+    docs: dict[str, str] | None = None,
+) -> None:
+    """Sheets: the notice and statement, what each column means, then the data (``data``,
+    continued on ``data_2``... past a worksheet's 1,048,576 rows). XlsxWriter in constant-memory
+    mode streams the rows; no cell text is read as a formula or a link."""
+    import xlsxwriter
+
+    meanings = docs or COLUMN_DOCS
     with private_file(path, binary=True) as fh:
-        wb.save(fh)
+        wb = xlsxwriter.Workbook(
+            fh,
+            {
+                "constant_memory": True,
+                "strings_to_formulas": False,
+                "strings_to_urls": False,
+                "strings_to_numbers": False,
+                "tmpdir": str(path.parent),
+            },
+        )
+        notice = wb.add_worksheet("notice")
+        lines = ["42 CFR Part 2 notice", NOTICE_42_CFR_PART_2, None, *statement(summary)]
+        for r, line in enumerate(lines):
+            if line is not None:
+                notice.write_string(r, 0, line)
+        sheet = wb.add_worksheet("columns")
+        sheet.write_row(0, 0, ["column", "meaning and de-identification"])
+        for r, name in enumerate(frame.columns, 1):
+            sheet.write_row(r, 0, [name, meanings[name]])
+        total = len(frame)
+        per_sheet = XLSX_MAX_ROWS - 1
+        for part, first in enumerate(range(0, max(total, 1), per_sheet)):
+            data = wb.add_worksheet("data" if part == 0 else f"data_{part + 1}")
+            data.write_row(0, 0, list(frame.columns))
+            last = min(first + per_sheet, total)
+            for lo in range(first, last, 50_000):
+                hi = min(lo + 50_000, last)
+                for r, row in enumerate(_cells(frame.iloc[lo:hi]), lo - first + 1):
+                    data.write_row(r, 0, row)
+                if progress:
+                    progress(hi, total)
+        wb.close()

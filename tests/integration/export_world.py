@@ -56,7 +56,12 @@ SPREAD = tuple(("male", 1970, z) for z in ("111", "222", "333", "444", "555"))
 LONE = (("female", 1961, "777"), ("other", 1985, "555"))
 
 
-def seed(engine: Engine) -> dict[str, list[int]]:
+SMALL_CASELOAD = 6  # clients of the second counselor in ``seed(small_counselor=True)``
+
+
+def seed(engine: Engine, small_counselor: bool = False) -> dict[str, list[int]]:
+    """The world above; ``small_counselor`` adds a counselor (S-QUILLFEATHER) with six clients
+    of their own, a cell the aggregate report must suppress."""
     wh = Warehouse(engine)
     program = wh.program("PRG-A")
     staff = wh.staff(program, staff_id="S-THISTLE")
@@ -86,6 +91,19 @@ def seed(engine: Engine) -> dict[str, list[int]]:
             conn.execute(update_zip(key, zip3))
         used_day = {3: {"used": True}} if n % 2 else {}
         rows += steady_days(key, admitted, 30, used_day)
+    if small_counselor:
+        other = wh.staff(program, staff_id="S-QUILLFEATHER")
+        for n in range(SMALL_CASELOAD):
+            key = wh.client(
+                program,
+                ADMITTED + dt.timedelta(days=n % 3),
+                counselor_key=other,
+                client_id=f"MRN7788S{n:02d}",
+                sex="female",
+                birth_year=1990,
+            )
+            keys.setdefault("small", []).append(key)
+            rows += steady_days(key, ADMITTED + dt.timedelta(days=n % 3), 30)
     first = keys["g2"][0]
     with engine.begin() as conn:
         conn.execute(

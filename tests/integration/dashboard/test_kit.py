@@ -136,6 +136,13 @@ def test_navigation_lists_only_the_pages_the_user_may_open(app) -> None:
     admin, _ = signed_in(app, "root")
     supervisor, _ = signed_in(app, "carla")
     assert _nav(counselor) == ["Today", "Missed check-ins", "Sleep & stress"]
-    assert _nav(supervisor) == ["Today", "Missed check-ins", "Sleep & stress", "Outcomes"]
-    # What an admin does, aggregates of any program, the loads and the audit log; no caseload.
-    assert _nav(admin) == ["Administration", "Outcomes", "Users", "Loads", "Audit log"]
+    assert _nav(supervisor) == [
+        "Today",
+        "Missed check-ins",
+        "Sleep & stress",
+        "Outcomes",
+        "Reports",
+    ]
+    # What an admin does: aggregates and de-identified exports of any program, the users, the
+    # loads and the audit log; no caseload.
+    assert _nav(admin) == ["Administration", "Outcomes", "Reports", "Users", "Loads", "Audit log"]
