@@ -29,8 +29,9 @@ demo: demo-data
 	$(CASELOAD) users demo
 	$(CASELOAD) serve --host 127.0.0.1 --port 8050
 
+PYTEST_ARGS ?=
 test: venv
-	$(PY) -m pytest -n 2
+	$(PY) -m pytest -n 2 $(PYTEST_ARGS)
 
 test-sqlite: venv
 	$(PY) -m pytest --db sqlite
@@ -39,7 +40,12 @@ lint: venv
 	$(VENV)/bin/ruff check etl dashboard tests benchmarks alembic
 	$(VENV)/bin/ruff format --check etl dashboard tests benchmarks alembic
 
-bench: venv
+# The benchmarks' own tools (locust, py-spy) on top of the test environment.
+$(VENV)/.bench: $(VENV)/.installed
+	$(PY) -m pip install --progress-bar on -e ".[test,bench]"
+	touch $@
+
+bench: $(VENV)/.bench
 	$(PY) -m benchmarks $(BENCH)
 
 clean:

@@ -384,16 +384,22 @@ class Capture:
             self.statements.append((statement, parameters))
 
 
+_REPLAYED_IDS = iter(range(10**12, 10**13))
+
+
 def _fresh_audit_hash(statement: str, params):
-    """The audit row's hash is unique; a replayed append needs a new one to be accepted."""
+    """An audit row's id and hash are unique; a replayed append needs new ones to be accepted
+    (it is rolled back after, so the chain itself is never touched)."""
     if not statement.lstrip().upper().startswith("INSERT INTO APP_AUDIT_LOG"):
         return params
-    new = uuid.uuid4().hex * 2
+    fresh = {"row_hash": uuid.uuid4().hex * 2, "event_id": next(_REPLAYED_IDS)}
     if isinstance(params, dict):
-        return {**params, "row_hash": new}
+        return {**params, **{k: v for k, v in fresh.items() if k in params}}
     cols = [c.strip() for c in statement.split("(", 1)[1].split(")", 1)[0].split(",")]
     values = list(params)
-    values[cols.index("row_hash")] = new
+    for name, value in fresh.items():
+        if name in cols:
+            values[cols.index(name)] = value
     return tuple(values)
 
 

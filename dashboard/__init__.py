@@ -59,7 +59,7 @@ def create_app(config: Config | None = None) -> Flask:
             x_host=config.proxy_hops,
         )
 
-    db.init_app(server, config.database_url, **config.engine_options)
+    db.init_app(server, config.database_url, config.database_read_url, **config.engine_options)
     init_auth(server)  # the guard: first before_request hook
 
     app = dash.Dash(

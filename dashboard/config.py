@@ -4,6 +4,12 @@
 ``Config`` directly. Production (``CASELOAD_ENV`` set to anything but ``development`` or
 ``test``) refuses to start without a ``SECRET_KEY``: a per-process random key would log every
 user out whenever a gunicorn worker restarts and would not be shared between workers.
+
+The production server entry points (``caseload serve --production`` and ``dashboard.wsgi``)
+ask for ``Config.from_env(serving=True)``: production's rules whatever ``CASELOAD_ENV`` says,
+plus two more, no debug mode and no embedded SQLite file (one file cannot be shared by the
+workers of several hosts, and a copy of it is a copy of every record) unless
+``CASELOAD_ALLOW_SQLITE`` (``--allow-sqlite``) says so.
 """
 
 from __future__ import annotations
@@ -50,6 +56,10 @@ class Config:
 
     secret_key: str | None
     database_url: str
+    # A read replica for page reads (dashboard.db); None: everything on database_url.
+    database_read_url: str | None = None
+    # After a command, the caller's reads stay on the primary this long (read-your-writes).
+    read_your_writes_seconds: int = 30
     production: bool = False
     idle_timeout_minutes: int = 15
     # However active, a session ends this long after sign-in: a copied cookie kept alive by
@@ -76,14 +86,25 @@ class Config:
     freshness_hours: str | None = None
     # Engine options (e.g. pool size) passed to etl.db.make_engine.
     engine_options: dict = field(default_factory=dict)
+    # Flask's debug mode (``CASELOAD_DEBUG`` or ``FLASK_DEBUG``): tracebacks in the browser.
+    debug: bool = False
+    # A production server entry point: SQLite refused unless ``allow_sqlite``.
+    serving: bool = False
+    allow_sqlite: bool = False
 
     @classmethod
-    def from_env(cls) -> Config:
-        production = not is_development_environment()
+    def from_env(cls, *, serving: bool = False) -> Config:
+        """The environment's configuration; ``serving``: for a production server entry point."""
+        production = serving or not is_development_environment()
         return cls(
             secret_key=os.environ.get("SECRET_KEY") or None,
             database_url=get_settings().database_url,
+            database_read_url=os.environ.get("DATABASE_READ_URL") or None,
+            read_your_writes_seconds=int(os.environ.get("CASELOAD_READ_YOUR_WRITES_SECONDS", "30")),
             production=production,
+            debug=_flag("CASELOAD_DEBUG") or _flag("FLASK_DEBUG"),
+            serving=serving,
+            allow_sqlite=_flag("CASELOAD_ALLOW_SQLITE"),
             idle_timeout_minutes=int(os.environ.get("CASELOAD_IDLE_TIMEOUT_MINUTES", "15")),
             session_max_hours=int(os.environ.get("CASELOAD_SESSION_MAX_HOURS", "12")),
             https=_flag("CASELOAD_HTTPS", default=production),
@@ -114,6 +135,16 @@ class Config:
 
     def resolved(self) -> Config:
         """Fail closed in production; give development a throwaway key so it just runs."""
+        if self.production and self.debug:
+            raise ConfigError(
+                "debug mode is on (CASELOAD_DEBUG or FLASK_DEBUG): refusing to start in "
+                "production mode"
+            )
+        if self.serving and not self.allow_sqlite and self.database_url.startswith("sqlite"):
+            raise ConfigError(
+                "DATABASE_URL is an SQLite file: refusing to serve in production mode "
+                "(use PostgreSQL, or --allow-sqlite / CASELOAD_ALLOW_SQLITE=1 for one host)"
+            )
         if self.secret_key:
             if self.production and len(self.secret_key) < 32:
                 raise ConfigError("SECRET_KEY must be at least 32 characters in production")
@@ -134,7 +165,7 @@ class Config:
         idle_seconds = self.idle_timeout_minutes * 60
         return {
             "SECRET_KEY": self.secret_key,
-            "DEBUG": False,
+            "DEBUG": self.debug and not self.production,
             "TESTING": False,
             "PROPAGATE_EXCEPTIONS": False,
             "SESSION_COOKIE_NAME": "caseload_session",
@@ -155,6 +186,7 @@ class Config:
             "WTF_CSRF_SSL_STRICT": True,
             "MAX_CONTENT_LENGTH": 2 * 1024 * 1024,
             "CASELOAD_TODAY": self.today,
+            "CASELOAD_READ_YOUR_WRITES_SECONDS": self.read_your_writes_seconds,
             "CASELOAD_FRESHNESS_HOURS": _cadence(self.freshness_hours),
             "CASELOAD_LOGIN_WINDOW_MINUTES": self.login_window_minutes,
             "CASELOAD_LOGIN_MAX_FAILURES_USER": self.login_max_failures_per_user,

@@ -142,9 +142,10 @@ class View:
 
     @property
     def conn(self) -> Connection:
-        """The read connection, opened on first use and closed when the callback returns."""
+        """The read connection, opened on first use and closed when the callback returns: on
+        the read replica if there is one, unless the caller wrote lately (``dashboard.db``)."""
         if self._conn is None:
-            self._conn = db.engine.connect()
+            self._conn = db.read_engine.connect()
         return self._conn
 
     def close(self) -> None:
@@ -196,9 +197,13 @@ class View:
         return counselor_key
 
     def run(self, command: Callable, **kwargs: Any) -> Any:
-        """Run a write command in its own transaction with the caller's context."""
+        """Run a write command in its own transaction with the caller's context, on the
+        primary; the caller's reads follow it there for a while (read-your-writes)."""
         self.close()  # SQLite: no read connection held open across a write
-        return command(db.engine, command_context(), **kwargs)
+        try:
+            return command(db.engine, command_context(), **kwargs)
+        finally:
+            db.wrote()
 
 
 def page_callback(*dependencies: Any, permission: str, **options: Any) -> Callable:

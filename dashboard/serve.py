@@ -1,22 +1,62 @@
-"""``caseload serve``: the dashboard on the embedded server, for a laptop or a demo.
+"""``caseload serve``: the dashboard on the embedded server (a laptop, a demo), or with
+``--production`` under gunicorn with several worker processes.
 
-Production runs ``gunicorn dashboard.wsgi:app`` instead (several workers, behind TLS).
+``--production`` builds the app once in gunicorn's master process before any worker forks, so
+a configuration that cannot run safely (debug on, no ``SECRET_KEY`` or ``CASELOAD_AUDIT_KEY``,
+SQLite without ``--allow-sqlite``, demo logins active) stops the start-up with one line and
+exit code 2 instead of a crash loop of workers. Each worker drops the database connections it
+inherited (``Database.after_fork``) and opens its own.
 """
 
 from __future__ import annotations
 
+import os
+import sys
+
 import click
+
+REFUSED_EXIT = 2
+
+
+def refuse(message: str) -> None:
+    """One line on stderr, exit code 2: what a service manager shows and a script can test."""
+    click.echo(f"caseload: refusing to start: {message}", err=True)
+    sys.exit(REFUSED_EXIT)
 
 
 @click.command("serve")
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8050, show_default=True, type=int)
-def serve_command(host: str, port: int) -> None:
+@click.option(
+    "--production",
+    is_flag=True,
+    help="Run under gunicorn with --workers processes and production's start-up checks.",
+)
+@click.option("--workers", default=4, show_default=True, type=click.IntRange(1, 64))
+@click.option(
+    "--allow-sqlite",
+    is_flag=True,
+    help="With --production: accept an SQLite warehouse (one host only).",
+)
+def serve_command(host: str, port: int, production: bool, workers: int, allow_sqlite: bool) -> None:
     """Start the dashboard (Flask + Dash) on HOST:PORT."""
-    from werkzeug.serving import run_simple
-
     from dashboard import create_app
     from dashboard.config import Config, ConfigError
+
+    if production:
+        if allow_sqlite:
+            os.environ["CASELOAD_ALLOW_SQLITE"] = "1"
+        try:
+            app = create_app(Config.from_env(serving=True))
+        except ConfigError as exc:
+            refuse(str(exc))
+        from dashboard.gunicorn_app import run_gunicorn
+
+        click.echo(f"Caseload dashboard on http://{host}:{port}/ with {workers} workers")
+        run_gunicorn(app, host=host, port=port, workers=workers)
+        return
+
+    from werkzeug.serving import run_simple
 
     try:
         app = create_app(Config.from_env())

@@ -1,9 +1,18 @@
-"""WSGI entry point: ``gunicorn -w 4 -b 0.0.0.0:8050 dashboard.wsgi:app``.
+"""WSGI entry point for gunicorn: ``gunicorn --preload -w 4 -b 127.0.0.1:8050 dashboard.wsgi:app``
+(``caseload serve --production`` does the same and is what docs/deploy.md uses).
 
-Configuration comes from the environment (``SECRET_KEY``, ``DATABASE_URL``, ``CASELOAD_ENV``,
-``CASELOAD_PROXY_HOPS``...); with ``CASELOAD_ENV=production`` a missing key stops start-up.
+Configuration comes from the environment (``SECRET_KEY``, ``CASELOAD_AUDIT_KEY``,
+``DATABASE_URL``, ``CASELOAD_PROXY_HOPS``...) with production's rules whatever
+``CASELOAD_ENV`` says: importing this module is serving. A configuration that cannot run
+safely prints one line and exits with code 2; with ``--preload`` that happens once, in the
+master, before any worker starts (without it every worker would stop in turn).
 """
 
 from dashboard import create_app
+from dashboard.config import Config, ConfigError
+from dashboard.serve import refuse
 
-app = create_app()
+try:
+    app = create_app(Config.from_env(serving=True))
+except ConfigError as exc:
+    refuse(str(exc))

@@ -24,6 +24,10 @@ COMMANDS: dict[str, tuple[str, str]] = {  # name -> (module:attribute, short hel
         "etl.migrate:init_db_command",
         "Create or upgrade the warehouse schema (alembic upgrade...",
     ),
+    "run-ingest": (
+        "etl.ingest.run_cli:run_ingest_command",
+        "Load the complete files in DROP_DIR, move them to...",
+    ),
     "serve": ("dashboard.serve:serve_command", "Start the dashboard (Flask + Dash) on HOST:PORT."),
     "synth": ("etl.synth.cli:synth_command", "Generate a synthetic outpatient program (roster,..."),
     "score": ("etl.risk.cli:score_command", "Refresh client-day facts and daily risk scores."),

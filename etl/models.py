@@ -392,6 +392,19 @@ class EtlQuarantine(Base):
     resolved_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
 
 
+class EtlRefreshPending(Base):
+    """Clients a committed load changed whose risk refresh has not run yet (``run-ingest``).
+
+    Written in the file's own data transaction, removed once the refresh committed: a run
+    killed between its loads and its refresh leaves the work here for the next run, which a
+    reloaded, unchanged file could no longer tell it."""
+
+    __tablename__ = "etl_refresh_pending"
+
+    client_key: Mapped[int] = mapped_column(Integer, primary_key=True)
+    from_date: Mapped[dt.date] = mapped_column(Date)
+
+
 class EtlRecordHistory(Base):
     """What a correction changed: the record's natural id and each field's old and new value."""
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+import dash_ag_grid as dag
 import pandas as pd
 
 from dashboard.figures.palette import TIER_COLORS, TIER_ICONS, TIER_LABELS
@@ -24,6 +25,26 @@ GRID_OPTIONS = {
     # No HTML template strings: dash-ag-grid blocks them (a console error on every load).
     "suppressNoRowsOverlay": True,
 }
+
+
+def phone_grid(grid_id: str, renderer: str, row_height: int, style: dict) -> dag.AgGrid:
+    """A page's rows on a phone: one card per client, drawn by ``renderer``, no header."""
+    return dag.AgGrid(
+        id=grid_id,
+        columnDefs=[
+            {"field": "client_id", "cellRenderer": renderer, "flex": 1, "cellDataType": False}
+        ],
+        rowData=[],
+        getRowId="params.data.client_id",
+        dashGridOptions={
+            **GRID_OPTIONS,
+            "rowHeight": row_height,
+            "headerHeight": 0,
+            "suppressHorizontalScroll": True,
+        },
+        className="ag-theme-quartz today-phone-grid",
+        style=style,
+    )
 
 
 def client_column(width: int = 160) -> dict:

@@ -104,10 +104,6 @@ COLUMN_DEFS = [
     },
 ]
 # On a phone: one card per client (name, tier, score, top reason, last check-in, the buttons).
-PHONE_COLUMNS = [
-    {"field": "rank", "cellRenderer": "PhoneCard", "flex": 1, "cellDataType": False},
-]
-
 FOLLOWUP_ORDER = {"due": 0, "none": 1, "done": 2, "snoozed": 3}  # most urgent first
 DEFAULT_COL_DEF = {"sortable": True, "resizable": True}
 

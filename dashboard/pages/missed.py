@@ -51,9 +51,6 @@ CARDS = (
 )
 ROW_HEIGHT = grid.GRID_OPTIONS["rowHeight"]
 SCHEDULES = {"daily": "Daily", "weekdays": "Weekdays", "weekly": "Weekly"}
-PHONE_COLUMNS = [
-    {"field": "missed_streak", "cellRenderer": "MissedPhoneCard", "flex": 1, "cellDataType": False}
-]
 COLUMNS = [
     grid.client_column(),
     grid.number_column(
@@ -101,19 +98,11 @@ def layout(**_kwargs) -> html.Div:
             ),
             # On a phone the same rows as cards, each with the contact button.
             html.Div(
-                dag.AgGrid(
-                    id="missed-phone-grid",
-                    columnDefs=PHONE_COLUMNS,
-                    rowData=[],
-                    getRowId="params.data.client_id",
-                    dashGridOptions={
-                        **grid.GRID_OPTIONS,
-                        "rowHeight": 84,
-                        "headerHeight": 0,
-                        "suppressHorizontalScroll": True,
-                    },
-                    className="ag-theme-quartz today-phone-grid",
-                    style={"height": "60vh", "minHeight": "340px"},
+                grid.phone_grid(
+                    "missed-phone-grid",
+                    "MissedPhoneCard",
+                    84,
+                    {"height": "60vh", "minHeight": "340px"},
                 ),
                 className="d-md-none",
             ),

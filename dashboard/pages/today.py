@@ -23,7 +23,6 @@ from dashboard.context import user_time_zone
 from dashboard.figures.today_grid import (
     COLUMN_DEFS,
     DEFAULT_COL_DEF,
-    PHONE_COLUMNS,
     filter_ranked,
     grid_rows,
 )
@@ -204,19 +203,11 @@ def layout(**_kwargs) -> html.Div:
             dcc.Store(id="today-target"),
             # On a phone the same rows as a list of cards, with the same two buttons.
             html.Div(
-                dag.AgGrid(
-                    id="today-phone-grid",
-                    columnDefs=PHONE_COLUMNS,
-                    rowData=[],
-                    getRowId="params.data.client_id",
-                    dashGridOptions={
-                        **grid.GRID_OPTIONS,
-                        "rowHeight": 100,
-                        "headerHeight": 0,
-                        "suppressHorizontalScroll": True,
-                    },
-                    className="ag-theme-quartz today-phone-grid",
-                    style={"height": "calc(100vh - 300px)", "minHeight": "420px"},
+                grid.phone_grid(
+                    "today-phone-grid",
+                    "PhoneCard",
+                    100,
+                    {"height": "calc(100vh - 300px)", "minHeight": "420px"},
                 ),
                 className="today-phone-list",
             ),

@@ -36,6 +36,8 @@ from etl.ingest.sources import Chunk, OpenedFile, open_file
 from etl.settings import get_settings
 
 ProgressFn = Callable[[str, int, int], None]  # (path, rows written, rows expected)
+# Called with the file's open transaction and what it changed, just before it commits.
+BeforeCommitFn = Callable[[Connection, ChangeSet], None]
 _SQLITE_CACHE_KIB = 128 * 1024
 
 
@@ -120,6 +122,7 @@ def _load_file(
     chunk_rows: int,
     exact: bool,
     on_progress: ProgressFn | None,
+    before_commit: BeforeCommitFn | None = None,
 ) -> None:
     now = bookkeeping.utcnow()
     result.clear()
@@ -150,6 +153,8 @@ def _load_file(
             for aside in asides:
                 bulk.restore(conn, aside)
             run.finish(opened.sha256())
+            if before_commit is not None:
+                before_commit(conn, run.changes)
             conn.commit()
         finally:
             stop.set()
@@ -167,6 +172,7 @@ def ingest_file(
     *,
     chunk_rows: int,
     on_progress: ProgressFn | None = None,
+    before_commit: BeforeCommitFn | None = None,
 ) -> FileResult:
     path = str(opened.path)
     label = _label(opened)
@@ -184,6 +190,7 @@ def ingest_file(
                 chunk_rows=chunk_rows,
                 exact=False,
                 on_progress=on_progress,
+                before_commit=before_commit,
             )
         except NeedsExactReader:
             _load_file(
@@ -194,6 +201,7 @@ def ingest_file(
                 chunk_rows=chunk_rows,
                 exact=True,
                 on_progress=on_progress,
+                before_commit=before_commit,
             )
     except FileRejected as exc:
         result.status, result.error = "failed", str(exc)
@@ -250,10 +258,13 @@ def ingest_paths(
     on_progress: ProgressFn | None = None,
     retry_quarantine: bool = False,
     mapping: Mapping | None = None,
+    before_commit: BeforeCommitFn | None = None,
 ) -> IngestReport:
     """Load files (and optionally retry the quarantine); return per-file counts and changes.
 
-    With a ``mapping`` (``etl.ingest.mapping``) every file is read through it as its kind."""
+    With a ``mapping`` (``etl.ingest.mapping``) every file is read through it as its kind;
+    ``before_commit`` writes alongside each file's data, in its transaction (``run-ingest``
+    records the refresh it owes)."""
     rows = chunk_rows or get_settings().chunk_rows
     report = IngestReport()
     report.interrupted_loads = bookkeeping.mark_interrupted(engine)
@@ -262,7 +273,14 @@ def ingest_paths(
     report.files.extend(failed)
     for item in opened:
         report.files.append(
-            ingest_file(engine, item, report.changes, chunk_rows=rows, on_progress=on_progress)
+            ingest_file(
+                engine,
+                item,
+                report.changes,
+                chunk_rows=rows,
+                on_progress=on_progress,
+                before_commit=before_commit,
+            )
         )
     if retry_quarantine:
         report.files.extend(retry(engine, report.changes, chunk_rows=rows))

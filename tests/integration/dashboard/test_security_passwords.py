@@ -186,8 +186,9 @@ def test_production_needs_a_real_secret_key(seeded, monkeypatch) -> None:
     with pytest.raises(ConfigError):
         create_app()
     sys.modules.pop("dashboard.wsgi", None)
-    with pytest.raises(ConfigError):
+    with pytest.raises(SystemExit) as stopped:
         importlib.import_module("dashboard.wsgi")  # gunicorn fails to start
+    assert stopped.value.code == 2
     result = CliRunner().invoke(main, ["serve", "--host", "256.256.256.256", "--port", "0"])
     assert result.exit_code != 0 and "SECRET_KEY is not set" in result.output
     monkeypatch.setenv("SECRET_KEY", "too-short")
