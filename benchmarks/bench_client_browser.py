@@ -78,7 +78,7 @@ def _warehouse(clients: int, days: int, caseload: int) -> tuple[str, list[str]]:
         engine = make_engine(f"sqlite:///{tmp}")
         began = time.perf_counter()
         build_warehouse(engine, clients, days, caseload, lambda m: print(m, flush=True))
-        from dashboard.users import create_user
+        from dashboard.commands.users import create_user
 
         with engine.begin() as conn:
             create_user(

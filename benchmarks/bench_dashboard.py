@@ -43,6 +43,7 @@ from pathlib import Path
 import numpy as np
 from sqlalchemy import Engine, event, text
 
+from etl import marts
 from etl.db import make_engine
 from etl.models import Base
 from etl.risk.client_day import rolling_sum
@@ -362,6 +363,10 @@ def build_warehouse(
         done = min(clients, lo + batch)
         if done % 5000 == 0 or done == clients:
             log(f"  loaded {done:,}/{clients:,} clients ({time.perf_counter() - began:.0f} s)")
+    began = time.perf_counter()
+    with engine.begin() as conn:
+        marts.refresh(conn, None)  # what the risk refresh does after writing the facts
+    log(f"  Outcomes marts built in {time.perf_counter() - began:.1f} s")
     with engine.begin() as conn:
         conn.execute(text("ANALYZE"))
     return {"counselor_key": 1, "program_key": 1}
@@ -440,8 +445,8 @@ def measure(url: str, warehouse: dict, caseload: int, calls: int) -> list[dict]:
     )
 
     from dashboard import create_app
+    from dashboard.commands.users import create_user
     from dashboard.config import Config
-    from dashboard.users import create_user
 
     engine = make_engine(url)
     with engine.begin() as conn:

@@ -1,8 +1,8 @@
 """Load test: a hundred staff doing their morning against gunicorn on a PostgreSQL warehouse.
 
 Builds (or reuses, by size) a PostgreSQL warehouse with ``bench_dashboard.build_warehouse``,
-adds the staff logins through ``dashboard.users.create_user`` (``--users`` split 80/15/5 into
-counselors, supervisors and admins) and a month of load history, starts gunicorn
+adds the staff logins through ``dashboard.commands.users.create_user`` (``--users`` split
+80/15/5 into counselors, supervisors and admins) and a month of load history, starts gunicorn
 (``--workers``, default 4) on 127.0.0.1 and runs locust headless for ``--run-time`` with the
 morning of ``benchmarks/morning.py``: sign in, Today, 3-5 clients, Missed, Sleep & stress,
 Today again and a logged contact; supervisors then Outcomes; admins the loads page.
@@ -87,7 +87,7 @@ def _ready(engine: Engine, clients: int, logins: list[tuple[str, str]]) -> bool:
 def _add_logins(engine: Engine, logins: list[tuple[str, str]]) -> None:
     """Through the users commands, as an administrator would (Argon2 hashes and all). Several
     logins may share one staff record when the warehouse has fewer counselors than logins."""
-    from dashboard.users import create_user
+    from dashboard.commands.users import create_user
 
     with engine.begin() as conn:
         staff = conn.execute(text("SELECT staff_id FROM dim_staff ORDER BY staff_key")).scalars()

@@ -9,6 +9,10 @@ The kit does the parts every page needs and no page should write twice:
   for (``nav_pages``); a page the user lacks answers like an unknown path (the 404 layout;
   the tab keeps its PHI-free title) and the denial is audited (``guard_pages``, in
   ``create_app``).
+* A user holding a temporary password (an administrator's reset) sees the ``/account`` page
+  whatever the path, and every callback but the ``SIGNED_IN`` ones (the account form, the
+  shell) is refused and audited until they have chosen their own
+  (``password_change_pending``).
 * ``@page_callback(Output(...), Input(...), permission=VIEW_CASELOAD)`` is ``dash.callback``
   plus the access check. Without the permission the callback answers nothing
   (``PreventUpdate``, HTTP 204) and writes exactly one ``denied`` audit row. With it, the
@@ -72,6 +76,18 @@ KIT_MARK = "__caseload_kit__"
 # For the shell's own callbacks (the data-freshness header): any signed-in user, whatever role.
 SIGNED_IN = "signed_in"
 NOT_FOUND_MODULE = "not_found_404"
+# Where a user with a temporary password is kept until they choose their own.
+ACCOUNT_PATH = "/account"
+
+
+def password_change_pending() -> bool:
+    """True while the signed-in user holds a temporary password: every page is the account
+    page, every callback but the signed-in ones (the account form, the shell) is refused."""
+    return (
+        has_request_context()
+        and bool(current_user.is_authenticated)
+        and bool(getattr(current_user, "must_change_password", False))
+    )
 
 
 def register_page(module: str, *, permission: str | None, **kwargs: Any) -> None:
@@ -82,7 +98,13 @@ def register_page(module: str, *, permission: str | None, **kwargs: Any) -> None
 
 def may_open(page: dict) -> bool:
     permission = page.get("permission")
-    return permission is None or has_permission(permission)
+    if permission is None:
+        return True
+    if password_change_pending():
+        return page.get("path") == ACCOUNT_PATH
+    if permission == SIGNED_IN:
+        return bool(current_user.is_authenticated)
+    return has_permission(permission)
 
 
 def nav_pages() -> list[dict]:
@@ -94,6 +116,8 @@ def nav_pages() -> list[dict]:
 def home_path(target: str = "/") -> str:
     """Where ``/`` should take the signed-in user: their first page (an admin has no Today,
     and landing on "page not found" after signing in is no welcome). Other paths unchanged."""
+    if password_change_pending():
+        return ACCOUNT_PATH
     if target != "/":
         return target
     pages = nav_pages()
@@ -102,6 +126,10 @@ def home_path(target: str = "/") -> str:
 
 def _not_found_page() -> dict:
     return next(p for m, p in dash.page_registry.items() if m.split(".")[-1] == NOT_FOUND_MODULE)
+
+
+def _account_page() -> dict | None:
+    return next((p for p in dash.page_registry.values() if p["path"] == ACCOUNT_PATH), None)
 
 
 def guard_pages() -> None:
@@ -122,6 +150,10 @@ def _refused(page: dict) -> bool:
 
 def _guarded_layout(page: dict, layout: Callable | Any, missing: dict) -> Callable:
     def guarded(**kwargs: Any) -> Any:
+        account = _account_page()
+        if password_change_pending() and account is not None and page is not account:
+            # Not a denial: the user is asked to do the one thing they may do first.
+            return account["layout"](**kwargs)
         if _refused(page):
             audit_denied(reason=f"missing {page['permission']}", detail={"page": page["path"]})
             return missing["layout"](**kwargs) if callable(missing["layout"]) else missing["layout"]
@@ -220,6 +252,9 @@ def page_callback(*dependencies: Any, permission: str, **options: Any) -> Callab
             )
             if not allowed:
                 audit_denied(reason=f"missing {permission}")
+                raise PreventUpdate
+            if permission != SIGNED_IN and password_change_pending():
+                audit_denied(reason="password change required")
                 raise PreventUpdate
             view = View()
             try:

@@ -53,8 +53,16 @@ def navbar() -> dbc.Navbar:
     role = ROLE_LABELS.get(user.role, user.role)
     who = html.Span(
         [
-            html.I(className="bi bi-person-circle me-1", **{"aria-hidden": "true"}),
-            html.Span(user.display_name, id="nav-user"),
+            dcc.Link(
+                [
+                    html.I(className="bi bi-person-circle me-1", **{"aria-hidden": "true"}),
+                    html.Span(user.display_name, id="nav-user"),
+                ],
+                href="/account",
+                id="nav-account",
+                title="Your account: change your password",
+                className="text-light text-decoration-none",
+            ),
             html.Span(" · "),
             html.Span(role, id="nav-role"),
             html.Span(
@@ -80,8 +88,8 @@ def navbar() -> dbc.Navbar:
         ),
         color="primary",
         dark=True,
-        className="mb-3 py-1",
-        sticky="top",
+        # Sticky from tablets up; on a phone the wrapped bar would keep a third of the screen.
+        className="mb-3 py-1 sticky-md-top",
     )
 
 

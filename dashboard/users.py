@@ -1,24 +1,16 @@
-"""Dashboard logins: add, disable and reset them; create the demo logins
-(``caseload users``, in ``dashboard.users_cli``, drives these).
-
-Passwords are read from standard input (``--password-stdin``), never from the command line
-where ``ps`` and shell history would keep them. Every change bumps the user's session epoch,
-so open sessions end, and writes a ``user_changed`` audit row.
-"""
+"""The demo logins (``caseload users demo``) and the check that none is left active in
+production. Adding, disabling and resetting logins are commands shared with the admin page:
+``dashboard.commands.users``."""
 
 from __future__ import annotations
 
-import datetime as dt
 import os
 
-import click
-from sqlalchemy import Connection, func, insert, or_, select, update
+from sqlalchemy import Connection, func, or_, select
 from sqlalchemy.engine import make_url
 
-from dashboard.auth.passwords import check_password_policy, hash_password
-from dashboard.auth.permissions import ROLES
+from dashboard.commands.users import UserError, create_user, set_password
 from dashboard.config import is_development_environment
-from etl.audit import Actor, record
 from etl.db import normalize_url
 from etl.models import AppUser, DimClient, DimProgram, DimStaff
 from etl.settings import get_settings
@@ -28,117 +20,6 @@ DEMO_LOGINS = (
     ("demo.supervisor", "supervisor", "supervisor-demo-2026"),
     ("demo.admin", "admin", "admin-demo-2026"),
 )
-SYSTEM = Actor(username="system:cli")
-
-
-class UserError(click.ClickException):
-    pass
-
-
-def _now() -> dt.datetime:
-    return dt.datetime.now(dt.UTC).replace(tzinfo=None)
-
-
-def _staff(conn: Connection, staff_id: str):
-    row = conn.execute(
-        select(DimStaff.staff_key, DimStaff.program_key, DimStaff.role).where(
-            DimStaff.staff_id == staff_id
-        )
-    ).first()
-    if row is None:
-        raise UserError(f"no staff member with id {staff_id!r} in the warehouse")
-    return row
-
-
-def create_user(
-    conn: Connection,
-    *,
-    username: str,
-    role: str,
-    password: str,
-    staff_id: str | None = None,
-    program_id: str | None = None,
-) -> int:
-    """Insert a login. Counselors must be tied to a staff record (their caseload); supervisors
-    to a program (through their staff record or ``program_id``)."""
-    username = username.strip().lower()
-    if role not in ROLES:
-        raise UserError(f"role must be one of {', '.join(ROLES)}")
-    if not username or len(username) > 64:
-        raise UserError("username must be 1-64 characters")
-    try:
-        check_password_policy(password)
-    except ValueError as exc:
-        raise UserError(str(exc)) from exc
-    staff_key = program_key = None
-    if staff_id:
-        staff = _staff(conn, staff_id)
-        staff_key, program_key = staff.staff_key, staff.program_key
-    if program_id:
-        program_key = conn.execute(
-            select(DimProgram.program_key).where(DimProgram.program_id == program_id)
-        ).scalar()
-        if program_key is None:
-            raise UserError(f"no program with id {program_id!r}")
-    if role == "counselor" and staff_key is None:
-        raise UserError("a counselor login needs --staff-id (it defines the caseload)")
-    if role == "supervisor" and program_key is None:
-        raise UserError("a supervisor login needs --staff-id or --program-id")
-    if conn.execute(select(AppUser.user_id).where(AppUser.username == username)).first():
-        raise UserError(f"user {username!r} already exists")
-    user_id = conn.execute(
-        insert(AppUser)
-        .values(
-            username=username,
-            password_hash=hash_password(password),
-            role=role,
-            staff_key=staff_key,
-            program_key=program_key,
-            is_active=True,
-            session_epoch=0,
-            created_at=_now(),
-        )
-        .returning(AppUser.user_id)
-    ).scalar_one()
-    record(
-        conn,
-        action="user_changed",
-        actor=SYSTEM,
-        category="user",
-        detail={"change": "added", "user_id": user_id, "role": role},
-    )
-    return int(user_id)
-
-
-def _change(conn: Connection, username: str, change: str, **values) -> None:
-    username = username.strip().lower()
-    user_id = conn.execute(select(AppUser.user_id).where(AppUser.username == username)).scalar()
-    if user_id is None:
-        raise UserError(f"no user {username!r}")
-    conn.execute(
-        update(AppUser)
-        .where(AppUser.user_id == user_id)
-        .values(session_epoch=AppUser.session_epoch + 1, **values)
-    )
-    record(
-        conn,
-        action="user_changed",
-        actor=SYSTEM,
-        category="user",
-        detail={"change": change, "user_id": user_id},
-    )
-
-
-def set_password(conn: Connection, username: str, password: str) -> None:
-    try:
-        check_password_policy(password)
-    except ValueError as exc:
-        raise UserError(str(exc)) from exc
-    _change(conn, username, "password_reset", password_hash=hash_password(password))
-
-
-def disable_user(conn: Connection, username: str) -> None:
-    _change(conn, username, "disabled", is_active=False)
 
 
 def _busiest_counselor(conn: Connection):

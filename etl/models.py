@@ -8,7 +8,8 @@ Layers, named as a warehouse:
 * ``pii_*``  direct identifiers (names, birth date, phone, email, ZIP, free-text notes), kept
   apart so that aggregates and anonymized exports never need to read them;
 * ``etl_*``  load bookkeeping: files, quarantined rows, the history of corrections;
-* ``app_*``  what the dashboard writes: users, audit log, follow-ups, snoozes, login throttling.
+* ``app_*``  what the dashboard writes: users, audit log, follow-ups, snoozes, login throttling;
+* ``mart_*`` aggregates kept for a page (the Outcomes day marts, the cached model check).
 
 Conventions: ``*_at`` columns hold UTC as naive timestamps (the same on SQLite and PostgreSQL);
 ``*_date`` columns are calendar dates in the program's time zone; ``is_*``/``has_*`` booleans.
@@ -32,6 +33,8 @@ from sqlalchemy import (
     SmallInteger,
     String,
     Text,
+    false,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -330,7 +333,17 @@ class FctRiskScore(Base):
     """
 
     __tablename__ = "fct_risk_score"
-    __table_args__ = (Index("ix_fct_risk_score_date_score", "date", "score"),)
+    __table_args__ = (
+        Index("ix_fct_risk_score_date_score", "date", "score"),
+        # The newly-high days alone (a few per client a year): the Outcomes follow-up figures.
+        Index(
+            "ix_fct_risk_score_newly_high",
+            "client_key",
+            "date",
+            postgresql_where=text("is_newly_high"),
+            sqlite_where=text("is_newly_high"),
+        ),
+    )
 
     client_key: Mapped[int] = mapped_column(
         ForeignKey("dim_client.client_key"), primary_key=True, autoincrement=False
@@ -449,6 +462,11 @@ class AppUser(Base):
     session_epoch: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime)
     last_login_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    # Set by an administrator's reset (a temporary password): the owner must choose a new one
+    # before doing anything else.
+    must_change_password: Mapped[bool] = mapped_column(
+        Boolean, default=False, server_default=false()
+    )
 
 
 class AppLoginThrottle(Base):
@@ -554,6 +572,74 @@ class MartModelCheck(Base):
     computed_at: Mapped[dt.datetime] = mapped_column(DateTime)
     seconds: Mapped[float] = mapped_column(Float)
     result: Mapped[dict] = mapped_column(JSON)
+
+
+class MartOutcomesDay(Base):
+    """The Outcomes page's day figures, summed per program, counselor and day (grain: one row
+    per program, counselor of the client's current caseload, day).
+
+    Settled expected and met check-ins exactly as ``fct_client_day`` counts them, client-days
+    answering ``used_since_last`` and those abstinent, scored client-days per tier and the
+    newly-high days. A period's figure is a sum of days, so any period (not only whole weeks)
+    reads a few hundred rows instead of every client-day; the counselor filter and the
+    counselor table read the same rows per counselor. Written by the risk refresh
+    (``etl.marts``) in its own transaction, so it is never older than the scores."""
+
+    __tablename__ = "mart_outcomes_day"
+    __table_args__ = (Index("ix_mart_outcomes_day_program_date", "program_key", "date"),)
+
+    row_key: Mapped[int] = mapped_column(BigKey, primary_key=True)
+    program_key: Mapped[int] = mapped_column(ForeignKey("dim_program.program_key"))
+    counselor_key: Mapped[int | None] = mapped_column(ForeignKey("dim_staff.staff_key"))
+    date: Mapped[dt.date] = mapped_column(Date)
+    expected: Mapped[int] = mapped_column(Integer, default=0)
+    met: Mapped[int] = mapped_column(Integer, default=0)
+    answered_days: Mapped[int] = mapped_column(Integer, default=0)
+    abstinent_days: Mapped[int] = mapped_column(Integer, default=0)
+    scored_low: Mapped[int] = mapped_column(Integer, default=0)
+    scored_moderate: Mapped[int] = mapped_column(Integer, default=0)
+    scored_high: Mapped[int] = mapped_column(Integer, default=0)
+    scored_critical: Mapped[int] = mapped_column(Integer, default=0)
+    newly_high: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class MartScreenDay(Base):
+    """Drug screens collected per program, counselor, day, substance and result."""
+
+    __tablename__ = "mart_screen_day"
+    __table_args__ = (Index("ix_mart_screen_day_program_date", "program_key", "date"),)
+
+    row_key: Mapped[int] = mapped_column(BigKey, primary_key=True)
+    program_key: Mapped[int] = mapped_column(ForeignKey("dim_program.program_key"))
+    counselor_key: Mapped[int | None] = mapped_column(ForeignKey("dim_staff.staff_key"))
+    date: Mapped[dt.date] = mapped_column(Date)
+    substance: Mapped[str] = mapped_column(String(64))
+    result: Mapped[str] = mapped_column(String(16))
+    screens: Mapped[int] = mapped_column(Integer)
+
+
+class MartOutcomesReach(Base):
+    """How many different clients a figure rests on, for any period, from day rows.
+
+    For each measure (``adherence``: a settled expected check-in; ``abstinence``: a day
+    answering ``used_since_last``; ``screen``: a day with a screen, overall (``substance`` is
+    ``''``) and per substance) a client's days with it are chained to the client's previous
+    such day (``prev_date``, ``NULL`` for the first). The clients behind a period ``s..e`` are
+    then ``sum(clients)`` over the rows of ``s..e`` whose ``prev_date`` is before ``s`` or
+    ``NULL``: each client's first day of the period, exactly once. A distinct count over
+    client-days would otherwise read every client-day of the period."""
+
+    __tablename__ = "mart_outcomes_reach"
+    __table_args__ = (Index("ix_mart_outcomes_reach_program_date", "program_key", "date"),)
+
+    row_key: Mapped[int] = mapped_column(BigKey, primary_key=True)
+    program_key: Mapped[int] = mapped_column(ForeignKey("dim_program.program_key"))
+    counselor_key: Mapped[int | None] = mapped_column(ForeignKey("dim_staff.staff_key"))
+    measure: Mapped[str] = mapped_column(String(16))
+    substance: Mapped[str] = mapped_column(String(64))
+    date: Mapped[dt.date] = mapped_column(Date)
+    prev_date: Mapped[dt.date | None] = mapped_column(Date)
+    clients: Mapped[int] = mapped_column(Integer)
 
 
 class ExportPseudonym(Base):

@@ -23,7 +23,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from faker import Faker
-from sqlalchemy import Engine, insert, select
+from sqlalchemy import Connection, Engine, insert, select
 
 from etl.models import (
     DimClient,
@@ -32,6 +32,9 @@ from etl.models import (
     EtlLoad,
     FctCheckin,
     FctDrugScreen,
+    MartOutcomesDay,
+    MartOutcomesReach,
+    MartScreenDay,
     PiiClient,
 )
 from etl.risk.score import refresh
@@ -479,7 +482,7 @@ def add_user(
     program_id: str | None = None,
     password: str = PASSWORD,
 ) -> int:
-    from dashboard.users import create_user
+    from dashboard.commands.users import create_user
 
     with engine.begin() as conn:
         return create_user(
@@ -489,7 +492,7 @@ def add_user(
             password=password,
             staff_id=staff_id,
             program_id=program_id,
-        )
+        ).user_id
 
 
 def add_standard_users(engine: Engine) -> dict[str, int]:
@@ -640,3 +643,15 @@ def add_small_users(engine: Engine) -> dict[str, int]:
         "oona": add_user(engine, "oona", "supervisor", staff_id="OS"),
         "root": add_user(engine, "root", "admin", program_id="SM-1"),
     }
+
+
+def mart_rows(conn: Connection) -> dict[str, list[tuple]]:
+    """Every mart row without its surrogate key, sorted: two states compare as lists."""
+    out = {}
+    for mart in (MartOutcomesDay, MartScreenDay, MartOutcomesReach):
+        cols = [c for c in mart.__table__.columns if c.name != "row_key"]
+        rows = conn.execute(select(*cols)).all()
+        out[mart.__tablename__] = sorted(
+            (tuple(r) for r in rows), key=lambda r: tuple(str(v) for v in r)
+        )
+    return out

@@ -112,6 +112,21 @@ def guard():
         return refuse()
     session.permanent = True
     session["last_seen"] = int(time.time())
+    return _password_change_first()
+
+
+# Pages a user holding a temporary password may load; Dash's JSON endpoints are held back by
+# the callback kit instead (only the account form's and the shell's callbacks answer).
+PASSWORD_CHANGE_PATHS = frozenset({"/account", "/logout"})
+
+
+def _password_change_first():
+    """A temporary password is changed before anything else: any other page load goes to
+    ``/account``."""
+    if not getattr(current_user, "must_change_password", False):
+        return None
+    if request.method == "GET" and not wants_json() and request.path not in PASSWORD_CHANGE_PATHS:
+        return redirect("/account")
     return None
 
 

@@ -33,6 +33,12 @@ def check_password_policy(password: str) -> None:
         raise ValueError(f"password must be at least {MIN_PASSWORD_LENGTH} characters")
     if password.strip() != password:
         raise ValueError("password must not start or end with whitespace")
+    from dashboard.auth.breached import is_breached
+
+    if is_breached(password):
+        raise ValueError(
+            "this password is on the list of commonly used and breached passwords: choose another"
+        )
 
 
 def verify_or_burn(password_hash: str | None, password: str) -> bool:

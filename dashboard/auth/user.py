@@ -32,6 +32,8 @@ class CurrentUser(UserMixin):
     display_name: str
     program_name: str | None
     time_zone: str | None
+    # A temporary password from an administrator's reset: only /account until it is changed.
+    must_change_password: bool = False
 
     def get_id(self) -> str:
         return f"{self.user_id}:{self.session_epoch}"
@@ -60,6 +62,7 @@ def load_current_user(conn: Connection, user_id: int, epoch: int | None) -> Curr
             AppUser.staff_key,
             program_key.label("program_key"),
             AppUser.session_epoch,
+            AppUser.must_change_password,
             DimStaff.role.label("staff_role"),
             DimStaff.first_name,
             DimStaff.last_name,
@@ -89,4 +92,5 @@ def load_current_user(conn: Connection, user_id: int, epoch: int | None) -> Curr
         display_name=name,
         program_name=row["program_name"],
         time_zone=row["time_zone"],
+        must_change_password=bool(row["must_change_password"]),
     )

@@ -62,7 +62,7 @@ def safe_next(target: str | None) -> str:
     return target
 
 
-def _policy() -> ThrottlePolicy:
+def throttle_policy() -> ThrottlePolicy:
     cfg = current_app.config
     return ThrottlePolicy(
         window=dt.timedelta(minutes=cfg["CASELOAD_LOGIN_WINDOW_MINUTES"]),
@@ -121,7 +121,7 @@ def _attempt(username: str):
     password = request.form.get("password", "")
     address = (request.remote_addr or "unknown")[:64]
     now = utcnow()
-    policy = _policy()
+    policy = throttle_policy()
 
     with locked(db.engine) as conn:
         reservation = reserve(conn, policy, username, address, now)

@@ -306,9 +306,9 @@ def load_outcomes(view: View, program_id, start_value, end_value, staff_id):
     if start is None or end is None or end < start or (end - start).days >= MAX_DAYS:
         return (f"Pick a period of 1 to {MAX_DAYS} days.", *EMPTY[1:])
     length = end - start + dt.timedelta(days=1)
-    result = read_outcomes.program_outcomes(view.conn, key, start, end, counselor)
-    previous = read_outcomes.program_outcomes(
-        view.conn, key, start - length, start - dt.timedelta(days=1), counselor
+    before = (start - length, start - dt.timedelta(days=1))
+    result, previous = read_outcomes.period_outcomes(
+        view.conn, key, [(start, end), before], counselor
     )
     view.audit_view(
         "program_outcomes",

@@ -6,9 +6,12 @@ admin, the command line) reads any program, one holding ``VIEW_OUTCOMES`` (a sup
 own program only, anyone else nothing (``resolve_program`` returns ``None``; callers audit the
 refusal). The result holds aggregates only: no client ids, no names.
 
-Large tables are aggregated in SQL (client-days, scores, check-ins, screens are grouped by day
-before they leave the database); the roster and the high-risk flags are small enough to read
-as rows and finish in pandas, where the date rules are easier to read.
+Day figures (adherence, abstinence, screens, the tier mix, and how many clients each rests
+on) come from the Outcomes marts the risk refresh keeps per program, counselor and day
+(``etl.marts``), so a year costs a few hundred rows; they are as new as the last refresh,
+like the scores. The roster, the high-risk flags and the contacts logged are small enough to
+read as rows and finish in pandas, where the date rules are easier to read; contacts are read
+live, so a call logged a minute ago counts.
 """
 
 from __future__ import annotations
@@ -24,15 +27,16 @@ from sqlalchemy import Connection, and_, case, func, or_, select
 from dashboard.auth.permissions import VIEW_ALL_OUTCOMES, VIEW_OUTCOMES
 from dashboard.read.frames import frame
 from dashboard.read.scope import Scope
+from etl.marts import DAY_SUMS
 from etl.models import (
     AppFollowup,
     DimClient,
     DimProgram,
     DimStaff,
-    FctCheckin,
-    FctClientDay,
-    FctDrugScreen,
     FctRiskScore,
+    MartOutcomesDay,
+    MartOutcomesReach,
+    MartScreenDay,
 )
 from etl.vocabulary import TIERS
 
@@ -208,134 +212,100 @@ def survival(cohort: pd.DataFrame, end: dt.date) -> dict[str, Any]:
 
 
 # --------------------------------------------------------------------------- day aggregates
+#
+# Read from the Outcomes marts (``etl.marts``), which the risk refresh keeps per program,
+# counselor and day: a period is a few hundred summed rows, not every client-day of it.
 
 
-def _met():
-    """A met expected check-in, as ``fct_client_day`` counts it: the day's own check-in, or
-    for a weekly schedule one within its week."""
-    return and_(
-        FctClientDay.is_expected,
-        ~FctClientDay.is_missed,
-        or_(
-            FctClientDay.is_received,
-            and_(DimClient.checkin_schedule == "weekly", FctClientDay.days_since_checkin <= 6),
-        ),
-    )
+def _in_period(mart, program_key: int, start: dt.date, end: dt.date, counselor: int | None):
+    cond = [mart.program_key == program_key, mart.date.between(start, end)]
+    if counselor is not None:
+        cond.append(mart.counselor_key == counselor)
+    return and_(*cond)
 
 
-def adherence_by_day(
+def day_sums(
     conn: Connection, program_key: int, start: dt.date, end: dt.date, counselor: int | None
 ) -> pd.DataFrame:
-    """date, expected, met, clients: settled expected check-ins (a pending one of a day still
-    in progress is neither) and the met ones."""
-    met = _met()
-    settled = and_(FctClientDay.is_expected, or_(FctClientDay.is_missed, met))
+    """date and every sum of ``mart_outcomes_day`` (settled expected and met check-ins,
+    answered and abstinent days, scored days per tier, newly-high days) per day."""
+    m = MartOutcomesDay
+    sums = [func.sum(getattr(m, n)).label(n) for n in DAY_SUMS]
     stmt = (
-        select(
-            FctClientDay.date,
-            func.sum(case((settled, 1), else_=0)).label("expected"),
-            func.sum(case((met, 1), else_=0)).label("met"),
-        )
-        .join(DimClient, DimClient.client_key == FctClientDay.client_key)
-        .where(_clients(program_key, counselor), FctClientDay.date.between(start, end))
-        .group_by(FctClientDay.date)
-        .order_by(FctClientDay.date)
+        select(m.date, *sums)
+        .where(_in_period(m, program_key, start, end, counselor))
+        .group_by(m.date)
+        .order_by(m.date)
     )
     out = frame(conn, stmt)
-    clients = conn.execute(
-        select(func.count(func.distinct(FctClientDay.client_key)))
-        .select_from(FctClientDay)
-        .join(DimClient, DimClient.client_key == FctClientDay.client_key)
-        .where(
-            _clients(program_key, counselor),
-            FctClientDay.date.between(start, end),
-            settled,
-        )
-    ).scalar()
-    out.attrs["clients"] = int(clients or 0)
+    for n in DAY_SUMS:
+        out[n] = out[n].astype(int) if len(out) else pd.Series(dtype=int)
     return out
 
 
-def abstinence_by_day(
-    conn: Connection, program_key: int, start: dt.date, end: dt.date, counselor: int | None
-) -> pd.DataFrame:
-    """date, answered, abstinent: client-days with a check-in answering ``used_since_last``,
-    and those where no check-in of the day answered yes."""
-    used = func.max(case((FctCheckin.used_since_last, 1), else_=0)).label("used")
-    per_day = (
-        select(FctCheckin.client_key, FctCheckin.local_date.label("date"), used)
-        .join(DimClient, DimClient.client_key == FctCheckin.client_key)
-        .where(
-            _clients(program_key, counselor),
-            FctCheckin.local_date.between(start, end),
-            FctCheckin.used_since_last.is_not(None),
+def reach(
+    conn: Connection,
+    program_key: int,
+    periods: list[tuple[dt.date, dt.date]],
+    counselor: int | None,
+) -> list[dict[tuple[str, str], int]]:
+    """Per period, (measure, substance) -> how many different clients had it: each client's
+    first such day of a period is the one whose previous day is before the period. All
+    periods in one statement."""
+    r = MartOutcomesReach
+    first = [
+        func.sum(
+            case(
+                (
+                    and_(r.date.between(s, e), or_(r.prev_date.is_(None), r.prev_date < s)),
+                    r.clients,
+                ),
+                else_=0,
+            )
         )
-        .group_by(FctCheckin.client_key, FctCheckin.local_date)
-        .subquery()
-    )
+        for s, e in periods
+    ]
+    lo, hi = min(s for s, _ in periods), max(e for _, e in periods)
     stmt = (
-        select(
-            per_day.c.date,
-            func.count().label("answered"),
-            func.sum(1 - per_day.c.used).label("abstinent"),
-        )
-        .group_by(per_day.c.date)
-        .order_by(per_day.c.date)
+        select(r.measure, r.substance, *first)
+        .where(_in_period(r, program_key, lo, hi, counselor))
+        .group_by(r.measure, r.substance)
     )
-    out = frame(conn, stmt)
-    clients = conn.execute(select(func.count(func.distinct(per_day.c.client_key)))).scalar()
-    out.attrs["clients"] = int(clients or 0)
+    out: list[dict[tuple[str, str], int]] = [{} for _ in periods]
+    for row in conn.execute(stmt):
+        for i, n in enumerate(row[2:]):
+            if n:
+                out[i][(row[0], row[1])] = int(n)
     return out
 
 
 def screens_by_day(
     conn: Connection, program_key: int, start: dt.date, end: dt.date, counselor: int | None
 ) -> pd.DataFrame:
-    """date, substance, result, screens, clients."""
+    """date, substance, result, screens."""
+    m = MartScreenDay
     stmt = (
-        select(
-            FctDrugScreen.local_date.label("date"),
-            FctDrugScreen.substance,
-            FctDrugScreen.result,
-            func.count().label("screens"),
-        )
-        .join(DimClient, DimClient.client_key == FctDrugScreen.client_key)
-        .where(_clients(program_key, counselor), FctDrugScreen.local_date.between(start, end))
-        .group_by(FctDrugScreen.local_date, FctDrugScreen.substance, FctDrugScreen.result)
-    )
-    out = frame(conn, stmt)
-    per_substance = (
-        select(FctDrugScreen.substance, func.count(func.distinct(FctDrugScreen.client_key)))
-        .select_from(FctDrugScreen)
-        .join(DimClient, DimClient.client_key == FctDrugScreen.client_key)
-        .where(_clients(program_key, counselor), FctDrugScreen.local_date.between(start, end))
-        .group_by(FctDrugScreen.substance)
-    )
-    out.attrs["clients_by_substance"] = {s: int(n) for s, n in conn.execute(per_substance)}
-    total = conn.execute(
-        select(func.count(func.distinct(FctDrugScreen.client_key)))
-        .select_from(FctDrugScreen)
-        .join(DimClient, DimClient.client_key == FctDrugScreen.client_key)
-        .where(_clients(program_key, counselor), FctDrugScreen.local_date.between(start, end))
-    ).scalar()
-    out.attrs["clients"] = int(total or 0)
-    return out
-
-
-def tiers_by_day(
-    conn: Connection, program_key: int, start: dt.date, end: dt.date, counselor: int | None
-) -> pd.DataFrame:
-    """date, tier, days: scored client-days per tier."""
-    stmt = (
-        select(FctRiskScore.date, FctRiskScore.tier, func.count().label("days"))
-        .join(DimClient, DimClient.client_key == FctRiskScore.client_key)
-        .where(_clients(program_key, counselor), FctRiskScore.date.between(start, end))
-        .group_by(FctRiskScore.date, FctRiskScore.tier)
+        select(m.date, m.substance, m.result, func.sum(m.screens).label("screens"))
+        .where(_in_period(m, program_key, start, end, counselor))
+        .group_by(m.date, m.substance, m.result)
     )
     return frame(conn, stmt)
 
 
-def screen_summary(screens: pd.DataFrame) -> dict[str, Any]:
+def tiers_by_day(days: pd.DataFrame) -> pd.DataFrame:
+    """date, tier, days: scored client-days per tier (days with none left out)."""
+    cols = {f"scored_{t}": t for t in TIERS}
+    if days.empty:
+        return pd.DataFrame(columns=["date", "tier", "days"])
+    long = days.melt(id_vars="date", value_vars=list(cols), var_name="tier", value_name="days")
+    long["tier"] = long["tier"].map(cols)
+    return long[long["days"] > 0].reset_index(drop=True)
+
+
+def screen_summary(screens: pd.DataFrame, clients: dict[tuple[str, str], int]) -> dict[str, Any]:
+    """Collected, negative and each other result, overall and per substance; ``clients``
+    is ``reach``'s answer (``("screen", "")`` overall, ``("screen", substance)`` each)."""
+
     def block(rows: pd.DataFrame, clients: int) -> dict[str, Any]:
         counts = rows.groupby("result")["screens"].sum() if len(rows) else pd.Series(dtype=int)
         collected = int(counts.sum())
@@ -351,10 +321,9 @@ def screen_summary(screens: pd.DataFrame) -> dict[str, Any]:
             out[result] = int(counts.get(result, 0))
         return out
 
-    by_client = screens.attrs.get("clients_by_substance", {})
-    summary = block(screens, screens.attrs.get("clients", 0))
+    summary = block(screens, clients.get(("screen", ""), 0))
     summary["by_substance"] = {
-        str(s): block(g, by_client.get(s, 0))
+        str(s): block(g, clients.get(("screen", str(s)), 0))
         for s, g in (screens.groupby("substance") if len(screens) else [])
     }
     return summary
@@ -420,13 +389,16 @@ def weekly(adherence: pd.DataFrame, abstinence: pd.DataFrame, screens: pd.DataFr
 
 
 def flags(
-    conn: Connection, program_key: int, start: dt.date, end: dt.date, counselor: int | None
+    conn: Connection,
+    program_key: int,
+    start: dt.date,
+    end: dt.date,
+    counselor: int | None,
+    tz: str,
 ) -> pd.DataFrame:
     """Each newly-high day in the period with the first contact attempt logged from the start
-    of that day (program time) on: client_key, counselor_key, date, hours (NaN: none yet)."""
-    tz = conn.execute(
-        select(DimProgram.time_zone).where(DimProgram.program_key == program_key)
-    ).scalar_one()
+    of that day (program time, ``tz``) on: client_key, counselor_key, date, hours (NaN: none
+    yet). The newly-high days come through their own partial index."""
     stmt = (
         select(FctRiskScore.client_key, DimClient.counselor_key, FctRiskScore.date)
         .join(DimClient, DimClient.client_key == FctRiskScore.client_key)
@@ -490,26 +462,42 @@ def followup_summary(raised: pd.DataFrame) -> dict[str, Any]:
 
 
 def contacts_by_counselor(
-    conn: Connection, program_key: int, start: dt.date, end: dt.date, counselor: int | None
-) -> dict[int, int]:
-    """Contact attempts logged in the period (program dates) per client's counselor."""
-    tz = conn.execute(
-        select(DimProgram.time_zone).where(DimProgram.program_key == program_key)
-    ).scalar_one()
-    lo = _day_start_utc(start, tz).to_pydatetime()
-    hi = _day_start_utc(end + dt.timedelta(days=1), tz).to_pydatetime()
+    conn: Connection,
+    program_key: int,
+    periods: list[tuple[dt.date, dt.date]],
+    counselor: int | None,
+    tz: str,
+) -> list[dict[int, int]]:
+    """Per period, contact attempts logged in it (program dates, ``tz``) per client's
+    counselor; all periods in one statement."""
+    bounds = [
+        (
+            _day_start_utc(s, tz).to_pydatetime(),
+            _day_start_utc(e + dt.timedelta(days=1), tz).to_pydatetime(),
+        )
+        for s, e in periods
+    ]
+    at = AppFollowup.contacted_at
+    counts = [func.sum(case((and_(at >= lo, at < hi), 1), else_=0)) for lo, hi in bounds]
     stmt = (
-        select(DimClient.counselor_key, func.count())
+        select(DimClient.counselor_key, *counts)
         .select_from(AppFollowup)
         .join(DimClient, DimClient.client_key == AppFollowup.client_key)
         .where(
             _clients(program_key, counselor),
-            AppFollowup.contacted_at >= lo,
-            AppFollowup.contacted_at < hi,
+            at >= min(lo for lo, _ in bounds),
+            at < max(hi for _, hi in bounds),
         )
         .group_by(DimClient.counselor_key)
     )
-    return {int(k): int(n) for k, n in conn.execute(stmt) if k is not None}
+    out: list[dict[int, int]] = [{} for _ in periods]
+    for row in conn.execute(stmt):
+        if row[0] is None:
+            continue
+        for i, n in enumerate(row[1:]):
+            if n:
+                out[i][int(row[0])] = int(n)
+    return out
 
 
 # --------------------------------------------------------------------------- the whole
@@ -525,25 +513,82 @@ def program_outcomes(
     """Every figure of docs/outcomes.md for one program (and optionally one counselor's
     current caseload) over ``start``..``end``, both included. Call with a key from
     ``resolve_program`` (and ``counselor_key``): the access check happens there."""
-    if end < start:
+    return period_outcomes(conn, program_key, [(start, end)], counselor)[0]
+
+
+def _between(rows: pd.DataFrame, start: dt.date, end: dt.date) -> pd.DataFrame:
+    if rows.empty:
+        return rows
+    return rows[(rows["date"] >= start) & (rows["date"] <= end)].reset_index(drop=True)
+
+
+def period_outcomes(
+    conn: Connection,
+    program_key: int,
+    periods: list[tuple[dt.date, dt.date]],
+    counselor: int | None = None,
+) -> list[dict[str, Any]]:
+    """``program_outcomes`` of several periods (the page's period and the one before it)
+    from one read of each source: the statements do not grow with the periods."""
+    if not periods or any(end < start for start, end in periods):
         raise ValueError("the period ends before it starts")
-    program_id = conn.execute(
-        select(DimProgram.program_id).where(DimProgram.program_key == program_key)
-    ).scalar_one()
+    lo, hi = min(s for s, _ in periods), max(e for _, e in periods)
+    program_id, tz = conn.execute(
+        select(DimProgram.program_id, DimProgram.time_zone).where(
+            DimProgram.program_key == program_key
+        )
+    ).one()
     clients = roster(conn, program_key, counselor)
-    s, e = pd.Timestamp(start), pd.Timestamp(end)
-    cohort = clients[clients["admission_date"].between(s, e)]
-    adherence = adherence_by_day(conn, program_key, start, end, counselor)
-    abstinence = abstinence_by_day(conn, program_key, start, end, counselor)
-    screens = screens_by_day(conn, program_key, start, end, counselor)
-    raised = flags(conn, program_key, start, end, counselor)
-    contacts = contacts_by_counselor(conn, program_key, start, end, counselor)
     staff = counselors(conn, program_key)
     if counselor is not None:
         staff = staff[staff["staff_key"] == counselor]
+    all_days = day_sums(conn, program_key, lo, hi, counselor)
+    all_screens = screens_by_day(conn, program_key, lo, hi, counselor)
+    all_raised = flags(conn, program_key, lo, hi, counselor, tz)
+    reached = reach(conn, program_key, periods, counselor)
+    contacted = contacts_by_counselor(conn, program_key, periods, counselor, tz)
+    return [
+        _figures(
+            program_id,
+            (start, end),
+            counselor,
+            clients,
+            staff,
+            _between(all_days, start, end),
+            _between(all_screens, start, end),
+            _between(all_raised, start, end),
+            clients_of,
+            contacts,
+        )
+        for (start, end), clients_of, contacts in zip(periods, reached, contacted, strict=True)
+    ]
+
+
+def _figures(
+    program_id: str,
+    period: tuple[dt.date, dt.date],
+    counselor: int | None,
+    clients: pd.DataFrame,
+    staff: pd.DataFrame,
+    days: pd.DataFrame,
+    screens: pd.DataFrame,
+    raised: pd.DataFrame,
+    clients_of: dict[tuple[str, str], int],
+    contacts: dict[int, int],
+) -> dict[str, Any]:
+    """One period's figures from what ``period_outcomes`` read (no database here)."""
+    start, end = period
+    s, e = pd.Timestamp(start), pd.Timestamp(end)
+    cohort = clients[clients["admission_date"].between(s, e)]
+    adherence = days[["date", "expected", "met"]]
+    abstinence = days[["date", "answered_days", "abstinent_days"]].rename(
+        columns={"answered_days": "answered", "abstinent_days": "abstinent"}
+    )
     expected, met = int(adherence["expected"].sum()), int(adherence["met"].sum())
     answered = int(abstinence["answered"].sum())
     abstinent = int(abstinence["abstinent"].sum())
+    adherence_clients = clients_of.get(("adherence", ""), 0)
+    abstinence_clients = clients_of.get(("abstinence", ""), 0)
     result: dict[str, Any] = {
         "program_id": program_id,
         "from": start.isoformat(),
@@ -557,18 +602,18 @@ def program_outcomes(
             "expected": expected,
             "met": met,
             "rate": _rate(met, expected),
-            "clients": adherence.attrs["clients"],
-            "small": _small(adherence.attrs["clients"]),
+            "clients": adherence_clients,
+            "small": _small(adherence_clients),
         },
         "abstinence": {
             "answered_days": answered,
             "abstinent_days": abstinent,
             "rate": _rate(abstinent, answered),
-            "clients": abstinence.attrs["clients"],
-            "small": _small(abstinence.attrs["clients"]),
+            "clients": abstinence_clients,
+            "small": _small(abstinence_clients),
         },
-        "screens": screen_summary(screens),
-        "risk_mix": risk_mix(tiers_by_day(conn, program_key, start, end, counselor)),
+        "screens": screen_summary(screens, clients_of),
+        "risk_mix": risk_mix(tiers_by_day(days)),
         "weekly": weekly(adherence, abstinence, screens),
         "followup": followup_summary(raised),
         "counselors": [],

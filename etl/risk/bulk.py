@@ -147,6 +147,18 @@ def last_scored_date(conn: Connection) -> dt.date | None:
     return _as_date(value) if value is not None else None
 
 
+def first_stored_date(conn: Connection, client_keys: Sequence[int]) -> dt.date | None:
+    """The earliest client-day stored for any of these clients (``None``: none)."""
+    first = None
+    for part in _batches(list(client_keys), 20000):
+        day = conn.execute(
+            select(func.min(FctClientDay.date)).where(FctClientDay.client_key.in_(part))
+        ).scalar()
+        if day is not None and (first is None or _as_date(day) < first):
+            first = _as_date(day)
+    return first
+
+
 def clients_without_rows(conn: Connection) -> set[int]:
     has_rows = select(FctClientDay.client_key).where(
         FctClientDay.client_key == DimClient.client_key

@@ -1,5 +1,5 @@
 """Refreshing ``fct_client_day`` and ``fct_risk_score`` after a load: what to recompute, in
-chunks, in one transaction.
+chunks, in one transaction, and the Outcomes marts (``etl.marts``) after them.
 
 Incremental by default: a load hands over a ChangeSet (client -> earliest touched day); those
 clients are recomputed from that day on, with enough earlier days read to refill the rolling
@@ -24,6 +24,7 @@ import numpy as np
 import pandas as pd
 from sqlalchemy import Engine
 
+from etl import marts
 from etl.changes import ChangeSet
 from etl.risk import bulk
 from etl.risk.client_day import day_numbers, to_date, to_day
@@ -112,6 +113,10 @@ def refresh(
                 writer.close()
             t0 = time.perf_counter()
         stats.add_time("index", time.perf_counter() - t0)  # rebuilt when the reload closes
+        t0 = time.perf_counter()
+        since = None if changes is None else _mart_days(read, clients, targets, changes)
+        marts.refresh(write, since)
+        stats.add_time("marts", time.perf_counter() - t0)
     stats.seconds = time.perf_counter() - started
     log.info(
         "risk refresh %s: %d clients, %d rows in %.1f s",
@@ -156,6 +161,37 @@ class _Writer:
     def close(self) -> None:
         if self.pool is not None:
             self.pool.shutdown(wait=True)
+
+
+def _mart_days(
+    read, clients: pd.DataFrame, targets: list[_Target], changes: ChangeSet
+) -> dict[int, dt.date]:
+    """Per program, the first day whose Outcomes mart rows may have changed: the first
+    rewritten client-day of its clients, or an earlier touched check-in or screen. A roster
+    change may have moved a client between programs or counselors, or cut rows before its
+    touched day (admission moved later, discharge backdated): for those clients every
+    program is rebuilt from their earliest stored client-day (``read`` still sees the rows
+    the refresh's own transaction deletes)."""
+    program_of = dict(zip(clients["client_key"], clients["program_key"], strict=True))
+    out: dict[int, dt.date] = {}
+
+    def touch(program, day: dt.date) -> None:
+        if program is not None and (program not in out or day < out[program]):
+            out[int(program)] = day
+
+    for t in targets:
+        touch(program_of.get(t.client_key), to_date(t.first))
+    for key, day in changes.client_dates.items():
+        touch(program_of.get(key), day)
+    moved = _roster_suspects(clients, changes)
+    if moved:
+        earliest = min(changes.client_dates[k] for k in moved)
+        stored = bulk.first_stored_date(read, moved)
+        if stored is not None:
+            earliest = min(earliest, stored)
+        for program in set(program_of.values()):
+            touch(program, earliest)
+    return out
 
 
 def _open_days(clients: pd.DataFrame, now: dt.datetime) -> dict[str, int]:

@@ -19,6 +19,7 @@ from sqlalchemy import select, update
 
 from dashboard.outcomes_cli import CLI_SCOPE
 from dashboard.read import outcomes as read_outcomes
+from etl import marts
 from etl.cli import main
 from etl.models import AppAuditLog, AppFollowup, DimProgram, FctRiskScore
 from etl.risk.score import refresh
@@ -127,6 +128,9 @@ def seed(engine) -> dict[str, int]:
                 .where(FctRiskScore.client_key == keys[c], FctRiskScore.date == d)
                 .values(tier=tier, is_newly_high=newly)
             )
+        # The risk refresh sums its scores into the Outcomes marts; scores set by hand are
+        # summed the same way.
+        marts.refresh(conn, None)
     user = add_user(engine, "hand.counselor", "counselor", staff_id="C-A")
     contacts = [
         ("c1", dt.datetime(2026, 2, 27, 15, 0)),  # before the period

@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from click.testing import CliRunner
-from factories import Warehouse, steady_days
+from factories import Warehouse, mart_rows, steady_days
 from sqlalchemy import Engine, func, select, update
 
 from etl.audit import verify_chain
@@ -205,10 +205,15 @@ def test_incremental_refreshes_equal_a_full_recompute(engine, world):
     refresh(engine, changes)
 
     incremental = snapshot(engine)
+    with engine.connect() as conn:
+        marts_incremental = mart_rows(conn)
     refresh(engine, None)
     full = snapshot(engine)
     assert_same(incremental[0], full[0])
     assert_same(incremental[1], full[1])
+    with engine.connect() as conn:  # the Outcomes marts, refreshed alongside
+        assert mart_rows(conn) == marts_incremental
+    assert marts_incremental["mart_outcomes_day"]
     late = full[0][full[0]["client_key"] == keys["late"]]
     assert late["date"].max() == day(37)
     weekly = incremental[0][incremental[0]["client_key"] == keys["weekly"]]
@@ -327,9 +332,13 @@ def test_a_morning_load_keeps_today_pending_until_the_day_is_over(engine, world)
     later = dt.datetime(2026, 10, 12, 13, 0, tzinfo=dt.UTC)
     refresh(engine, ChangeSet(), day(40), now=later)
     incremental = snapshot(engine)
+    with engine.connect() as conn:
+        marts_incremental = mart_rows(conn)
     refresh(engine, None, day(40), now=later)
     full = snapshot(engine)
     assert_same(incremental[0], full[0])
     assert_same(incremental[1], full[1])
+    with engine.connect() as conn:  # day 39 settled in the marts too
+        assert mart_rows(conn) == marts_incremental
     row = full[0][(full[0]["client_key"] == keys["silent"]) & (full[0]["date"] == day(39))]
     assert bool(row["is_missed"].iloc[0]) and int(row["missed_streak"].iloc[0]) == 10

@@ -10,8 +10,8 @@ from dash_client import client_from, login, login_form_token
 from factories import PASSWORD
 from sqlalchemy import select
 
+from dashboard.commands.users import disable_user, set_password
 from dashboard.config import Config, ConfigError
-from dashboard.users import disable_user, set_password
 from etl.audit import verify_chain
 from etl.models import AppAuditLog
 

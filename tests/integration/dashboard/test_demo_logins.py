@@ -7,12 +7,12 @@ from __future__ import annotations
 
 import pytest
 from click.testing import CliRunner
-from factories import seed_world
+from factories import add_user, seed_world
 from sqlalchemy import func, select
 
 from dashboard import create_app
+from dashboard.commands.users import disable_user
 from dashboard.config import Config, ConfigError
-from dashboard.users import disable_user
 from etl.cli import main
 from etl.models import AppAuditLog, AppUser
 
@@ -41,6 +41,8 @@ def _demo_users(engine) -> dict[str, AppUser]:
 @pytest.fixture
 def world(engine):
     seed_world(engine, days=10, per_counselor={"S-C1": 2, "S-C2": 3})
+    # A real administrator: the demo admin is then not the last one, and may be disabled.
+    add_user(engine, "root", "admin", program_id="P-EAST")
     return engine
 
 

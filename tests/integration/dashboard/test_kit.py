@@ -138,4 +138,4 @@ def test_navigation_lists_only_the_pages_the_user_may_open(app) -> None:
     assert _nav(counselor) == ["Today", "Missed check-ins", "Sleep & stress"]
     assert _nav(supervisor) == ["Today", "Missed check-ins", "Sleep & stress", "Outcomes"]
     # What an admin does, aggregates of any program, the loads and the audit log; no caseload.
-    assert _nav(admin) == ["Administration", "Outcomes", "Loads", "Audit log"]
+    assert _nav(admin) == ["Administration", "Outcomes", "Users", "Loads", "Audit log"]

@@ -20,7 +20,7 @@ from dash_client import (
 from factories import PASSWORD, add_user
 from sqlalchemy import select
 
-from dashboard.users import disable_user, set_password
+from dashboard.commands.users import disable_user, set_password
 from etl.models import AppAuditLog
 
 ALLOWED_SESSION_KEYS = {
