@@ -8,7 +8,7 @@ and re-adding a foreign key re-validates all rows in one pass, so the guarantees
 The DDL is transactional on both databases: a failed or killed load restores the indexes and
 constraints with everything else. Natural-key unique constraints stay, since upserts need them.
 SQLite cannot drop a foreign key, so there the connection stops enforcing them for the load
-(``PRAGMA foreign_keys`` only changes outside a transaction) and ``PRAGMA foreign_key_check``
+(``PRAGMA foreign_keys`` only changes outside a transaction) and one query per foreign key
 verifies every row of the loaded tables before the commit; any violation aborts the file.
 
 Only files at least as large as the table they load into (and over a threshold) use it, so a
@@ -83,9 +83,30 @@ def restore(conn: Connection, aside: SetAside) -> None:
     for fk in aside.foreign_keys:
         conn.execute(AddConstraint(fk, isolate_from_table=False))  # see etl/risk/bulk.py
     for table in aside.checked:
-        broken = conn.exec_driver_sql(f"PRAGMA foreign_key_check({table.name})").fetchall()
+        broken = _broken_references(conn, table)
         if broken:
-            raise BrokenReference(f"{len(broken)} rows of {table.name} refer to missing rows")
+            raise BrokenReference(f"{broken} rows of {table.name} refer to missing rows")
+
+
+def _broken_references(conn: Connection, table: Table) -> int:
+    """Rows of ``table`` whose foreign keys name no row, one set-based query per key.
+
+    ``PRAGMA foreign_key_check`` looks every row's parent up in turn; ``NOT IN`` over the
+    parent's keys builds them into one temporary index first, several times faster for a
+    million rows. A key of several columns is left to the pragma."""
+    broken = 0
+    for fk in table.foreign_key_constraints:
+        if len(fk.elements) != 1:
+            found = conn.exec_driver_sql(f"PRAGMA foreign_key_check({table.name})").fetchall()
+            return len(found)
+        (element,) = fk.elements
+        child, parent = element.parent.name, element.column
+        sql = (
+            f"SELECT COUNT(*) FROM {table.name} WHERE {child} IS NOT NULL AND {child} NOT IN "
+            f"(SELECT {parent.name} FROM {parent.table.name})"
+        )
+        broken += int(conn.exec_driver_sql(sql).scalar() or 0)
+    return broken
 
 
 def existing_rows(conn: Connection, target: Target) -> int:

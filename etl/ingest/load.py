@@ -156,12 +156,17 @@ class Loader:
 
     # -- writes --------------------------------------------------------------------------------
 
-    def _main_frame(self, target: Target, rows: pd.DataFrame) -> pd.DataFrame:
+    def _main_frame(self, target: Target, rows: pd.DataFrame, stamped: bool = True) -> pd.DataFrame:
         cols = [target.surrogate_key, target.natural_key, *target.columns, "row_hash"]
         frame = rows[cols].copy()
-        frame["load_id"] = self.load_id
-        frame["updated_at"] = pd.Timestamp(self.now)
+        if stamped:
+            frame["load_id"] = self.load_id
+            frame["updated_at"] = pd.Timestamp(self.now)
         return frame
+
+    def _stamp(self) -> dict[str, object]:
+        """The columns every row a load writes has in common (written once per statement)."""
+        return {"load_id": self.load_id, "updated_at": pd.Timestamp(self.now)}
 
     def _satellite_frame(self, target: Target, rows: pd.DataFrame) -> pd.DataFrame:
         frame = rows[[target.surrogate_key, *target.satellite_columns]]
@@ -170,14 +175,20 @@ class Loader:
         return frame
 
     def _insert_rows(self, target: Target, rows: pd.DataFrame) -> None:
-        self.bulk_insert(target.table, self._main_frame(target, rows))
+        main = self._main_frame(target, rows, stamped=False)
+        self.bulk_insert(target.table, main, constants=self._stamp())
         if target.satellite is not None:
             self.bulk_insert(target.satellite, self._satellite_frame(target, rows))
 
-    def bulk_insert(self, table, frame: pd.DataFrame) -> None:
+    def bulk_insert(self, table, frame: pd.DataFrame, constants: dict | None = None) -> None:
+        """Insert ``frame``, plus ``constants`` (column -> one value for every row): bound
+        once per statement on SQLite instead of once per row."""
         if frame.empty:
             return
-        names = ", ".join(frame.columns)
+        if self.postgres and constants:
+            frame = frame.assign(**constants)
+            constants = None
+        names = ", ".join([*frame.columns, *(constants or {})])
         if self.postgres:
             data = io.BytesIO()
             pacsv.write_csv(
@@ -195,6 +206,10 @@ class Loader:
             return
         marks = ", ".join("?" * len(frame.columns))
         values = sqlite_columns(frame, table)
+        if constants:
+            fixed = pd.DataFrame({k: [v] for k, v in constants.items()})
+            literals = [_sqlite_literal(v[0]) for v in sqlite_columns(fixed, table)]
+            marks = ", ".join([marks, *literals])
         cursor = self.conn.connection.driver_connection.cursor()
         try:
             sql = f"INSERT INTO {table.name} ({names}) VALUES ({marks})"
@@ -349,6 +364,18 @@ def _py_values(rows: pd.DataFrame, target: Target, fields: list[str]) -> dict[st
         frame = rows[[f]]
         out[f] = [r[f] for r in python_rows(frame, table_of[f])]
     return out
+
+
+def _sqlite_literal(value: object) -> str:
+    """A load's own number or time as SQL text (never a value read from a file)."""
+    if value is None:
+        return "NULL"
+    if isinstance(value, int):
+        return str(int(value))
+    text = str(value)
+    if not all(ch.isdigit() or ch in "-: ." for ch in text):
+        raise ValueError("not a load stamp")
+    return f"'{text}'"
 
 
 def _plain(value: object) -> object:

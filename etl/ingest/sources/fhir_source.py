@@ -26,12 +26,15 @@ from functools import cache
 from pathlib import Path
 
 import numpy as np
+import orjson
 import pandas as pd
+import pyarrow as pa
 from pydantic import ValidationError
 
 from etl.fhir import contract as c
 from etl.fhir import records as r
 from etl.fhir.fastcheck import plain_response
+from etl.fhir.fastrow import CheckinRows
 from etl.ingest.errors import FileRejected
 from etl.ingest.kinds import BY_NAME, Kind
 from etl.ingest.sources.base import Chunk, LoadContext, Malformed
@@ -145,7 +148,7 @@ class FhirFile:
                 if not line.strip():
                     continue
                 try:
-                    body = json.loads(line)
+                    body = _loads(line)
                 except json.JSONDecodeError:
                     yield _Unreadable(number, line[:_LINE_KEEP], f"line {number} is not JSON")
                     continue
@@ -173,6 +176,19 @@ class FhirFile:
         if self.ndjson:
             self._sha256 = digest.hexdigest()
         yield from reader.facts(self._resources())
+
+
+def _text_column(values: tuple[str, ...]) -> pd.Series:
+    return pd.Series(pa.array(values, type=pa.large_string()).to_pandas(), dtype="str")
+
+
+def _loads(line: str) -> object:
+    """orjson, and the standard parser for what orjson refuses (NaN, integers past 64 bits,
+    lone surrogates), so a line parses exactly as ``json.loads`` would read it, only faster."""
+    try:
+        return orjson.loads(line)
+    except orjson.JSONDecodeError:
+        return json.loads(line)
 
 
 class _Hashing(io.RawIOBase):
@@ -222,7 +238,7 @@ def _in(resource: dict, path: str, full_url: str | None) -> Iterator[Resource]:
 class _Buffer:
     def __init__(self, kind: Kind) -> None:
         self.kind = kind
-        self.rows: list[dict[str, str]] = []
+        self.rows: list[list[str]] = []  # values in the kind's column order
         self.lines: list[int] = []
         self.paths: list[dict[str, str]] = []
         self.withdrawn: list[str] = []
@@ -267,12 +283,12 @@ class _Reader:
     def _flush(self, buf: _Buffer, kind: Kind | None = None) -> Chunk:
         kind = kind or buf.kind
         columns = list(kind.columns)
-        frame = pd.DataFrame(
-            [[row.get(col, "") for col in columns] for row in buf.rows],
-            columns=columns,
-            dtype="str",
-        )
-        if not buf.rows:
+        if buf.rows:
+            by_column = zip(*buf.rows, strict=True)
+            frame = pd.DataFrame(
+                {col: _text_column(values) for col, values in zip(columns, by_column, strict=True)}
+            )
+        else:
             frame = pd.DataFrame({col: pd.Series([], dtype="str") for col in columns})
         chunk = Chunk(
             frame=frame,
@@ -289,7 +305,7 @@ class _Reader:
         return chunk
 
     def _add(self, buf: _Buffer, row: r.Row, res: Resource, extra: dict | None = None) -> None:
-        buf.rows.append(row.values)
+        buf.rows.append([row.values.get(col, "") for col in buf.kind.columns])
         buf.lines.append(-1 if res.line is None else res.line)
         if extra:  # paths into another resource (the Patient of a roster row): absolute
             paths = {k: r.join(res.path, v) for k, v in row.paths.items()}
@@ -453,6 +469,7 @@ class _Reader:
             if name in BY_NAME
         }
         last = buffers["checkins"]
+        plain = CheckinRows(BY_NAME["checkins"].columns) if "checkins" in self.loadable else None
         for res in resources:
             if len(self.malformed) >= self.rows:  # rejected resources are held whole: bound them
                 yield self._flush(_Buffer(last.kind))
@@ -468,6 +485,16 @@ class _Reader:
                 continue
             rtype = res.body.get("resourceType")
             if rtype in ROSTER_TYPES:
+                continue
+            fast = plain.row(res.body, self._subject) if plain is not None else None
+            if fast is not None:  # the plain check-in: checked and read in one pass
+                buf = buffers["checkins"]
+                buf.rows.append(fast[0])
+                buf.lines.append(-1 if res.line is None else res.line)
+                buf.paths.append((res.path, fast[1], False))
+                if len(buf) >= self.rows:
+                    yield self._flush(buf)
+                    last = buf
                 continue
             outcome = self._fact(res, rtype)
             if outcome is None:
