@@ -25,6 +25,7 @@ KIND_LABELS = {
     "clients": "roster",
     "checkins": "check-ins",
     "drug_screens": "drug screens",
+    "bam": "BAM forms",
 }
 DEFAULT_CADENCE_HOURS: dict[str, float] = {"checkins": 36.0}
 
@@ -86,7 +87,9 @@ def _kinds(conn: Connection, now: dt.datetime, cadence: Mapping[str, float]) -> 
         )
     }
     out = []
-    for kind in sorted(set(ok) | set(latest) | set(cadence), key=list(KIND_LABELS).index):
+    order = {k: i for i, k in enumerate(KIND_LABELS)}  # a kind without a label sorts last
+    kinds = set(ok) | set(latest) | set(cadence)
+    for kind in sorted(kinds, key=lambda k: (order.get(k, len(order)), k)):
         at = ok.get(kind)
         age = (now - at).total_seconds() / 3600 if at else None
         hours = cadence.get(kind)

@@ -85,6 +85,16 @@ def test_failed_and_rejecting_latest_loads_are_named(app, seeded, loads) -> None
     assert "The latest drug screens file had 3 rejected rows." in body
 
 
+def test_bam_and_unlabelled_kinds_are_listed_not_a_500(app, seeded, loads) -> None:
+    loads("checkins", 5)
+    loads("bam", 2, rejected=1)
+    loads("something_new", 3)
+    client, deps = signed_in(app, "root")
+    response = post_callback(client, freshness_payload(deps, "/"))
+    assert response.status_code == 200
+    assert "The latest BAM forms file had 1 rejected row." in _text(response.get_json())
+
+
 def test_read_model_per_program(seeded, loads) -> None:
     loads("checkins", 40)
     loads("checkins", 50)
