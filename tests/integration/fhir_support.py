@@ -76,6 +76,25 @@ def answer(link: str, **value) -> dict:
     return {"linkId": link, "answer": [value]}
 
 
+# The warehouse columns after (id, client, submitted, local date) that ``checkin``'s default
+# answers load as: craving, stress, mood, hours, quality, used, triggers, the people and places
+# trigger flags, support contact, coping and the note.
+DEFAULT_ANSWERS = (
+    3,
+    4,
+    6,
+    7.5,
+    4,
+    False,
+    "people;places",
+    True,
+    True,
+    True,
+    "walked",
+    "rough morning",
+)
+
+
 def checkin(
     rid: str,
     subject: dict,
