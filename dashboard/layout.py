@@ -81,7 +81,7 @@ def navbar() -> dbc.Navbar:
                 dbc.Nav(_nav_links(), navbar=True, className="me-auto"),
                 html.Div(
                     [freshness_banner.navbar_line(), who, _logout_form()],
-                    className="d-flex align-items-center",
+                    className="d-flex align-items-center navbar-tools",
                 ),
             ],
             fluid=True,
