@@ -41,7 +41,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import numpy as np
-from sqlalchemy import Engine, event, text
+from sqlalchemy import Engine, event, inspect, text
 
 from etl import marts
 from etl.db import make_engine
@@ -57,6 +57,7 @@ TRIGGERS = ("people", "places", "music", "routines", "emotions", "other")
 SIGNALS = ("craving", "stress", "mood", "sleep_hours", "sleep_quality")
 RISK_CONFIG = default_config()
 NOW = dt.datetime(2026, 11, 27, 6, 0)
+CASELOAD = 150  # the measured counselor's; every other counselor has ~100
 
 
 # ----------------------------------------------------------------------------- bulk data
@@ -369,6 +370,7 @@ def build_warehouse(
     log(f"  Outcomes marts built in {time.perf_counter() - began:.1f} s")
     with engine.begin() as conn:
         conn.execute(text("ANALYZE"))
+        conn.execute(text("CREATE TABLE bench_built (clients INTEGER, days INTEGER)"))
     return {"counselor_key": 1, "program_key": 1}
 
 
@@ -432,7 +434,10 @@ def summary(samples: list[float]) -> tuple[float, float]:
     return statistics.median(ordered) * 1000, p95 * 1000
 
 
-def measure(url: str, warehouse: dict, caseload: int, calls: int) -> list[dict]:
+def measure(
+    url: str, warehouse: dict, caseload: int, calls: int, only: str | None = None
+) -> list[dict]:
+    """``only``: time just the callbacks whose name contains it (case-insensitive)."""
     sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
     from dash_client import (  # noqa: E402
         budget_payload,
@@ -450,10 +455,13 @@ def measure(url: str, warehouse: dict, caseload: int, calls: int) -> list[dict]:
 
     engine = make_engine(url)
     with engine.begin() as conn:
-        create_user(conn, username="bench", role="counselor", password=PASSWORD, staff_id="S00000")
-        create_user(
-            conn, username="bench-sup", role="supervisor", password=PASSWORD, program_id="P000"
-        )
+        if not conn.scalar(text("SELECT 1 FROM app_user WHERE username = 'bench'")):  # kept
+            create_user(
+                conn, username="bench", role="counselor", password=PASSWORD, staff_id="S00000"
+            )
+            create_user(
+                conn, username="bench-sup", role="supervisor", password=PASSWORD, program_id="P000"
+            )
         client_ids = [
             r[0]
             for r in conn.execute(
@@ -479,10 +487,13 @@ def measure(url: str, warehouse: dict, caseload: int, calls: int) -> list[dict]:
     sup_deps = dependencies(supervisor)
     quarter = (AS_OF - dt.timedelta(days=89)).isoformat(), AS_OF.isoformat()
     year = (AS_OF - dt.timedelta(days=364)).isoformat(), AS_OF.isoformat()
-    began = time.perf_counter()
-    ran = post_callback(supervisor, check_run_payload(sup_deps, "P000", *quarter))
-    check_seconds = time.perf_counter() - began
-    assert ran.status_code == 200, ran.status_code
+    wanted = lambda name: only is None or only.lower() in name.lower()  # noqa: E731
+    check_seconds = None
+    if wanted("Outcomes"):
+        began = time.perf_counter()
+        ran = post_callback(supervisor, check_run_payload(sup_deps, "P000", *quarter))
+        check_seconds = time.perf_counter() - began
+        assert ran.status_code == 200, ran.status_code
 
     def today_payload(_i: int) -> dict:
         return callback_payload(
@@ -598,6 +609,8 @@ def measure(url: str, warehouse: dict, caseload: int, calls: int) -> list[dict]:
     ]
     results = []
     for name, payload_for, check, *rest in cases:
+        if not wanted(name):
+            continue
         http, goal_ms = (rest[0], rest[1]) if rest else (client, 150)
         for i in range(3):  # warm caches and the first-request set-up
             post_callback(http, payload_for(i))
@@ -627,7 +640,8 @@ def measure(url: str, warehouse: dict, caseload: int, calls: int) -> list[dict]:
                 "ratio_goal": not rest,
             }
         )
-    results.append({"callback": "Outcomes model check run (once)", "seconds": check_seconds})
+    if check_seconds is not None:
+        results.append({"callback": "Outcomes model check run (once)", "seconds": check_seconds})
     app_engine.dispose()
     engine.dispose()
     return results
@@ -636,31 +650,58 @@ def measure(url: str, warehouse: dict, caseload: int, calls: int) -> list[dict]:
 # ----------------------------------------------------------------------------- driver
 
 
-def _databases(backend: str, workdir: Path) -> Iterator[tuple[str, str]]:
+def _databases(backend: str, workdir: Path, keep: str | None) -> Iterator[tuple[str, str]]:
+    """A database per backend: a throw-away one, or with ``keep`` one named for its size that
+    survives the run (the goal-size build takes a quarter of an hour)."""
     if backend in ("sqlite", "all"):
-        yield "sqlite", f"sqlite:///{workdir / 'bench_dashboard.db'}"
+        yield "sqlite", f"sqlite:///{workdir / ((keep or 'bench_dashboard') + '.db')}"
     if backend in ("postgresql", "all"):
         admin_url = next((os.environ[v] for v in PG_ENV if os.environ.get(v)), None)
         if admin_url is None:
             print("PostgreSQL skipped: set CASELOAD_BENCH_POSTGRES_URL to an admin URL")
             return
         admin = make_engine(admin_url, isolation_level="AUTOCOMMIT")
-        name = f"caseload_bench_{uuid.uuid4().hex[:8]}"
+        name = keep or f"caseload_bench_{uuid.uuid4().hex[:8]}"
         with admin.connect() as conn:
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
+            exists = conn.scalar(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name})
+            if not exists:
+                conn.execute(text(f'CREATE DATABASE "{name}"'))
         try:
             yield "postgresql", admin.url.set(database=name).render_as_string(hide_password=False)
         finally:
-            with admin.connect() as conn:
-                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            if keep is None:
+                with admin.connect() as conn:
+                    conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
             admin.dispose()
+
+
+def kept_warehouse(
+    engine: Engine, log: Callable[[str], None], refresh: bool = False
+) -> dict | None:
+    """A kept warehouse whose build finished, brought up to the current models; its marts are
+    rebuilt when one is new since the build or when ``refresh`` says so."""
+    with engine.connect() as conn:
+        if not engine.dialect.has_table(conn, "bench_built"):
+            return None
+    with engine.connect() as conn:
+        before = set(inspect(conn).get_table_names())
+    Base.metadata.create_all(engine)  # tables added since the build
+    added = {m.__tablename__ for m in marts.MARTS} - before
+    if refresh or added:
+        began = time.perf_counter()
+        with engine.begin() as conn:
+            marts.refresh(conn, None)
+            conn.execute(text("ANALYZE"))
+        log(f"  marts refreshed in {time.perf_counter() - began:.1f} s")
+    log("  kept warehouse reused")
+    return {"counselor_key": 1, "program_key": 1}
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--clients", type=int, default=20_000)
     parser.add_argument("--days", type=int, default=365)
-    parser.add_argument("--caseload", type=int, default=150)
+    parser.add_argument("--caseload", type=int, default=CASELOAD)
     parser.add_argument("--calls", type=int, default=50)
     parser.add_argument("--backend", choices=["sqlite", "postgresql", "all"], default="all")
     parser.add_argument(
@@ -669,21 +710,34 @@ def main(argv: list[str] | None = None) -> int:
         default=None,
         help="where the SQLite file goes (default: a temporary folder)",
     )
+    parser.add_argument(
+        "--keep",
+        action="store_true",
+        help="keep the warehouse (named for its size) and reuse it on the next run",
+    )
+    parser.add_argument(
+        "--refresh-marts", action="store_true", help="rebuild a kept warehouse's marts first"
+    )
+    parser.add_argument("--only", help="time just the callbacks whose name contains this")
     args = parser.parse_args(argv)
+    keep = f"caseload_bench_{args.clients}x{args.days}_c{args.caseload}" if args.keep else None
     log = lambda m: print(m, flush=True)  # noqa: E731
     with tempfile.TemporaryDirectory(prefix="bench_dashboard_") as tmp:
         workdir = args.workdir or Path(tmp)
-        for backend, url in _databases(args.backend, workdir):
+        for backend, url in _databases(args.backend, workdir, keep):
             log(
                 f"\n== {backend}: {args.clients:,} clients x {args.days} days, "
                 f"caseload {args.caseload}, {args.calls} calls each"
             )
             began = time.perf_counter()
             engine = make_engine(url)
-            warehouse = build_warehouse(engine, args.clients, args.days, args.caseload, log)
+            warehouse = keep and kept_warehouse(engine, log, args.refresh_marts)
+            if not warehouse:
+                Base.metadata.drop_all(engine)  # a kept build that did not finish
+                warehouse = build_warehouse(engine, args.clients, args.days, args.caseload, log)
             engine.dispose()
             log(f"  warehouse built in {time.perf_counter() - began:.0f} s")
-            results = measure(url, warehouse, args.caseload, args.calls)
+            results = measure(url, warehouse, args.caseload, args.calls, args.only)
             log(
                 f"  {'callback':<34}{'median':>9}{'p95':>9}   {'bare SQL med':>12}"
                 f"{'p95':>8}{'stmts':>7}   {'ratio med':>9}{'p95':>7}"
@@ -702,7 +756,7 @@ def main(argv: list[str] | None = None) -> int:
                     f"   {r['sql_median_ms']:>10.1f}ms{r['sql_p95_ms']:>6.1f}ms{r['statements']:>7}"
                     f"   {r['ratio_median']:>8.2f}x{r['ratio_p95']:>6.2f}x  {goal}"
                 )
-            if backend == "sqlite" and args.workdir is None:
+            if backend == "sqlite" and args.workdir is None and not keep:
                 Path(url.removeprefix("sqlite:///")).unlink(missing_ok=True)
     return 0
 

@@ -20,8 +20,8 @@ one worker spent its time (``py-spy record``). Goal: no failures, every callback
     CASELOAD_BENCH_POSTGRES_URL=postgresql://postgres:postgres@127.0.0.1:5432/postgres \\
         python -m benchmarks.bench_load ...
 
-The warehouse ``caseload_load_<clients>x<days>`` is kept for the next run (``--rebuild`` drops
-it first, ``--drop`` after).
+The warehouse ``caseload_bench_<clients>x<days>_c150`` is the one ``bench_dashboard --keep``
+builds and keeps; it is kept for the next run (``--rebuild`` drops it first, ``--drop`` after).
 """
 
 from __future__ import annotations
@@ -46,8 +46,16 @@ from pathlib import Path
 
 from sqlalchemy import Engine, insert, text
 
-from benchmarks.bench_dashboard import AS_OF, PASSWORD, PG_ENV, build_warehouse
+from benchmarks.bench_dashboard import (
+    AS_OF,
+    CASELOAD,
+    PASSWORD,
+    PG_ENV,
+    build_warehouse,
+    kept_warehouse,
+)
 from etl.db import make_engine
+from etl.models import Base
 
 REPO = Path(__file__).resolve().parents[1]
 OUT = REPO / "benchmarks" / "out"
@@ -70,18 +78,14 @@ def _logins(users: int) -> list[tuple[str, str]]:
     return [(f"load.{role}.{i:03d}", role) for role, _ in ROLE_SHARE for i in range(counts[role])]
 
 
-def _ready(engine: Engine, clients: int, logins: list[tuple[str, str]]) -> bool:
-    try:
-        with engine.connect() as conn:
-            n_clients = conn.execute(text("SELECT count(*) FROM dim_client")).scalar()
-            names = set(
-                conn.execute(text("SELECT username FROM app_user WHERE username LIKE 'load.%'"))
-                .scalars()
-                .all()
-            )
-    except Exception:  # noqa: BLE001 - no schema yet: build it
-        return False
-    return n_clients == clients and names == {u for u, _ in logins}
+def _has_logins(engine: Engine, logins: list[tuple[str, str]]) -> bool:
+    with engine.connect() as conn:
+        names = set(
+            conn.execute(text("SELECT username FROM app_user WHERE username LIKE 'load.%'"))
+            .scalars()
+            .all()
+        )
+    return names == {u for u, _ in logins}
 
 
 def _add_logins(engine: Engine, logins: list[tuple[str, str]]) -> None:
@@ -133,8 +137,10 @@ def _add_load_history(engine: Engine, days: int = 30) -> None:
 
 
 def warehouse(admin_url: str, clients: int, days: int, logins, rebuild: bool) -> str:
+    """The same kept warehouse as ``bench_dashboard --keep`` (built once for both), plus the
+    load test's logins and load history."""
     admin = make_engine(admin_url, isolation_level="AUTOCOMMIT")
-    name = f"caseload_load_{clients}x{days}"
+    name = f"caseload_bench_{clients}x{days}_c{CASELOAD}"
     url = admin.url.set(database=name).render_as_string(hide_password=False)
     with admin.connect() as conn:
         exists = conn.execute(
@@ -148,14 +154,17 @@ def warehouse(admin_url: str, clients: int, days: int, logins, rebuild: bool) ->
     admin.dispose()
     engine = make_engine(url)
     try:
-        if _ready(engine, clients, logins):
+        if kept_warehouse(engine, log):
             log(f"  reusing warehouse {name}")
         else:
             began = time.perf_counter()
             log(f"  building warehouse {name}: {clients:,} clients x {days} days")
-            build_warehouse(engine, clients, days, 100, log)
+            Base.metadata.drop_all(engine)  # a build that did not finish
+            build_warehouse(engine, clients, days, CASELOAD, log)
+            log(f"  built in {time.perf_counter() - began:.0f} s")
+        if not _has_logins(engine, logins):
             _add_logins(engine, logins)
-            log(f"  built with {len(logins)} logins in {time.perf_counter() - began:.0f} s")
+            log(f"  {len(logins)} logins added")
         _add_load_history(engine)
     finally:
         engine.dispose()
