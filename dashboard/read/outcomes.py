@@ -188,15 +188,13 @@ def kaplan_meier(durations: np.ndarray, events: np.ndarray) -> pd.DataFrame:
     The same estimator as lifelines' KaplanMeierFitter (tests compare the two)."""
     durations = np.asarray(durations, dtype=float)
     events = np.asarray(events, dtype=bool)
-    times = np.unique(np.r_[0.0, durations])
-    surv, s = [], 1.0
-    for t in times:
-        at_risk = (durations >= t).sum()
-        died = (events & (durations == t)).sum()
-        if at_risk:
-            s *= 1.0 - died / at_risk
-        surv.append(s)
-    return pd.DataFrame({"timeline": times, "survival": surv})
+    times, at = np.unique(np.r_[0.0, durations], return_inverse=True)
+    leaving = np.bincount(at[1:], minlength=len(times))  # everyone whose spell ends at t
+    died = np.bincount(at[1:], weights=events, minlength=len(times))
+    at_risk = len(durations) - np.r_[0, np.cumsum(leaving)[:-1]]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        factor = np.where(at_risk > 0, 1.0 - died / at_risk, 1.0)
+    return pd.DataFrame({"timeline": times, "survival": np.cumprod(factor)})
 
 
 def survival(cohort: pd.DataFrame, end: dt.date) -> dict[str, Any]:
@@ -330,30 +328,31 @@ def screen_summary(screens: pd.DataFrame, clients: dict[tuple[str, str], int]) -
 
 
 def risk_mix(tiers: pd.DataFrame) -> list[dict[str, Any]]:
-    """Per ISO week (Monday start): the share of scored client-days in each tier."""
-    if tiers.empty:
+    """Per ISO week (Monday start): the share of scored client-days in each tier.
+
+    In numpy rather than a pivot table: this runs per period on every Outcomes request."""
+    index = tiers["tier"].map({t: i for i, t in enumerate(TIERS)}) if len(tiers) else None
+    if index is None or index.notna().sum() == 0:
         return []
-    t = tiers.copy()
-    t["date"] = pd.to_datetime(t["date"])
-    t["week_start"] = t["date"] - pd.to_timedelta(t["date"].dt.weekday, unit="D")
-    table = t.pivot_table(
-        index="week_start", columns="tier", values="days", aggfunc="sum", fill_value=0
-    )
-    table = table.reindex(columns=list(TIERS), fill_value=0)
+    known = index.notna().to_numpy()
+    weeks, at = np.unique(_week(tiers["date"])[known], return_inverse=True)
+    table = np.zeros((len(weeks), len(TIERS)))
+    np.add.at(table, (at, index[known].astype(int)), tiers["days"].to_numpy(float)[known])
     total = table.sum(axis=1)
     return [
         {
-            "week_start": week.date().isoformat(),
-            "scored_days": int(total[week]),
-            **{tier: float(table.at[week, tier] / total[week]) for tier in TIERS},
+            "week_start": str(week),
+            "scored_days": int(total[w]),
+            **{tier: float(table[w, i] / total[w]) for i, tier in enumerate(TIERS)},
         }
-        for week in table.index
+        for w, week in enumerate(weeks)
     ]
 
 
-def _week(dates: pd.Series) -> pd.Series:
-    d = pd.to_datetime(dates)
-    return d - pd.to_timedelta(d.dt.weekday, unit="D")
+def _week(dates: pd.Series) -> np.ndarray:
+    """The Monday of each date's ISO week (``datetime64[D]``; 1970-01-01 was a Thursday)."""
+    d = np.asarray(pd.to_datetime(dates).to_numpy(), dtype="datetime64[D]")
+    return d - ((d.astype("int64") + 3) % 7).astype("timedelta64[D]")
 
 
 def weekly(adherence: pd.DataFrame, abstinence: pd.DataFrame, screens: pd.DataFrame) -> list:
@@ -375,13 +374,13 @@ def weekly(adherence: pd.DataFrame, abstinence: pd.DataFrame, screens: pd.DataFr
             table[col] = 0
     return [
         {
-            "week_start": week.date().isoformat(),
+            "week_start": str(np.datetime64(r.Index, "D")),
             "adherence": _rate(r.met, r.expected),
             "abstinence": _rate(r.abstinent, r.answered),
             "negative_rate": _rate(r.negative, r.screens),
             "screens": int(r.screens),
         }
-        for week, r in table.iterrows()
+        for r in table.itertuples()
     ]
 
 
@@ -446,16 +445,24 @@ def _day_start_utc(day: dt.date, tz: str) -> pd.Timestamp:
 
 
 def followup_summary(raised: pd.DataFrame) -> dict[str, Any]:
-    hours = raised["hours"] if len(raised) else pd.Series(dtype=float)
-    contacted = hours.notna()
-    clients = int(raised["client_key"].nunique()) if len(raised) else 0
+    if not len(raised):
+        return _followup(np.empty(0), np.empty(0, dtype=int))
+    return _followup(raised["hours"].to_numpy(float), raised["client_key"].to_numpy())
+
+
+def _followup(hours: np.ndarray, client_keys: np.ndarray) -> dict[str, Any]:
+    """Flags, contacts and the time to the first one (``hours``: NaN where none yet), on
+    plain arrays: it runs for the program and again for each counselor."""
+    contacted = ~np.isnan(hours)
+    within = int((hours[contacted] <= 24).sum())
+    clients = len(np.unique(client_keys))
     return {
-        "flags": int(len(raised)),
+        "flags": len(hours),
         "contacted": int(contacted.sum()),
-        "within_24h": int((hours <= 24).sum()),
-        "within_24h_rate": _rate((hours <= 24).sum(), len(raised)),
-        "never_contacted_rate": _rate((~contacted).sum(), len(raised)),
-        "median_hours": float(hours[contacted].median()) if contacted.any() else None,
+        "within_24h": within,
+        "within_24h_rate": _rate(within, len(hours)),
+        "never_contacted_rate": _rate(int((~contacted).sum()), len(hours)),
+        "median_hours": float(np.median(hours[contacted])) if contacted.any() else None,
         "clients": clients,
         "small": _small(clients),
     }
@@ -618,11 +625,14 @@ def _figures(
         "followup": followup_summary(raised),
         "counselors": [],
     }
-    enrolled_end = enrolled_on(clients, end)
+    enrolled_end = clients["counselor_key"].to_numpy()[enrolled_on(clients, end).to_numpy()]
+    flagged_by = raised["counselor_key"].to_numpy() if len(raised) else np.empty(0)
+    hours = raised["hours"].to_numpy(float) if len(raised) else np.empty(0)
+    flagged = raised["client_key"].to_numpy() if len(raised) else np.empty(0)
     for row in staff.itertuples():
-        mine = raised[raised["counselor_key"] == row.staff_key] if len(raised) else raised
-        caseload = int((enrolled_end & (clients["counselor_key"] == row.staff_key)).sum())
-        summary = followup_summary(mine)
+        caseload = int((enrolled_end == row.staff_key).sum())
+        mine = flagged_by == row.staff_key
+        summary = _followup(hours[mine], flagged[mine])
         result["counselors"].append(
             {
                 "staff_id": row.staff_id,
