@@ -679,14 +679,23 @@ def kept_warehouse(
     engine: Engine, log: Callable[[str], None], refresh: bool = False
 ) -> dict | None:
     """A kept warehouse whose build finished, brought up to the current models; its marts are
-    rebuilt when one is new since the build or when ``refresh`` says so."""
+    rebuilt when one is new or changed since the build or when ``refresh`` says so."""
     with engine.connect() as conn:
         if not engine.dialect.has_table(conn, "bench_built"):
             return None
     with engine.connect() as conn:
-        before = set(inspect(conn).get_table_names())
-    Base.metadata.create_all(engine)  # tables added since the build
-    added = {m.__tablename__ for m in marts.MARTS} - before
+        seen = inspect(conn)
+        before = set(seen.get_table_names())
+        stale = [
+            m.__table__
+            for m in marts.MARTS
+            if m.__tablename__ in before
+            and {c["name"] for c in seen.get_columns(m.__tablename__)}
+            != set(m.__table__.columns.keys())
+        ]
+    Base.metadata.drop_all(engine, tables=stale)  # marts whose columns changed since the build
+    Base.metadata.create_all(engine)  # and tables added since
+    added = {m.__tablename__ for m in marts.MARTS} - (before - {t.name for t in stale})
     if refresh or added:
         began = time.perf_counter()
         with engine.begin() as conn:

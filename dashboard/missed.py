@@ -48,7 +48,8 @@ def with_states(days: pd.DataFrame, schedules: dict[int, str]) -> pd.DataFrame:
 
 def adherence(states: pd.DataFrame, last: dt.date, window: int) -> float | None:
     """Met over met + missed on the days ``last - window + 1 .. last`` (None: nothing due).
-    Pending days count for neither side."""
+    Pending days count for neither side. ``states`` has ``date``, ``met`` and ``missed``: the
+    client-days of ``with_states``, or per-day sums of them."""
     first = last - dt.timedelta(days=window - 1)
     inside = states[(states["date"] >= first) & (states["date"] <= last)]
     met, missed = int(inside["met"].sum()), int(inside["missed"].sum())
@@ -56,7 +57,8 @@ def adherence(states: pd.DataFrame, last: dt.date, window: int) -> float | None:
 
 
 def adherence_cards(states: pd.DataFrame, as_of: dt.date) -> dict[int, tuple]:
-    """Per window (7, 28): (adherence now, change since the window before), as fractions."""
+    """Per window (7, 28): (adherence now, change since the window before), as fractions;
+    ``states`` as for ``adherence``, covering 56 days."""
     cards = {}
     for window in (7, 28):
         now = adherence(states, as_of, window)
@@ -124,10 +126,3 @@ def weekly_trend(daily: pd.DataFrame, as_of: dt.date, weeks: int = TREND_WEEKS) 
     agg["adherence"] = agg["met"] / (agg["met"] + agg["missed"]).where(lambda s: s > 0)
     agg["week_end"] = [as_of - dt.timedelta(days=7 * int(w)) for w in agg["week"]]
     return agg.sort_values(["group", "week_end"])[["week_end", "group", "adherence"]]
-
-
-def daily_counts(states: pd.DataFrame) -> pd.DataFrame:
-    """Per day, the caseload's met and missed check-ins."""
-    if states.empty:
-        return pd.DataFrame(columns=["date", "met", "missed"])
-    return states.groupby("date", as_index=False)[["met", "missed"]].sum()

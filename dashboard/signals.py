@@ -90,22 +90,21 @@ def ranked(table: pd.DataFrame) -> pd.DataFrame:
     ).reset_index(drop=True)
 
 
-def weekly_means(days: pd.DataFrame, as_of: dt.date, weeks: int = 12) -> pd.DataFrame:
-    """Mean sleep hours and stress of the answers per 7-day week ending on ``as_of``."""
-    if days.empty:
+def weekly_means(sums: pd.DataFrame, as_of: dt.date, weeks: int = 12) -> pd.DataFrame:
+    """Mean sleep hours and stress of the answers per 7-day week ending on ``as_of``, from
+    per-day sums and counts (``read.caseload.signals_by_day``); a week without answers to a
+    question has no mean for it."""
+    if sums.empty:
         return pd.DataFrame(columns=["week_end", "sleep_hours", "stress"])
-    df = days.copy()
-    df["week"] = (pd.Timestamp(as_of) - pd.to_datetime(df["date"])).dt.days // 7
-    df = df[df["week"] < weeks]
-    for col in ("sleep_hours", "stress"):
-        df[col] = pd.to_numeric(df[col], errors="coerce")
-    if "answers" in df:  # per-day means with their counts (a program's aggregate)
-        for col in ("sleep_hours", "stress"):
-            df[col] = df[col] * df["answers"]
-        agg = df.groupby("week", as_index=False)[["sleep_hours", "stress", "answers"]].sum()
-        for col in ("sleep_hours", "stress"):
-            agg[col] = agg[col] / agg["answers"].where(agg["answers"] > 0)
-    else:
-        agg = df.groupby("week", as_index=False)[["sleep_hours", "stress"]].mean()
-    agg["week_end"] = [as_of - dt.timedelta(days=7 * int(w)) for w in agg["week"]]
-    return agg.sort_values("week_end")[["week_end", "sleep_hours", "stress"]]
+    week = (pd.Timestamp(as_of) - pd.to_datetime(sums["date"])).dt.days.to_numpy() // 7
+    inside = week < weeks
+    cols = ["sleep_hours_sum", "sleep_answers", "stress_sum", "stress_answers"]
+    agg = sums.loc[inside, cols].astype(float).groupby(week[inside]).sum()
+    out = pd.DataFrame(
+        {
+            "week_end": [as_of - dt.timedelta(days=7 * int(w)) for w in agg.index],
+            "sleep_hours": agg["sleep_hours_sum"] / agg["sleep_answers"].where(lambda n: n > 0),
+            "stress": agg["stress_sum"] / agg["stress_answers"].where(lambda n: n > 0),
+        }
+    )
+    return out.sort_values("week_end").reset_index(drop=True)

@@ -54,6 +54,7 @@ DAY_SUMS = (
     *(f"scored_{t}" for t in TIERS),
     "newly_high",
 )
+SIGNAL_SUMS = ("sleep_hours_sum", "sleep_answers", "stress_sum", "stress_answers")
 
 
 def met(day=FctClientDay, client=DimClient):
@@ -128,7 +129,9 @@ def _day_rows(programs, first):
     keys = (DimClient.program_key, DimClient.counselor_key)
 
     def part(date_col, sums: dict, source, *where):
-        cols = [func.sum(sums[n]).label(n) if n in sums else _zero(n) for n in DAY_SUMS]
+        cols = [
+            func.sum(sums[n]).label(n) if n in sums else _zero(n) for n in DAY_SUMS + SIGNAL_SUMS
+        ]
         return (
             select(*keys, date_col.label("date"), *cols)
             .select_from(source)
@@ -138,9 +141,17 @@ def _day_rows(programs, first):
         )
 
     one = lambda cond: case((cond, 1), else_=0)  # noqa: E731
+    d = FctClientDay
     days = part(
-        FctClientDay.date,
-        {"expected": one(settled()), "met": one(met())},
+        d.date,
+        {
+            "expected": one(settled()),
+            "met": one(met()),
+            "sleep_hours_sum": func.coalesce(d.sleep_hours, 0.0),
+            "sleep_answers": one(d.sleep_hours.is_not(None)),
+            "stress_sum": func.coalesce(d.stress, 0.0),
+            "stress_answers": one(d.stress.is_not(None)),
+        },
         FctClientDay.__table__,
     )
     used = func.max(one(FctCheckin.used_since_last)).label("used")
@@ -167,7 +178,7 @@ def _day_rows(programs, first):
         parts.c.program_key,
         parts.c.counselor_key,
         parts.c.date,
-        *(func.sum(parts.c[n]).label(n) for n in DAY_SUMS),
+        *(func.sum(parts.c[n]).label(n) for n in DAY_SUMS + SIGNAL_SUMS),
     ).group_by(parts.c.program_key, parts.c.counselor_key, parts.c.date)
 
 

@@ -601,6 +601,12 @@ class MartOutcomesDay(Base):
     scored_high: Mapped[int] = mapped_column(Integer, default=0)
     scored_critical: Mapped[int] = mapped_column(Integer, default=0)
     newly_high: Mapped[int] = mapped_column(Integer, default=0)
+    # Sleep & stress trends: the day's answered hours and stress levels, summed and counted
+    # (a week's mean is a sum over a count, whatever the period).
+    sleep_hours_sum: Mapped[float] = mapped_column(Float, default=0.0)
+    sleep_answers: Mapped[int] = mapped_column(Integer, default=0)
+    stress_sum: Mapped[float] = mapped_column(Float, default=0.0)
+    stress_answers: Mapped[int] = mapped_column(Integer, default=0)
 
 
 class MartScreenDay(Base):

@@ -646,12 +646,15 @@ def add_small_users(engine: Engine) -> dict[str, int]:
 
 
 def mart_rows(conn: Connection) -> dict[str, list[tuple]]:
-    """Every mart row without its surrogate key, sorted: two states compare as lists."""
+    """Every mart row without its surrogate key, sorted: two states compare as lists. Float
+    sums are rounded to 9 places (their order of addition differs between an incremental and
+    a full rebuild)."""
     out = {}
     for mart in (MartOutcomesDay, MartScreenDay, MartOutcomesReach):
         cols = [c for c in mart.__table__.columns if c.name != "row_key"]
         rows = conn.execute(select(*cols)).all()
         out[mart.__tablename__] = sorted(
-            (tuple(r) for r in rows), key=lambda r: tuple(str(v) for v in r)
+            (tuple(round(v, 9) if isinstance(v, float) else v for v in r) for r in rows),
+            key=lambda r: tuple(str(v) for v in r),
         )
     return out

@@ -55,8 +55,9 @@ def heat_map(names: list[str], ids: list[str], dates: list[dt.date], rows: list[
         return empty_figure("No active clients on this caseload.")
     n = len(STATE_CODES)
     z = [[STATE_CODES[s] + 0.5 for s in row] for row in rows]
+    days = [f"{d:%a %b %-d}: " for d in dates]  # strftime once per column, not per cell
     hover = [
-        [f"{name} · {d:%a %b %-d}: {STATE_LABELS[s]}" for d, s in zip(dates, row, strict=True)]
+        [f"{name} · {day}{STATE_LABELS[s]}" for day, s in zip(days, row, strict=True)]
         for name, row in zip(names, rows, strict=True)
     ]
     heat = {

@@ -229,9 +229,11 @@ def load_missed(view: View, counselor_key, _refresh):
     clients = read_caseload.clients(conn, scope, counselor_key, as_of)
     keys = [int(k) for k in clients["client_key"]]
     first = as_of - dt.timedelta(days=7 * m.TREND_WEEKS - 1)
-    days = read_caseload.days(conn, scope, counselor_key, as_of, keys, first, "checkins")
+    heat_first = as_of - dt.timedelta(days=m.HEAT_DAYS - 1)
+    days = read_caseload.days(conn, scope, counselor_key, as_of, keys, heat_first, "checkins")
+    daily = read_caseload.adherence_by_day(conn, scope, first, as_of, counselor_key)
     last = read_today.last_checkins(conn, scope, counselor_key, as_of)
-    program_days = read_caseload.program_adherence(conn, scope, first, as_of)
+    program_days = read_caseload.adherence_by_day(conn, scope, first, as_of)
     staff = read_today.counselors(conn, scope) if scope.sees_program else None
     view.audit_view(
         "missed_checkins",
@@ -255,14 +257,14 @@ def load_missed(view: View, counselor_key, _refresh):
         scored_at=scored.scored_at,
     )
     streaks = m.streak_counts(clients)
-    adherence = m.adherence_cards(states, as_of)
+    adherence = m.adherence_cards(daily, as_of)
     last_by_key = dict(zip(last["client_key"].astype(int), last["last_checkin"], strict=True))
     rows = _rows(ranked, last_by_key, today)
 
     dates, heat = m.heat_map(states, [int(k) for k in ranked["client_key"]], as_of)
     heat_fig = figs.heat_map(list(ranked["name"]), list(ranked["client_id"]), dates, heat)
 
-    trend = m.weekly_trend(m.daily_counts(states), as_of).assign(group="caseload")
+    trend = m.weekly_trend(daily, as_of).assign(group="caseload")
     titles = {"caseload": "this caseload", "program": "program"}
     if staff is not None and not program_days.empty:
         per = program_days.rename(columns={"counselor_key": "group"})

@@ -223,8 +223,10 @@ def load_signals(view: View, counselor_key):
     clients = read_caseload.clients(conn, scope, counselor_key, as_of)
     keys = [int(k) for k in clients["client_key"]]
     first = as_of - dt.timedelta(days=7 * TREND_WEEKS - 1)
-    days = read_caseload.days(conn, scope, counselor_key, as_of, keys, first, "signals")
-    program_days = read_caseload.program_signal_days(conn, scope, first, as_of)
+    week = as_of - dt.timedelta(days=sig.WINDOW - 1)
+    days = read_caseload.days(conn, scope, counselor_key, as_of, keys, week, "signals")
+    daily = read_caseload.signals_by_day(conn, scope, first, as_of, counselor_key)
+    program_days = read_caseload.signals_by_day(conn, scope, first, as_of)
     view.audit_view(
         "sleep_stress",
         route="/signals",
@@ -238,13 +240,12 @@ def load_signals(view: View, counselor_key):
     ranked = sig.ranked(table)
     rows = _rows(ranked)
     short_hours = settings.sleep["short_hours"]
-    trend = {"caseload": sig.weekly_means(days, as_of, TREND_WEEKS)}
+    trend = {"caseload": sig.weekly_means(daily, as_of, TREND_WEEKS)}
     if not program_days.empty:
         trend["program"] = sig.weekly_means(program_days, as_of, TREND_WEEKS)
     # A supervisor's distributions are the program's; a counselor's, their caseload's.
     spread, whose = table, ""
     if scope.sees_program:
-        week = as_of - dt.timedelta(days=sig.WINDOW - 1)
         spread = read_caseload.program_client_means(conn, scope, week, as_of)
         whose = f", whole program ({len(spread)} clients)"
     empty = (

@@ -1,6 +1,6 @@
 """Reads shared by the caseload pages (Missed, Sleep & stress): one counselor's active
-clients on the latest scored day, their client-days over a window, and a program's daily
-aggregates for a supervisor's trends.
+clients on the latest scored day, their client-days over a window, and the daily sums of the
+trends (from the Outcomes mart).
 
 Like the Today reads, each query starts from the caseload (``dim_client`` by counselor, inside
 the caller's scope) and reaches ``fct_client_day`` by its (client, date) key, so its cost is
@@ -12,12 +12,13 @@ from __future__ import annotations
 import datetime as dt
 
 import pandas as pd
-from sqlalchemy import Connection, and_, case, func, or_, select
+from sqlalchemy import Connection, and_, func, or_, select
 
 from dashboard.read.frames import frame
-from dashboard.read.scope import Scope, client_filter
+from dashboard.read.scope import Scope, client_filter, mart_filter
 from dashboard.read.today import _caseload
-from etl.models import DimClient, FctClientDay, FctRiskScore, PiiClient
+from etl.marts import SIGNAL_SUMS
+from etl.models import DimClient, DimStaff, FctClientDay, FctRiskScore, MartOutcomesDay, PiiClient
 
 
 def clients(conn: Connection, scope: Scope, counselor_key: int, as_of: dt.date) -> pd.DataFrame:
@@ -62,7 +63,6 @@ DAY_COLUMNS = {
     "signals": (
         FctClientDay.sleep_hours,
         FctClientDay.sleep_quality,
-        FctClientDay.sleep_hours_baseline,
         FctClientDay.stress,
         FctClientDay.stress_baseline,
         FctClientDay.stress_sd,
@@ -97,63 +97,72 @@ def days(
     return frame(conn, stmt)
 
 
-def _met():
-    """The engine's 'met' in SQL: a received check-in, or for a weekly schedule one within
-    the week (``days_since_checkin`` <= 6). Expected and neither met nor missed is pending."""
-    window = case((DimClient.checkin_schedule == "weekly", 6), else_=0)
-    return and_(
-        FctClientDay.is_expected.is_(True),
-        FctClientDay.is_missed.is_(False),
-        FctClientDay.days_since_checkin <= window,
-    )
-
-
-def program_adherence(
-    conn: Connection, scope: Scope, first: dt.date, as_of: dt.date
+def _mart_days(
+    conn: Connection,
+    scope: Scope,
+    first: dt.date,
+    as_of: dt.date,
+    counselor_key: int | None,
+    sums: dict,
 ) -> pd.DataFrame:
-    """Per day and counselor of the caller's program: check-ins met and missed (pending days
-    count for neither). Only for a scope that sees its program; anyone else gets no rows."""
-    if not scope.sees_program:
-        return pd.DataFrame(columns=["date", "counselor_key", "met", "missed"])
-    one = 1
+    """``sums`` of ``mart_outcomes_day`` per day and counselor from ``first`` to ``as_of``,
+    for one counselor or, with ``None``, every counselor of the caller's program (a
+    supervisor's trend lines; nobody else gets rows).
+
+    The risk refresh keeps the mart per program, counselor (the client's current one) and day,
+    so twelve weeks of a caseload are a few dozen rows, not every client-day; the Outcomes page
+    reads the same rows, so a counselor's adherence is one figure on both pages."""
+    m = MartOutcomesDay
+    if counselor_key is None and not scope.sees_program:
+        return pd.DataFrame(columns=["date", "counselor_key", *sums])
+    who = (
+        m.program_key == scope.program_key
+        if counselor_key is None
+        else and_(
+            m.counselor_key == counselor_key,
+            # the program's (program, date) index, not a scan of every program's rows
+            m.program_key
+            == select(DimStaff.program_key)
+            .where(DimStaff.staff_key == counselor_key)
+            .scalar_subquery(),
+        )
+    )
     stmt = (
-        select(
-            FctClientDay.date,
-            DimClient.counselor_key,
-            func.sum(case((_met(), one), else_=0)).label("met"),
-            func.sum(case((FctClientDay.is_missed.is_(True), one), else_=0)).label("missed"),
-        )
-        .join(DimClient, DimClient.client_key == FctClientDay.client_key)
-        .where(
-            client_filter(scope),
-            FctClientDay.date >= first,
-            FctClientDay.date <= as_of,
-            or_(FctClientDay.is_expected.is_(True), FctClientDay.is_missed.is_(True)),
-        )
-        .group_by(FctClientDay.date, DimClient.counselor_key)
+        select(m.date, m.counselor_key, *(func.sum(v).label(k) for k, v in sums.items()))
+        .where(mart_filter(scope, m), who, m.date >= first, m.date <= as_of)
+        .group_by(m.date, m.counselor_key)
     )
     return frame(conn, stmt)
 
 
-def program_signal_days(
-    conn: Connection, scope: Scope, first: dt.date, as_of: dt.date
+def adherence_by_day(
+    conn: Connection,
+    scope: Scope,
+    first: dt.date,
+    as_of: dt.date,
+    counselor_key: int | None = None,
 ) -> pd.DataFrame:
-    """Per day of the caller's program: mean sleep hours and stress of the answers, and how
-    many answered (for a supervisor's trend). No rows without program scope."""
-    if not scope.sees_program:
-        return pd.DataFrame(columns=["date", "sleep_hours", "stress", "answers"])
-    stmt = (
-        select(
-            FctClientDay.date,
-            func.avg(FctClientDay.sleep_hours).label("sleep_hours"),
-            func.avg(FctClientDay.stress).label("stress"),
-            func.count(FctClientDay.stress).label("answers"),
-        )
-        .join(DimClient, DimClient.client_key == FctClientDay.client_key)
-        .where(client_filter(scope), FctClientDay.date >= first, FctClientDay.date <= as_of)
-        .group_by(FctClientDay.date)
+    """Per day and counselor: check-ins met and missed (the engine's settled days, so pending
+    days count for neither); see ``_mart_days`` for whose."""
+    m = MartOutcomesDay
+    out = _mart_days(
+        conn, scope, first, as_of, counselor_key, {"met": m.met, "missed": m.expected - m.met}
     )
-    return frame(conn, stmt)
+    return out.astype({"met": int, "missed": int})
+
+
+def signals_by_day(
+    conn: Connection,
+    scope: Scope,
+    first: dt.date,
+    as_of: dt.date,
+    counselor_key: int | None = None,
+) -> pd.DataFrame:
+    """Per day and counselor: answered sleep hours and stress, summed and counted (a week's
+    mean is its sum over its count); see ``_mart_days`` for whose."""
+    m = MartOutcomesDay
+    sums = {n: getattr(m, n) for n in SIGNAL_SUMS}
+    return _mart_days(conn, scope, first, as_of, counselor_key, sums)
 
 
 def program_client_means(

@@ -51,6 +51,15 @@ def client_filter(scope: Scope) -> ColumnElement[bool]:
     return false()
 
 
+def mart_filter(scope: Scope, mart) -> ColumnElement[bool]:
+    """The same rule on a mart kept per program and counselor (``etl.marts``)."""
+    if scope.sees_program:
+        return mart.program_key == scope.program_key
+    if scope.sees_own_caseload:
+        return mart.counselor_key == scope.staff_key
+    return false()
+
+
 def staff_filter(scope: Scope) -> ColumnElement[bool]:
     """The WHERE clause on ``dim_staff`` for the counselors whose caseloads this scope reads."""
     if scope.sees_program:

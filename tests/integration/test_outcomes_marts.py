@@ -16,8 +16,11 @@ import pandas as pd
 import pytest
 from sqlalchemy import Connection, and_, case, func, or_, select
 
+from dashboard.auth.permissions import permissions_for
 from dashboard.outcomes_cli import CLI_SCOPE
+from dashboard.read import caseload as read_caseload
 from dashboard.read import outcomes as read_outcomes
+from dashboard.read.scope import Scope
 from etl import marts
 from etl.ingest import ingest_paths
 from etl.models import (
@@ -232,6 +235,59 @@ def test_periods_read_together_equal_each_read_alone(synthetic):
         alone = [read_outcomes.program_outcomes(conn, key, s, e) for s, e in PERIODS[:3]]
     assert together == alone
     assert together[0]["followup"]["flags"] > 0 and together[0] != together[1]
+
+
+def test_caseload_trends_from_the_mart_equal_the_facts(synthetic):
+    """Missed's adherence and Sleep & stress's means per day (``read.caseload``) against the
+    client-days: each counselor's, and the program's per counselor for a supervisor."""
+    engine, world = synthetic
+    start, end = PERIODS[0]
+    with engine.connect() as conn:
+        key = read_outcomes.resolve_program(conn, CLI_SCOPE, world.program_id)
+        supervisor = Scope(0, "supervisor", None, key, permissions_for("supervisor"))
+        met = and_(
+            FctClientDay.is_expected,
+            ~FctClientDay.is_missed,
+            or_(
+                FctClientDay.is_received,
+                and_(DimClient.checkin_schedule == "weekly", FctClientDay.days_since_checkin <= 6),
+            ),
+        )
+        one = lambda cond: func.sum(case((cond, 1), else_=0))  # noqa: E731
+        want = _frame(
+            conn,
+            select(
+                FctClientDay.date,
+                DimClient.counselor_key,
+                one(met).label("met"),
+                one(and_(FctClientDay.is_expected, FctClientDay.is_missed)).label("missed"),
+                func.coalesce(func.sum(FctClientDay.sleep_hours), 0.0).label("sleep_hours_sum"),
+                func.count(FctClientDay.sleep_hours).label("sleep_answers"),
+                func.coalesce(func.sum(FctClientDay.stress), 0.0).label("stress_sum"),
+                func.count(FctClientDay.stress).label("stress_answers"),
+            )
+            .join(DimClient, DimClient.client_key == FctClientDay.client_key)
+            .where(DimClient.program_key == key, FctClientDay.date.between(start, end))
+            .group_by(FctClientDay.date, DimClient.counselor_key),
+        )
+        adherence = read_caseload.adherence_by_day(conn, supervisor, start, end)
+        signals = read_caseload.signals_by_day(conn, supervisor, start, end)
+        counselor = int(want["counselor_key"].iloc[0])
+        own = Scope(0, "counselor", counselor, None, permissions_for("counselor"))
+        own_adherence = read_caseload.adherence_by_day(conn, own, start, end, counselor)
+        other = read_caseload.adherence_by_day(conn, own, start, end, counselor + 1)
+    got = adherence.merge(signals, on=["date", "counselor_key"])
+    order = ["date", "counselor_key"]
+    got = got.sort_values(order).reset_index(drop=True)
+    want = want.sort_values(order).reset_index(drop=True)
+    assert len(got) == len(want) > 30 and want["sleep_answers"].sum() > 500
+    for col in ("met", "missed", "sleep_answers", "stress_answers"):
+        assert got[col].astype(int).tolist() == want[col].astype(int).tolist(), col
+    for col in ("sleep_hours_sum", "stress_sum"):
+        assert got[col].astype(float).round(6).tolist() == want[col].astype(float).round(6).tolist()
+    mine = want[want["counselor_key"] == counselor]
+    assert own_adherence["met"].sum() == mine["met"].sum() > 0
+    assert other.empty  # a counselor asking for another caseload's days gets none
 
 
 # --------------------------------------------------------------------------- a new load
