@@ -341,11 +341,9 @@ def load_today(view: View, counselor_key, _refresh, shown=None, search=None):
             [],
         )
     program = read_today.counselor_program(conn, scope, counselor_key) or {}
-    rows = read_today.caseload_rows(conn, scope, counselor_key, as_of)
-    yesterday = read_today.day_facts(
-        conn, scope, counselor_key, as_of, today - dt.timedelta(days=1)
-    )
-    last = read_today.last_checkins(conn, scope, counselor_key, as_of)
+    rows = read_today.caseload_rows(conn, scope, counselor_key, as_of, today - dt.timedelta(days=1))
+    yesterday = read_today.yesterday_facts(rows)
+    last = rows[["client_key", "last_checkin"]]
     history = read_today.score_history(
         conn, scope, counselor_key, as_of, [int(k) for k in rows["client_key"]]
     )

@@ -12,6 +12,7 @@ import datetime as dt
 
 import pandas as pd
 from sqlalchemy import Connection, and_, func, or_, select
+from sqlalchemy.orm import aliased
 
 from dashboard.read.frames import frame
 from dashboard.read.names import UserStaff, user_name
@@ -87,10 +88,35 @@ def caseload_as_of(
     ).scalar()
 
 
+def _last_checkin(as_of: dt.date):
+    """Each client's last day with a check-in: the newest received day found by walking the
+    client's (client, date) index backwards -- a handful of rows, however long the history."""
+    day = aliased(FctClientDay)  # the caseload's own read joins fct_client_day too
+    return (
+        select(day.date)
+        .where(
+            day.client_key == DimClient.client_key,
+            day.date <= as_of,
+            day.is_received.is_(True),
+        )
+        .order_by(day.date.desc())
+        .limit(1)
+        .correlate(DimClient)
+        .scalar_subquery()
+    )
+
+
+YESTERDAY_FACTS = ("is_expected", "is_received", "is_missed")
+
+
 def caseload_rows(
-    conn: Connection, scope: Scope, counselor_key: int, as_of: dt.date
+    conn: Connection, scope: Scope, counselor_key: int, as_of: dt.date, yesterday: dt.date
 ) -> pd.DataFrame:
-    """One row per active client: identity, the day's risk and the day's check-in facts."""
+    """One row per active client: identity, the day's risk and check-in facts, the last
+    check-in, and ``yesterday_*``: the client-day facts of ``yesterday`` (for the missed card;
+    a check-in expected that day and never received is ``is_missed`` once the day is over).
+    One statement: each part is an index probe per client."""
+    before = aliased(FctClientDay)
     stmt = (
         select(
             DimClient.client_key,
@@ -107,6 +133,9 @@ def caseload_rows(
             FctClientDay.is_expected,
             FctClientDay.is_received,
             FctClientDay.missed_streak,
+            _last_checkin(as_of).label("last_checkin"),
+            before.date.label("yesterday_date"),
+            *(getattr(before, c).label(f"yesterday_{c}") for c in YESTERDAY_FACTS),
         )
         .join(PiiClient, PiiClient.client_key == DimClient.client_key)
         .outerjoin(
@@ -117,27 +146,21 @@ def caseload_rows(
             FctClientDay,
             and_(FctClientDay.client_key == DimClient.client_key, FctClientDay.date == as_of),
         )
+        .outerjoin(
+            before, and_(before.client_key == DimClient.client_key, before.date == yesterday)
+        )
         .where(_caseload(scope, counselor_key, as_of))
     )
     return frame(conn, stmt)
 
 
-def day_facts(
-    conn: Connection, scope: Scope, counselor_key: int, as_of: dt.date, day: dt.date
-) -> pd.DataFrame:
-    """The caseload's client-day facts on another ``day`` (yesterday, for the missed card):
-    a check-in expected that day and never received is ``is_missed`` once the day is over."""
-    stmt = (
-        select(
-            FctClientDay.client_key,
-            FctClientDay.is_expected,
-            FctClientDay.is_received,
-            FctClientDay.is_missed,
-        )
-        .join(DimClient, DimClient.client_key == FctClientDay.client_key)
-        .where(_caseload(scope, counselor_key, as_of), FctClientDay.date == day)
-    )
-    return frame(conn, stmt)
+def yesterday_facts(rows: pd.DataFrame) -> pd.DataFrame:
+    """``caseload_rows``' clients with a client-day yesterday: client_key and its facts."""
+    if rows.empty:
+        return pd.DataFrame(columns=["client_key", *YESTERDAY_FACTS])
+    had = rows[rows["yesterday_date"].notna()]
+    facts = had[["client_key", *(f"yesterday_{c}" for c in YESTERDAY_FACTS)]]
+    return facts.set_axis(["client_key", *YESTERDAY_FACTS], axis=1).reset_index(drop=True)
 
 
 def counselor_program(conn: Connection, scope: Scope, counselor_key: int) -> dict | None:
@@ -157,20 +180,8 @@ def counselor_program(conn: Connection, scope: Scope, counselor_key: int) -> dic
 def last_checkins(
     conn: Connection, scope: Scope, counselor_key: int, as_of: dt.date
 ) -> pd.DataFrame:
-    """Each client's last day with a check-in: per client, the newest received day found by
-    walking its (client, date) index backwards -- a handful of rows, however long the history."""
-    last = (
-        select(FctClientDay.date)
-        .where(
-            FctClientDay.client_key == DimClient.client_key,
-            FctClientDay.date <= as_of,
-            FctClientDay.is_received.is_(True),
-        )
-        .order_by(FctClientDay.date.desc())
-        .limit(1)
-        .scalar_subquery()
-    )
-    stmt = select(DimClient.client_key, last.label("last_checkin")).where(
+    """Each active client's last day with a check-in (``last_checkin``)."""
+    stmt = select(DimClient.client_key, _last_checkin(as_of).label("last_checkin")).where(
         _caseload(scope, counselor_key, as_of)
     )
     return frame(conn, stmt)
