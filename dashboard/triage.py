@@ -131,6 +131,13 @@ def _sparks(history: pd.DataFrame, as_of: dt.date, days: int) -> dict[int, list]
     return sparks
 
 
+def as_date(value) -> dt.date | None:
+    """A date from the read model (``datetime.date``, a Timestamp, or missing)."""
+    if value is None or value is pd.NaT or (isinstance(value, float) and value != value):
+        return None
+    return value.date() if isinstance(value, dt.datetime) else value
+
+
 def rank_caseload(
     rows: pd.DataFrame,
     last_checkins: pd.DataFrame,
@@ -146,29 +153,35 @@ def rank_caseload(
     """The Today table: one ranked row per client with display-ready columns."""
     if rows.empty:
         return rows.assign(rank=pd.Series(dtype="int64"))
+    # Plain lists per column: on one caseload, pandas' per-column machinery costs more than the
+    # work (this runs on every Today load).
     df = rows.copy()
-    df["tier"] = df["tier"].astype(object).where(df["tier"].notna(), None)
-    df["tier_rank"] = df["tier"].map(TIER_RANK).fillna(-1).astype(int)
+    tiers = [t if isinstance(t, str) else None for t in df["tier"].tolist()]
+    df["tier"] = pd.Series(tiers, index=df.index, dtype=object)
+    df["tier_rank"] = [TIER_RANK.get(t, -1) if t else -1 for t in tiers]
     df["score_change"] = pd.to_numeric(df["score_change"], errors="coerce")
     df["is_newly_high"] = df["is_newly_high"].fillna(False).astype(bool)
     df["is_rising"] = df["score_change"].fillna(0) > 0
     df["missed_streak"] = pd.to_numeric(df["missed_streak"], errors="coerce").fillna(0).astype(int)
-    df["reasons_text"] = df["reasons"].map(reasons_text)
-    df["reasons_all"] = df["reasons"].map(lambda v: reasons_text(v, top=None))
-    df["is_discordant"] = df["reasons"].map(lambda v: discordance_reason(v) is not None)
-    df["name"] = df["first_name"].astype(str) + " " + df["last_name"].astype(str)
+    reasons = [reasons_list(v) for v in df["reasons"].tolist()]
+    df["reasons_text"] = [reasons_text(r) for r in reasons]
+    df["reasons_all"] = [reasons_text(r, top=None) for r in reasons]
+    df["is_discordant"] = [discordance_reason(r) is not None for r in reasons]
+    df["name"] = [f"{f} {la}" for f, la in zip(df["first_name"], df["last_name"], strict=True)]
 
     last = dict(
         zip(last_checkins.get("client_key", []), last_checkins.get("last_checkin", []), strict=True)
     )
-    df["last_checkin"] = df["client_key"].map(last)
+    keys = [int(k) for k in df["client_key"].tolist()]
+    last_days = [as_date(last.get(k)) for k in keys]
+    df["last_checkin"] = pd.Series(last_days, index=df.index, dtype=object)
     # Counted from today, not from the scored day: "3 d ago" must stay true on stale data.
-    df["days_since_checkin"] = df["last_checkin"].map(
-        lambda d: None if d is None or pd.isna(d) else (today - pd.Timestamp(d).date()).days
+    df["days_since_checkin"] = pd.Series(
+        [None if d is None else (today - d).days for d in last_days], index=df.index, dtype=object
     )
 
     sparks = _sparks(history, as_of, spark_days)
-    df["spark"] = df["client_key"].map(lambda k: sparks.get(int(k), [None] * spark_days))
+    df["spark"] = [sparks.get(k, [None] * spark_days) for k in keys]
 
     latest_contact: dict[int, dict] = {}
     answered: set[int] = set()

@@ -7,12 +7,10 @@ page runs under a CSP without ``unsafe-eval``.
 
 from __future__ import annotations
 
-import datetime as dt
-
 import pandas as pd
 
 from dashboard.figures.palette import TIER_COLORS, TIER_ICONS, TIER_LABELS
-from dashboard.triage import TIER_RANK
+from dashboard.triage import TIER_RANK, as_date
 
 RANK_TOOLTIP = (
     "Order: newly high first, then by tier (critical first), then by score; the change "
@@ -108,14 +106,8 @@ FOLLOWUP_ORDER = {"due": 0, "none": 1, "done": 2, "snoozed": 3}  # most urgent f
 DEFAULT_COL_DEF = {"sortable": True, "resizable": True}
 
 
-def _day(value) -> dt.date | None:
-    if value is None or (not isinstance(value, dt.date) and pd.isna(value)):
-        return None
-    return pd.Timestamp(value).date()
-
-
 def _last_checkin_text(last, days_since) -> str:
-    last = _day(last)
+    last = as_date(last)
     if last is None:
         return "never"
     if days_since == 0:
@@ -153,7 +145,7 @@ def grid_rows(ranked: pd.DataFrame, high_from: float | None = None) -> list[dict
                 "reasons": r["reasons_text"]
                 or ("No flagged signals" if tier else "Not scored yet"),
                 "reasons_all": r.get("reasons_all") or r["reasons_text"] or "",
-                "last_checkin": (d.isoformat() if (d := _day(r["last_checkin"])) else None),
+                "last_checkin": (d.isoformat() if (d := as_date(r["last_checkin"])) else None),
                 "last_checkin_text": _last_checkin_text(r["last_checkin"], r["days_since_checkin"]),
                 "missed_streak": int(r["missed_streak"]),
                 "spark": list(r["spark"]),
