@@ -10,7 +10,7 @@ import pandas as pd
 
 from dashboard.figures import palette
 from dashboard.figures.layout import FigureSpec, figure, row_ref, stacked_rows
-from dashboard.triage import local_time, reasons_text
+from dashboard.triage import as_date, local_time, reasons_text
 from etl.vocabulary import SIGNALS, TRIGGERS
 
 SIGNAL_TITLES = {
@@ -36,9 +36,13 @@ WEEK_MS = 7 * DAY_MS
 
 
 def week_centres(weeks) -> list[str]:
-    """A week column's x: the middle of its Monday-to-Sunday span, so on a date axis shared
-    with daily charts the column covers exactly its seven days."""
-    return [(pd.Timestamp(w) + pd.Timedelta(hours=84)).isoformat(timespec="minutes") for w in weeks]
+    """A week column's x: the middle of its Monday-to-Sunday span (Thursday noon), so on a
+    date axis shared with daily charts the column covers exactly its seven days."""
+    return [f"{as_date(w) + dt.timedelta(days=3)}T12:00" for w in weeks]
+
+
+DAY_NAMES = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+MONTH_NAMES = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 
 
 def _iso(values) -> list[str]:
@@ -401,28 +405,28 @@ def checkin_calendar(days: pd.DataFrame, schedule: str | None = None) -> FigureS
     """Weeks across, weekdays down: done, missed, pending today, or not expected."""
     if days.empty:
         return empty_figure("No expected check-ins in this period.", 200)
-    d = days[["date"]].copy()
-    d["date"] = pd.to_datetime(d["date"])
-    d["week"] = d["date"] - pd.to_timedelta(d["date"].dt.day_of_week, unit="D")
-    d["weekday"] = d["date"].dt.day_of_week
-    d["state"] = calendar_states(days, schedule).to_numpy()
-    weeks = sorted(d["week"].unique())
+    # Plain dates and lists: a year is 365 cells, cheaper than pandas' datetime machinery.
+    dates = [as_date(v) for v in days["date"].tolist()]
+    states = calendar_states(days, schedule).tolist()
+    monday = [d - dt.timedelta(days=d.weekday()) for d in dates]
+    weeks = sorted(set(monday))
     z = [[None] * len(weeks) for _ in range(7)]
     text = [[""] * len(weeks) for _ in range(7)]
     hover = [[""] * len(weeks) for _ in range(7)]
     col = {w: i for i, w in enumerate(weeks)}
-    for date, week, weekday, state in zip(
-        d["date"], d["week"], d["weekday"], d["state"], strict=True
-    ):
+    for date, week, state in zip(dates, monday, states, strict=True):
         label, mark = CALENDAR_STATES[int(state)]
-        z[weekday][col[week]] = int(state)
-        text[weekday][col[week]] = mark
-        hover[weekday][col[week]] = f"{date:%a %b %-d}: {label}"
+        weekday, at = date.weekday(), col[week]
+        z[weekday][at] = int(state)
+        text[weekday][at] = mark
+        hover[weekday][at] = (
+            f"{DAY_NAMES[weekday]} {MONTH_NAMES[date.month - 1]} {date.day}: {label}"
+        )
     heat = {
         "type": "heatmap",
         "z": z,
         "x": week_centres(weeks),
-        "y": ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"],
+        "y": list(DAY_NAMES),
         "text": text,
         "texttemplate": "%{text}",
         "textfont": {"size": 10, "color": "#ffffff"},
@@ -449,24 +453,28 @@ def checkin_calendar(days: pd.DataFrame, schedule: str | None = None) -> FigureS
 
 def trigger_exposure(triggers: pd.DataFrame) -> FigureSpec:
     """Check-ins reporting each kind of cue, per week."""
-    flags = triggers[list(TRIGGERS)].fillna(False).astype(bool) if not triggers.empty else None
-    if flags is None or not flags.any().any():
+    if triggers.empty:
         return empty_figure("No triggers reported in this period.", 220)
-    dates = pd.to_datetime(triggers["date"])
-    weeks = dates - pd.to_timedelta(dates.dt.day_of_week, unit="D")
-    weekly = flags.astype(int).groupby(weeks.to_numpy()).sum()
-    x = week_centres(weekly.index)
+    flags = triggers[list(TRIGGERS)].fillna(False).astype(bool).to_numpy(int)
+    if not flags.any():
+        return empty_figure("No triggers reported in this period.", 220)
+    monday = [d - dt.timedelta(days=d.weekday()) for d in map(as_date, triggers["date"])]
+    weeks = sorted(set(monday))
+    col = {w: i for i, w in enumerate(weeks)}
+    weekly = np.zeros((len(weeks), len(TRIGGERS)), dtype=int)
+    np.add.at(weekly, [col[w] for w in monday], flags)
+    x = week_centres(weeks)
     data = [
         {
             "type": "bar",
             "x": x,
             "width": WEEK_MS * 0.8,
-            "y": weekly[trig].tolist(),
+            "y": weekly[:, i].tolist(),
             "name": trig.capitalize(),
             "marker": {"color": palette.TRIGGER_COLORS[trig]},
             "hovertemplate": "%{y} check-ins<extra>" + trig + "</extra>",
         }
-        for trig in TRIGGERS
+        for i, trig in enumerate(TRIGGERS)
     ]
     return figure(data, 240, barmode="stack", yaxis={"title": {"text": "Check-ins"}})
 
