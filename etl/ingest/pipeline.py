@@ -141,6 +141,9 @@ def _load_file(
         try:
             run = LoadRun(conn, result, now)
             asides = [bulk.set_aside(conn, k.target) for k in bulky]
+            for aside in asides:
+                for key in aside.keys:
+                    run.loader.keys_aside[key.table.name] = partial(bulk.restore_keys, conn, aside)
             for item in prefetch(_prepared(opened, run, chunk_rows, exact, stop)):
                 if isinstance(item, _Boundary):
                     item.lookups = run.lookups(item.kind)  # after the kinds before it wrote
