@@ -5,6 +5,11 @@ database loads them with ``caseload ingest`` in a child process and times, on th
 floor: the sqlite3 shell's ``.import`` into a bare table, and psql's ``\\copy`` into a bare
 table. Prints rows/s, the child's peak memory and the ratio to the floor.
 
+The goal (issue #12) is about the load itself, so the ratio is the file's load timed with
+``--no-refresh``; a second load of the same files into a fresh database, this time with the risk
+refresh an ``ingest`` sets off, is timed whole (``refresh cmd s``) so the figure a program sees
+is printed beside it.
+
     python -m benchmarks.bench_ingest --rows 1000000          # the full benchmark
     python -m benchmarks.bench_ingest --rows 20000 --backends sqlite   # a quick look
 
@@ -32,7 +37,7 @@ import pandas as pd
 from etl.ingest.kinds import BY_NAME
 
 OUT = Path(__file__).resolve().parent / "out"
-GOAL_RATIO = 2.0
+GOAL_RATIO = 3.0  # issue #12: within 3x of the database's own bulk loader
 GOAL_PEAK_MIB = 1024
 CHECKIN_COLUMNS = list(BY_NAME["checkins"].columns)
 
@@ -163,19 +168,13 @@ def measured(cmd: list[str], env: dict[str, str] | None = None) -> Run:
     return Run(seconds=info["s"], peak_mib=info["kib"] / 1024, output=info["out"])
 
 
-def ingest(url: str, files: list[Path], env: dict[str, str]) -> tuple[Run, dict]:
-    cmd = [
-        sys.executable,
-        "-m",
-        "etl.cli",
-        "ingest",
-        *map(str, files),
-        "--json",
-        "--no-refresh",  # the risk refresh after the load is timed by bench_risk
-        "--database-url",
-        url,
-    ]
-    run = measured(cmd, env)
+def ingest(
+    url: str, files: list[Path], env: dict[str, str], refresh: bool = False
+) -> tuple[Run, dict]:
+    cmd = [sys.executable, "-m", "etl.cli", "ingest", *map(str, files), "--json"]
+    if not refresh:
+        cmd.append("--no-refresh")
+    run = measured([*cmd, "--database-url", url], env)
     return run, json.loads(run.output)
 
 
@@ -241,13 +240,27 @@ def _migrate(url: str) -> None:
     engine.dispose()
 
 
-def bench_backend(
-    name: str, url: str, paths: dict[str, Path], rows: int, floor_s: float, env: dict[str, str]
-) -> dict:
+def _load(url: str, paths: dict[str, Path], env: dict[str, str], refresh: bool):
     _migrate(url)
     roster = [paths["programs"], paths["staff"], paths["clients"]]
-    roster_run, roster_report = ingest(url, roster, env)
-    run, report = ingest(url, [paths["checkins"]], env)
+    roster_run, _ = ingest(url, roster, env)
+    run, report = ingest(url, [paths["checkins"]], env, refresh=refresh)
+    return roster_run, run, report
+
+
+def bench_backend(
+    name: str,
+    urls: tuple[str, str],
+    paths: dict[str, Path],
+    rows: int,
+    floor_s: float,
+    env: dict[str, str],
+    refresh_run: bool = True,
+) -> dict:
+    """Time the load alone in ``urls[0]`` and the ingest with its refresh in ``urls[1]``."""
+    roster_run, run, report = _load(urls[0], paths, env, refresh=False)
+    refreshed = _load(urls[1], paths, env, refresh=True)[1] if refresh_run else None
+    nan = float("nan")
     checkins = report["files"][0]
     if checkins["status"] != "loaded" or checkins["inserted"] != rows:
         raise RuntimeError(f"{name}: check-in load did not insert every row: {checkins}")
@@ -264,6 +277,9 @@ def bench_backend(
         "ratio": file_s / floor_s,
         "command_ratio": run.seconds / floor_s,
         "roster_s": roster_run.seconds,
+        "refresh_command_s": refreshed.seconds if refreshed else nan,
+        "refresh_command_ratio": refreshed.seconds / floor_s if refreshed else nan,
+        "refresh_peak_mib": refreshed.peak_mib if refreshed else nan,
     }
 
 
@@ -271,6 +287,7 @@ def _print(results: list[dict]) -> None:
     head = (
         f"{'backend':<11}{'rows':>10}{'load s':>9}{'rows/s':>11}{'cmd s':>8}{'peak MiB':>10}"
         f"{'floor s':>9}{'floor rows/s':>14}{'ratio':>7}{'cmd ratio':>11}"
+        f"{'refresh cmd s':>15}{'ratio':>7}{'peak MiB':>10}"
     )
     print(head)
     for r in results:
@@ -278,10 +295,13 @@ def _print(results: list[dict]) -> None:
             f"{r['backend']:<11}{r['rows']:>10,}{r['load_s']:>9.2f}{r['rows_per_s']:>11,.0f}"
             f"{r['command_s']:>8.2f}{r['peak_mib']:>10.0f}{r['floor_s']:>9.2f}"
             f"{r['floor_rows_per_s']:>14,.0f}{r['ratio']:>7.2f}{r['command_ratio']:>11.2f}"
+            f"{r['refresh_command_s']:>15.2f}{r['refresh_command_ratio']:>7.2f}"
+            f"{r['refresh_peak_mib']:>10.0f}"
         )
     print(
         f"goal: ratio <= {GOAL_RATIO} and peak < {GOAL_PEAK_MIB} MiB. 'load s' is the file's load "
-        "as recorded by the ingest; 'cmd s' adds interpreter start-up and imports."
+        "as recorded by the ingest (--no-refresh); 'cmd s' adds interpreter start-up and imports; "
+        "'refresh cmd s' is the whole ingest command with its risk refresh, in a fresh database."
     )
     for r in results:
         met = r["ratio"] <= GOAL_RATIO and r["peak_mib"] < GOAL_PEAK_MIB
@@ -307,6 +327,11 @@ def main(argv: list[str] | None = None) -> list[dict]:
     )
     parser.add_argument("--out", type=Path, default=OUT)
     parser.add_argument("--json", action="store_true", help="also print the results as JSON")
+    parser.add_argument(
+        "--skip-refresh-run",
+        action="store_true",
+        help="do not time the second ingest, the one with its risk refresh",
+    )
     args = parser.parse_args(argv)
     clients = args.clients or max(50, args.rows // 200)
     began = time.perf_counter()
@@ -329,16 +354,20 @@ def main(argv: list[str] | None = None) -> list[dict]:
                 print("sqlite: skipped (no sqlite3 shell for the floor)")
             else:
                 floor = sqlite_floor(paths["checkins"], work)
-                results.append(
-                    bench_backend("sqlite", _fresh_sqlite(work), paths, args.rows, floor, env)
-                )
+                urls = (_fresh_sqlite(work), _fresh_sqlite(work / "refresh"))
+                again = not args.skip_refresh_run
+                results.append(bench_backend("sqlite", urls, paths, args.rows, floor, env, again))
         if "postgresql" in backends:
             if not args.pg_url or not shutil.which("psql"):
                 print("postgresql: skipped (give --pg-url and install psql)")
             else:
-                with _PgDatabase(args.pg_url) as url:
+                with _PgDatabase(args.pg_url) as url, _PgDatabase(args.pg_url) as again:
                     floor = postgres_floor(url, paths["checkins"])
-                    results.append(bench_backend("postgresql", url, paths, args.rows, floor, env))
+                    urls = (url, again)
+                    again = not args.skip_refresh_run
+                    results.append(
+                        bench_backend("postgresql", urls, paths, args.rows, floor, env, again)
+                    )
     _print(results)
     if args.json:
         print(json.dumps(results, indent=2))

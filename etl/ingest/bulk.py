@@ -6,7 +6,12 @@ and PostgreSQL checks every foreign key row by row with a trigger; its manual ad
 both for large loads ("Populating a Database"). Ingest already checks every reference itself,
 and re-adding a foreign key re-validates all rows in one pass, so the guarantees are the same.
 The DDL is transactional on both databases: a failed or killed load restores the indexes and
-constraints with everything else. Natural-key unique constraints stay, since upserts need them.
+constraints with everything else. On PostgreSQL a first load into an empty table (referred to by
+nothing but its own satellite) also sets aside the primary key and the natural-key unique
+constraint: the loader then knows every id it wrote without asking, builds both once from the
+loaded rows (adding them checks uniqueness, so a duplicate still aborts the file), and puts them
+back at once if it has to look rows up (``Loader`` asks, through ``restore_keys``). Elsewhere,
+and on SQLite, the keys stay, since upserts need them.
 SQLite cannot drop a foreign key, so there the connection stops enforcing them for the load
 (``PRAGMA foreign_keys`` only changes outside a transaction) and one query per foreign key
 verifies every row of the loaded tables before the commit; any violation aborts the file.
@@ -20,16 +25,27 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from sqlalchemy import Connection, ForeignKeyConstraint, Index, Table, inspect
+from sqlalchemy import (
+    Connection,
+    Constraint,
+    ForeignKeyConstraint,
+    Index,
+    Table,
+    UniqueConstraint,
+    inspect,
+)
 from sqlalchemy.schema import AddConstraint, CreateIndex, DropConstraint, DropIndex
 
 from etl.ingest.kinds.base import Target
+
+_REBUILD_MEMORY = "256MB"
 
 
 @dataclass
 class SetAside:
     indexes: list[Index] = field(default_factory=list)
     foreign_keys: list[ForeignKeyConstraint] = field(default_factory=list)
+    keys: list[Constraint] = field(default_factory=list)  # primary key, natural-key unique
     checked: list[Table] = field(default_factory=list)  # SQLite: verify keys before commit
 
 
@@ -74,10 +90,48 @@ def set_aside(conn: Connection, target: Target) -> SetAside:
                 if fk.name in fks:
                     conn.execute(DropConstraint(fk, isolate_from_table=False))
                     aside.foreign_keys.append(fk)
+    if postgres and existing_rows(conn, target) == 0 and _only_own_references(target):
+        for table in _tables(target):
+            for key in _keys(conn, table):
+                conn.execute(DropConstraint(key))
+                aside.keys.append(key)
     return aside
 
 
+def _keys(conn: Connection, table: Table) -> list[Constraint]:
+    """The table's primary key and single-table unique constraints present in the database."""
+    inspector = inspect(conn)
+    present = {inspector.get_pk_constraint(table.name).get("name")}
+    present |= {u["name"] for u in inspector.get_unique_constraints(table.name)}
+    keys: list[Constraint] = [table.primary_key]
+    keys += [c for c in table.constraints if isinstance(c, UniqueConstraint)]
+    return [k for k in keys if k.name in present]
+
+
+def _only_own_references(target: Target) -> bool:
+    """Whether every foreign key that refers to the target's tables is one set aside with them
+    (the satellite's), so their keys can go for the load."""
+    own = {t.name for t in _tables(target)}
+    for table in target.table.metadata.tables.values():
+        for fk in table.foreign_keys:
+            if fk.column.table.name in own and table.name not in own:
+                return False
+    return True
+
+
+def restore_keys(conn: Connection, aside: SetAside) -> None:
+    """Put the primary and unique keys back (before anything looks rows up by them)."""
+    for key in aside.keys:
+        conn.execute(AddConstraint(key))
+    aside.keys.clear()
+
+
 def restore(conn: Connection, aside: SetAside) -> None:
+    if conn.dialect.name == "postgresql" and (aside.keys or aside.indexes):
+        # Sorts for the rebuilt keys and indexes of a million rows fit in memory (the server's
+        # default, 64 MB, spills them to disk); for this transaction only.
+        conn.exec_driver_sql(f"SET LOCAL maintenance_work_mem = '{_REBUILD_MEMORY}'")
+    restore_keys(conn, aside)  # first: the foreign keys below refer to them
     for index in aside.indexes:
         conn.execute(CreateIndex(index))
     for fk in aside.foreign_keys:

@@ -2,7 +2,7 @@
 
 Per chunk: look up which natural ids already exist (one query), then split the rows into new,
 unchanged (same content hash) and corrected ones. New rows get surrogate keys up front and are
-bulk-inserted (COPY on PostgreSQL, one ``executemany`` on SQLite); corrections record what
+bulk-inserted (binary COPY on PostgreSQL, one ``executemany`` on SQLite); corrections record what
 changed in ``etl_record_history`` before they overwrite; unchanged rows are not written at all,
 so loading a file twice writes nothing the second time. The caller's transaction spans the file.
 
@@ -15,7 +15,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 import json
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 import numpy as np
@@ -24,6 +24,7 @@ import pyarrow.csv as pacsv
 from sqlalchemy import Connection, bindparam, delete, insert, select, update
 
 from etl.changes import ChangeSet
+from etl.ingest import pgcopy
 from etl.ingest.convert import arrow_table, python_rows, sqlite_columns
 from etl.ingest.kinds.base import Target
 from etl.models import EtlRecordHistory
@@ -57,6 +58,9 @@ class Loader:
         # For a table that was empty when this file began (a first load), the ids this file
         # inserted are all that can exist, so they are remembered instead of looked up.
         self._inserted_ids: dict[str, set[str] | None] = {}
+        # Tables whose keys bulk mode set aside (``etl.ingest.bulk``): how to put them back,
+        # called before the first query that looks rows up by them.
+        self.keys_aside: dict[str, Callable[[], None]] = {}
 
     # -- the upsert ----------------------------------------------------------------------------
 
@@ -64,9 +68,9 @@ class Loader:
         counts = Counts()
         if rows.empty:
             return counts
-        rounds = rows.groupby(target.natural_key, sort=False).cumcount().to_numpy()
-        if not rounds.any():
+        if rows[target.natural_key].is_unique:  # the usual case: one hash pass, no grouping
             return self._upsert_once(target, rows, changes)
+        rounds = rows.groupby(target.natural_key, sort=False).cumcount().to_numpy()
         for r in range(int(rounds.max()) + 1):
             part = rows[rounds == r].reset_index(drop=True)
             counts.add(self._upsert_once(target, part, changes))
@@ -75,20 +79,26 @@ class Loader:
     def _upsert_once(self, target: Target, rows: pd.DataFrame, changes: ChangeSet) -> Counts:
         nk, key = target.natural_key, target.surrogate_key
         known = self._existing(target, rows[nk].tolist())
+        if known.empty:  # none of them exists yet (a first load): nothing to join against
+            self._insert_new(target, rows, changes)
+            return Counts(inserted=len(rows))
         merged = rows.merge(known, on=nk, how="left")
         exists = merged[key].notna().to_numpy()
         same = exists & (merged["row_hash"] == merged["_old_hash"]).to_numpy()
         fresh = merged[~exists].drop(columns=[key, "_old_hash"])
         corrected = merged[exists & ~same].drop(columns=["_old_hash"])
         if len(fresh):
-            fresh = fresh.assign(**{key: self._allocate(target, len(fresh))})
-            self._insert_rows(target, fresh)
-            self._remember(target, fresh[nk])
-            self._touch(target, fresh, changes)
+            self._insert_new(target, fresh, changes)
         if len(corrected):
             corrected = corrected.assign(**{key: corrected[key].astype("int64")})
             self._correct(target, corrected, changes)
         return Counts(inserted=len(fresh), updated=len(corrected), unchanged=int(same.sum()))
+
+    def _insert_new(self, target: Target, rows: pd.DataFrame, changes: ChangeSet) -> None:
+        fresh = rows.assign(**{target.surrogate_key: self._allocate(target, len(rows))})
+        self._insert_rows(target, fresh)
+        self._remember(target, fresh[target.natural_key])
+        self._touch(target, fresh, changes)
 
     # -- reads ---------------------------------------------------------------------------------
 
@@ -117,6 +127,7 @@ class Loader:
                         "_old_hash": pd.Series([], dtype="str"),
                     }
                 )
+        self._keyed(t)
         sql = f"SELECT {nk}, {key}, row_hash FROM {t} WHERE {nk} IN ({self._ids_sql})"
         params = (json.dumps(ids),)
         found = self.conn.exec_driver_sql(sql, params).all()
@@ -128,10 +139,16 @@ class Loader:
         nk = target.natural_key
         if rows.empty:
             return np.zeros(0, dtype=bool)
+        self._keyed(target.table.name)
         sql = f"SELECT {nk}, load_id FROM {target.table.name} WHERE {nk} IN ({self._ids_sql})"
         found = dict(self.conn.exec_driver_sql(sql, (json.dumps(rows[nk].tolist()),)).all())
         current = rows[nk].map(lambda i: found.get(i) or 0).to_numpy(dtype=np.int64)
         return current > np.asarray(load_ids, dtype=np.int64)
+
+    def _keyed(self, table_name: str) -> None:
+        restore = self.keys_aside.pop(table_name, None)
+        if restore is not None:
+            restore()
 
     def _remember(self, target: Target, ids: pd.Series) -> None:
         seen = self._inserted_ids.get(target.table.name)
@@ -190,19 +207,21 @@ class Loader:
             constants = None
         names = ", ".join([*frame.columns, *(constants or {})])
         if self.postgres:
-            data = io.BytesIO()
-            pacsv.write_csv(
-                arrow_table(frame, table), data, pacsv.WriteOptions(include_header=False)
-            )
+            columns = arrow_table(frame, table)
+            if pgcopy.encodable(table, list(frame.columns)):
+                data, form = memoryview(pgcopy.encode(table, columns)), "binary"
+            else:
+                text = io.BytesIO()
+                pacsv.write_csv(columns, text, pacsv.WriteOptions(include_header=False))
+                data, form = text.getbuffer(), "csv"
             raw = self.conn.connection.driver_connection
             with (
                 raw.cursor() as cur,
-                cur.copy(f"COPY {table.name} ({names}) FROM STDIN (FORMAT csv)") as copy,
+                cur.copy(f"COPY {table.name} ({names}) FROM STDIN (FORMAT {form})") as copy,
             ):
-                view = data.getbuffer()
-                for start in range(0, len(view), _COPY_PIECE):
-                    copy.write(view[start : start + _COPY_PIECE])
-                del view
+                for start in range(0, len(data), _COPY_PIECE):
+                    copy.write(data[start : start + _COPY_PIECE])
+            del data
             return
         marks = ", ".join("?" * len(frame.columns))
         values = sqlite_columns(frame, table)

@@ -42,9 +42,11 @@ _SQLITE_CACHE_KIB = 128 * 1024
 
 
 def _tune(conn: Connection, on: bool) -> None:
-    """SQLite's default page cache (2 MiB) thrashes once a load's indexes outgrow it."""
+    """SQLite's default page cache (2 MiB) thrashes once a load's indexes outgrow it, and the
+    index rebuilt at the end of a bulk load sorts faster with a helper thread."""
     if conn.dialect.name == "sqlite":
         conn.exec_driver_sql(f"PRAGMA cache_size={-_SQLITE_CACHE_KIB if on else -2000}")
+        conn.exec_driver_sql(f"PRAGMA threads={2 if on else 0}")
 
 
 @contextmanager
@@ -141,6 +143,9 @@ def _load_file(
         try:
             run = LoadRun(conn, result, now)
             asides = [bulk.set_aside(conn, k.target) for k in bulky]
+            for aside in asides:
+                for key in aside.keys:
+                    run.loader.keys_aside[key.table.name] = partial(bulk.restore_keys, conn, aside)
             for item in prefetch(_prepared(opened, run, chunk_rows, exact, stop)):
                 if isinstance(item, _Boundary):
                     item.lookups = run.lookups(item.kind)  # after the kinds before it wrote

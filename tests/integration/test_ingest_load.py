@@ -159,6 +159,44 @@ def test_bulk_mode_restores_indexes_and_keys(engine, tmp_path, monkeypatch) -> N
     assert diff == []
 
 
+def test_bulk_first_load_corrects_a_row_sent_again_in_a_later_chunk(
+    engine, tmp_path, monkeypatch
+) -> None:
+    """On PostgreSQL a first load sets the keys aside; a row that corrects an earlier one of the
+    same file needs them to be found, and is: the keys come back, the history is kept."""
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+    from ingest_support import ROSTER, checkins
+    from sqlalchemy import inspect
+
+    from etl.models import Base, EtlRecordHistory
+
+    monkeypatch.setenv("CASELOAD_INGEST_BULK_ROWS", "1")
+    ingest_paths(engine, copy_fixtures(tmp_path, ROSTER))
+    lines = (copy_fixtures(tmp_path / "f", ("checkins.csv",))[0]).read_text().splitlines()[1:]
+    again = lines[0].replace(",3,4,6,", ",9,4,6,")  # K001 again, craving 3 -> 9
+    report = ingest_paths(engine, [checkins(tmp_path / "c.csv", *lines, again)], chunk_rows=2)
+
+    [f] = report.files
+    assert (f.status, f.read, f.inserted, f.updated) == ("loaded", 5, 4, 1)
+    with engine.connect() as conn:
+        craving = conn.execute(
+            select(FctCheckin.craving).where(FctCheckin.checkin_id == "K001")
+        ).scalar_one()
+        history = conn.execute(
+            select(EtlRecordHistory.natural_id, EtlRecordHistory.changes).where(
+                EtlRecordHistory.table_name == "fct_checkin"
+            )
+        ).all()
+        diff = compare_metadata(
+            MigrationContext.configure(conn, opts={"compare_type": True}), Base.metadata
+        )
+    assert craving == 9
+    assert history == [("K001", {"craving": {"old": 3, "new": 9}})]
+    assert inspect(engine).get_pk_constraint("fct_checkin")["name"] == "pk_fct_checkin"
+    assert diff == []
+
+
 CALLS: list = []
 
 
