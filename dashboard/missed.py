@@ -14,6 +14,8 @@ import datetime as dt
 import numpy as np
 import pandas as pd
 
+from dashboard.triage import as_date
+
 RECEIVED, MISSED, PENDING, NOT_EXPECTED = "received", "missed", "pending", "not expected"
 STATE_CODES = {NOT_EXPECTED: 0, RECEIVED: 1, PENDING: 2, MISSED: 3}  # heat-map z values
 HEAT_DAYS = 28
@@ -114,15 +116,23 @@ def rank_missed(clients: pd.DataFrame, states: pd.DataFrame, as_of: dt.date) -> 
 
 def weekly_trend(daily: pd.DataFrame, as_of: dt.date, weeks: int = TREND_WEEKS) -> pd.DataFrame:
     """Adherence per 7-day week ending on ``as_of`` (week 0 is the latest): from per-day
-    ``met`` and ``missed`` counts (optionally per ``group``). Columns: week_end, group, value."""
+    ``met`` and ``missed`` counts (optionally per ``group``). Columns: week_end, group, value.
+    Summed in plain Python: a few dozen day rows, on every load of the page."""
     if daily.empty:
         return pd.DataFrame(columns=["week_end", "group", "adherence"])
-    df = daily.copy()
-    df["week"] = (pd.Timestamp(as_of) - pd.to_datetime(df["date"])).dt.days // 7
-    df = df[df["week"] < weeks]
-    if "group" not in df:
-        df["group"] = "caseload"
-    agg = df.groupby(["group", "week"], as_index=False)[["met", "missed"]].sum()
-    agg["adherence"] = agg["met"] / (agg["met"] + agg["missed"]).where(lambda s: s > 0)
-    agg["week_end"] = [as_of - dt.timedelta(days=7 * int(w)) for w in agg["week"]]
-    return agg.sort_values(["group", "week_end"])[["week_end", "group", "adherence"]]
+    groups = daily["group"].tolist() if "group" in daily else ["caseload"] * len(daily)
+    sums: dict[tuple, list[int]] = {}
+    for group, day, met, missed in zip(
+        groups, daily["date"].tolist(), daily["met"].tolist(), daily["missed"].tolist(), strict=True
+    ):
+        week = (as_of - as_date(day)).days // 7
+        if 0 <= week < weeks:
+            total = sums.setdefault((group, week), [0, 0])
+            total[0] += int(met)
+            total[1] += int(missed)
+    rows = [
+        (as_of - dt.timedelta(days=7 * week), group, met / (met + missed) if met + missed else None)
+        for (group, week), (met, missed) in sums.items()
+    ]
+    out = pd.DataFrame(rows, columns=["week_end", "group", "adherence"])
+    return out.sort_values(["group", "week_end"], kind="stable").reset_index(drop=True)
