@@ -169,6 +169,30 @@ def _python_values(col: pd.Series) -> list:
     return values.astype(object).where(col.notna(), None).tolist()
 
 
+def _cell_writers(sheet, frame: pd.DataFrame) -> list:
+    """Per column, the XlsxWriter call its cells end up in: numbers to ``_write_number``, text
+    to ``_write_string``, mixed columns through ``write``. ``write`` finds the same two calls
+    cell by cell (with formulas, URLs and numbers-in-text already off), which cost a third of
+    the time of a year's 35 million cells; without those methods everything goes via ``write``."""
+    number = getattr(sheet, "_write_number", None)
+    text = getattr(sheet, "_write_string", None)
+    out = []
+    for c in frame.columns:
+        dtype = frame[c].dtype
+        if number is None or text is None:
+            out.append(sheet.write)
+        elif isinstance(dtype, pd.CategoricalDtype):
+            textual = dtype.categories.dtype == object or dtype.categories.dtype == "string"
+            out.append(text if textual else sheet.write)
+        elif isinstance(dtype, pd.StringDtype):
+            out.append(text)
+        elif isinstance(dtype, np.dtype) and dtype.kind in "iuf":
+            out.append(number)
+        else:  # mixed, dates...: the general call
+            out.append(sheet.write)
+    return out
+
+
 def write_xlsx(
     frame: pd.DataFrame,
     summary: dict,
@@ -212,9 +236,11 @@ def write_xlsx(
                 hi = min(lo + 50_000, last)
                 chunk = frame.iloc[lo:hi]
                 cols = [_python_values(chunk[c]) for c in chunk.columns]
-                write_row = data.write_row
+                puts = list(enumerate(_cell_writers(data, frame)))
                 for r, row in enumerate(zip(*cols, strict=True), lo - first + 1):
-                    write_row(r, 0, row)
+                    for (c, put), value in zip(puts, row, strict=True):
+                        if value is not None:  # missing: no cell at all
+                            put(r, c, value)
                 if progress:
                     progress(hi, total)
         wb.close()
