@@ -153,7 +153,9 @@ def _rows(conn: Connection, stmt, types: dict[str, object]) -> pd.DataFrame:
         args = tuple(v.isoformat() if isinstance(v, dt.date) else v for v in values)
     else:
         args = params
-    cursor = conn.exec_driver_sql(str(compiled), args)
+    # PostgreSQL: a server-side cursor, else psycopg holds the whole result (hundreds of MiB
+    # for a year) before the first batch; SQLite streams either way.
+    cursor = conn.execution_options(stream_results=True).exec_driver_sql(str(compiled), args)
     names = list(types)
     parts: dict[str, list] = {n: [] for n in names}
     while batch := cursor.fetchmany(100_000):
