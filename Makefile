@@ -9,7 +9,7 @@ export DATABASE_URL ?= sqlite:///$(CURDIR)/data/caseload.db
 
 .PHONY: venv demo demo-data test test-sqlite lint bench clean
 
-venv: $(VENV)/.installed
+venv: $(VENV)/.installed $(VENV)/.pycanon
 
 # pip is not quiet: a first install takes minutes, and each package it fetches is a line.
 $(VENV)/.installed: pyproject.toml
@@ -18,6 +18,14 @@ $(VENV)/.installed: pyproject.toml
 	$(PY) -m pip install -q --upgrade pip
 	$(PY) -m pip install --progress-bar on -e ".[test]"
 	@echo "==> $(VENV) ready"
+	touch $@
+
+# pycanon, the k-anonymity library the export tests cross-check against, pins exact older
+# numpy, pandas, scipy and reportlab and a CLI's tools; its measures need only numpy and
+# pandas, so it is installed without its dependencies (a stamp of its own, so an existing
+# environment gets it from `make venv` too).
+$(VENV)/.pycanon: $(VENV)/.installed
+	$(PY) -m pip install --no-deps "pycanon>=1.3.6"
 	touch $@
 
 demo-data: venv

@@ -20,6 +20,8 @@ from dash import Input, Output, State, dcc, html, no_update
 from dashboard.auth.permissions import EXPORT_ANONYMIZED
 from dashboard.commands import export as export_cmd
 from dashboard.commands.errors import AccessDenied, InvalidInput
+from dashboard.figures.client import SIGNAL_TITLES
+from dashboard.figures.outcomes import CARDS
 from dashboard.kit import View, page_callback, register_page
 from dashboard.read import reports as read_reports
 from etl.export.run import ExportRefused
@@ -287,12 +289,68 @@ def summary_panel(summary: dict) -> html.Div:
     )
 
 
-def preview_table(frame: pd.DataFrame, docs: dict[str, str]) -> html.Div:
-    """The first rows exactly as the file holds them; each header's tooltip says what the
-    column means (the file's column sheet)."""
+_CARD = {key: label for key, label, _path, _kind in CARDS}
+# What a supervisor reads over each column of the preview: the Outcomes page's card and cohort
+# words for the figures it also shows, the client page's signal titles for the signals. The
+# file keeps its column names; each header's tooltip gives the name and what it means.
+HEADERS: dict[str, str] = {
+    "program": "Program",
+    "counselor": "Counselor",
+    "period_start": "From",
+    "period_end": "To",
+    "census_end": _CARD["census"],
+    "admissions": _CARD["admissions"],
+    "discharges": _CARD["discharges"],
+    "retention_30": "Retained 30 days",
+    "retention_60": "Retained 60 days",
+    "retention_90": "Retained 90 days",
+    "adherence": _CARD["adherence"],
+    "abstinence": _CARD["abstinence"],
+    "screens_negative": _CARD["screens"],
+    "high_risk_share": "High or critical days",
+    "followup_24h": _CARD["followup"],
+    "followup_median_hours": _CARD["median"],
+    "pseudonym": "Client (pseudonym)",
+    "age_band": "Age band",
+    "sex": "Sex",
+    "zip3": "ZIP3",
+    "admission_year": "Admitted (year)",
+    "admission_date": "Admitted (shifted date)",
+    "date": "Date (shifted)",
+    "expected": "Check-ins expected",
+    "received": "Check-ins received",
+    "missed": "Check-ins missed",
+    "missed_streak": "Missed in a row",
+    **SIGNAL_TITLES,
+    "used": "Use reported",
+    "screen_positive": "Positive screen",
+    "trigger_count": "Triggers",
+    "support_contact": "Support contact",
+    "adherence_7d": "Adherence (7 days)",
+    "risk_score": "Risk score",
+    "risk_tier": "Risk tier",
+}
+
+
+def header(column: str, summary: dict) -> str:
+    if column == "period":  # a calendar period of the report, or time since admission
+        if summary.get("level") == "aggregate":
+            return "Period"
+        return "Weeks since admission" if summary.get("grain") == "week" else "Days since admission"
+    return HEADERS.get(column, column)
+
+
+def preview_table(frame: pd.DataFrame, docs: dict[str, str], summary: dict) -> html.Div:
+    """The first rows exactly as the file holds them, under headers in words; each header's
+    tooltip gives the file's column name and what it means (the file's column sheet)."""
     rows = frame.head(PREVIEW_ROWS)
     head = html.Thead(
-        html.Tr([html.Th(c, scope="col", title=docs.get(c, "")) for c in rows.columns])
+        html.Tr(
+            [
+                html.Th(header(c, summary), scope="col", title=f"{c}: {docs.get(c, '')}")
+                for c in rows.columns
+            ]
+        )
     )
     body = html.Tbody(
         [html.Tr([html.Td(_short(v)) for v in row]) for row in rows.itertuples(index=False)]
@@ -346,7 +404,11 @@ def show_preview(view: View, _clicks, *controls):
             "to": request.end.isoformat(),
         },
     )
-    return summary_panel(prepared.summary), preview_table(prepared.frame, prepared.docs), ""
+    return (
+        summary_panel(prepared.summary),
+        preview_table(prepared.frame, prepared.docs, prepared.summary),
+        "",
+    )
 
 
 @page_callback(

@@ -296,7 +296,7 @@ def write_aggregate_pdf(table: pd.DataFrame, summary: dict, path: Path) -> None:
 def _records_summary(frame: pd.DataFrame) -> pd.DataFrame:
     """Per program: people, rows and the mean measures; figures on fewer than 11 people as *."""
     rows = []
-    for program, g in frame.groupby("program", sort=True):
+    for program, g in frame.groupby("program", sort=True, observed=True):
         people = g["pseudonym"].nunique()
         small = people < aggregate.SMALL_N
         tiers = g["risk_tier"].value_counts(normalize=True)

@@ -15,6 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 from sqlalchemy import Engine, select
 
@@ -42,10 +43,38 @@ def final_people(frame: pd.DataFrame) -> pd.DataFrame:
     """One row per person from the rows as written, with the sensitive attribute."""
     if frame.empty:
         return pd.DataFrame(columns=[*anonymity.QUASI_IDENTIFIERS, anonymity.SENSITIVE])
-    g = frame.groupby("pseudonym")
-    people = g[list(anonymity.QUASI_IDENTIFIERS)].first()
+    g = frame.groupby("pseudonym", observed=True)
+    people = g[list(anonymity.QUASI_IDENTIFIERS)].first().astype(str)
     people[anonymity.SENSITIVE] = (g["used"].max() | g["screen_positive"].max()).astype(int)
     return people
+
+
+def written_rows(
+    facts: pd.DataFrame, person: pd.DataFrame, names: dict[int, str], cols: list[str]
+) -> pd.DataFrame:
+    """The rows as the file holds them, by pseudonym then period.
+
+    The person columns (pseudonym and quasi-identifiers) are categories of the few people,
+    taken to the rows by position, and the order comes from one integer sort: joining and
+    sorting 1.5 million pseudonym strings cost seconds and a copy of the frame each."""
+    keys = person.index.to_numpy()
+    named = np.array([names[int(k)] for k in keys], dtype=object)
+    by_name = np.argsort(named, kind="stable")
+    rank = np.empty(len(keys), dtype=np.int64)
+    rank[by_name] = np.arange(len(keys))
+    at = pd.Index(keys).get_indexer(facts["client_key"])
+    if (at < 0).any():
+        raise ValueError("client-days of a person who is not released")
+    order = np.lexsort((facts["period"].to_numpy(), rank[at]))
+    at = at[order]
+    out = {"pseudonym": pd.Categorical.from_codes(rank[at], categories=named[by_name])}
+    for col in person.columns:
+        values = pd.Categorical(person[col].astype(str))
+        out[col] = pd.Categorical.from_codes(values.codes[at], dtype=values.dtype)
+    for col in cols:
+        if col not in out:
+            out[col] = facts[col].array.take(order)
+    return pd.DataFrame(out, copy=False)[cols]
 
 
 def build(
@@ -75,12 +104,7 @@ def build(
     del raw
     if mode == "expert_determination":
         facts = records.dated(facts, admitted, q.grain)
-    person = keep[list(anonymity.QUASI_IDENTIFIERS)].copy()
-    person["pseudonym"] = [names[int(ck)] for ck in person.index]
-    frame = facts.join(person, on="client_key")
-    del facts
-    frame = frame[cols]
-    frame.sort_values(["pseudonym", "period"], inplace=True, ignore_index=True)
+    frame = written_rows(facts, keep[list(anonymity.QUASI_IDENTIFIERS)], names, cols)
     return frame, repair, sorted(int(x) for x in keep.index)
 
 

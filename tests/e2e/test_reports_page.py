@@ -45,6 +45,9 @@ def test_supervisor_previews_and_downloads(live_pipeline, browser, screenshot, t
     rows = browser.find_elements(By.CSS_SELECTOR, "#reports-preview tbody tr")
     assert len(rows) >= 3
     assert rows[0].find_elements(By.TAG_NAME, "td")[1].text == "All"
+    heads = browser.find_elements(By.CSS_SELECTOR, "#reports-preview thead th")
+    census = next(h for h in heads if h.text == "Census (last day)")
+    assert census.get_attribute("title").startswith("census_end: Clients enrolled")
     screenshot("reports-1366x768")
     _click(browser, "reports-download-btn")
     status = wait(browser, 90).until(
@@ -66,7 +69,8 @@ def test_supervisor_previews_and_downloads(live_pipeline, browser, screenshot, t
     _click(browser, "reports-preview-btn")
     wait(browser, 90).until(lambda d: "k reached" in d.find_element(By.ID, "reports-summary").text)
     header = browser.find_elements(By.CSS_SELECTOR, "#reports-preview thead th")
-    assert header[0].text == "pseudonym"
+    assert [h.text for h in header[:2]] == ["Client (pseudonym)", "Program"]
+    assert "Days since admission" in [h.text for h in header]
     assert len(browser.find_elements(By.CSS_SELECTOR, "#reports-preview tbody tr")) == 10
     screenshot("reports-records-1366x768")
 

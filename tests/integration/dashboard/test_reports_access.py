@@ -66,6 +66,18 @@ def _identifiers(seeded) -> list[str]:
     return ids + names + staff
 
 
+def _headers(component) -> list[str]:
+    """The preview table's column headers as the page shows them."""
+    if isinstance(component, list):
+        return [h for c in component for h in _headers(c)]
+    if not isinstance(component, dict):
+        return []
+    props = component.get("props", {})
+    if component.get("type") == "Th":
+        return [props["children"]]
+    return _headers(props.get("children"))
+
+
 def _response(response) -> dict:
     assert response.status_code == 200, response.get_data(as_text=True)[:300]
     return response.get_json()["response"]
@@ -106,6 +118,10 @@ def test_supervisor_previews_own_program_aggregate(app, seeded):
     body = json.dumps(out)
     assert "Cells suppressed" in body and "Smallest published cell" in body
     assert "First 9 of 9 rows" in body  # (the program + its 2 counselors) x Sep, Oct, Nov
+    headers = _headers(out["reports-preview"]["children"])
+    assert headers[:3] == ["Program", "Counselor", "Period"]
+    assert "Census (last day)" in headers and "Retained 30 days" in headers
+    assert not {"census_end", "retention_30"} & set(headers)  # the file's names: tooltips only
     for identifier in _identifiers(seeded):
         assert identifier not in body
     assert _count(seeded, "export") == exports  # a preview releases nothing
