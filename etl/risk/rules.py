@@ -22,7 +22,8 @@ from etl.risk.config import RiskConfig, SignalRule
 from etl.risk.features import SignalStats, all_signal_stats, deviation_days
 from etl.vocabulary import DISCORDANCE, TRIGGERS
 
-RULE_VERSION = "1.2.0"  # 1.1: discordance; 1.2: the optional BAM rule
+RULE_VERSION = "1.3.0"  # 1.1: discordance; 1.2: the optional BAM rule; 1.3: a "use" answer
+# after a discordant screen ends the discordance reason
 RULE_CODES = (
     "use",
     "disengagement",
@@ -467,7 +468,11 @@ def _screen_rule(days: ClientDays, cfg: RiskConfig) -> RuleOutput:
 
 def _discordance_rule(days: ClientDays, cfg: RiskConfig) -> RuleOutput:
     """A positive screen while the check-ins of its window (the screen's day and the
-    ``window_days`` before it) answered "no use" and none answered "use"."""
+    ``window_days`` before it) answered "no use" and none answered "use".
+
+    The reason lasts ``days`` after the screen unless the client answers "use" after it: the
+    report and the screen then agree, and "reported no use since ..." would no longer be true
+    beside "reported use on ..." of the recent-use rule."""
     rule = cfg.discordance
     w = rule.window_days
     denied_n = rolling_sum(days.denied_use.astype(np.float64), w + 1)
@@ -480,8 +485,10 @@ def _discordance_rule(days: ClientDays, cfg: RiskConfig) -> RuleOutput:
         shifted[:, back:] = days.denied_use[:, : days.n_days - back]
         earliest = np.where(np.isnan(earliest) & shifted, back, earliest)
     since = days_since(event, np.full(len(days.client_keys), np.nan))
-    hit = _within(since, rule.days)
-    pos = np.maximum.accumulate(np.where(event, np.arange(days.n_days)[None, :], -1), axis=1)
+    idx = np.arange(days.n_days)[None, :]
+    pos = np.maximum.accumulate(np.where(event, idx, -1), axis=1)
+    told = np.maximum.accumulate(np.where(days.used_reported, idx, -1), axis=1)
+    hit = _within(since, rule.days) & (told < pos)  # no "use" answer since the screen
     at = np.maximum(pos, 0)
     denied_back = np.take_along_axis(earliest, at, axis=1)
     substance = np.take_along_axis(days.positive_substance, at, axis=1)

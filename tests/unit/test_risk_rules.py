@@ -468,3 +468,23 @@ def test_discordance_stays_for_its_days_then_goes():
     days = default_config().discordance.days
     flagged = [i for i, r in score.iterrows() if reason(r, "discordance") is not None]
     assert flagged == list(range(29, 29 + days + 1))
+
+
+def test_a_later_use_answer_ends_the_discordance():
+    # Screen positive on day 29 after "no use" answers; the client says "use" on day 32.
+    rows = history(40, {32: dict(used_since_last=1)})
+    _, score = score_history(rows, 40, screens=[(29, "positive")])
+    flagged = [i for i, r in score.iterrows() if reason(r, "discordance") is not None]
+    assert flagged == [29, 30, 31]  # the screen day and the two days before the "use" answer
+    # Day 32: recent use names both the answer and the screen, and nothing says "no use".
+    use = reason(score.iloc[32], "use")
+    assert use["text"] == f"reported use on {_on(32)}; positive screen on {_on(29)}"
+    assert use["points"] == default_config().use.points[0]
+    assert score.iloc[32]["score"] == default_config().use.points[0]
+    # A second positive screen after more "no use" answers is discordant again.
+    _, score = score_history(rows, 40, screens=[(29, "positive"), (36, "positive")])
+    flagged = [i for i, r in score.iterrows() if reason(r, "discordance") is not None]
+    assert flagged == [29, 30, 31, *range(36, 40)]
+    assert reason(score.iloc[39], "discordance")["text"] == (
+        f"reported no use since {_on(33)}; the screen on {_on(36)} was positive for cocaine"
+    )
