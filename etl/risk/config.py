@@ -71,6 +71,12 @@ class SignalRule(_Strict):
     trend_points: float = Field(ge=0, le=100)
     sd_floor: float = Field(gt=0, le=10)
     max_points: float = Field(ge=0, le=100)
+    # The mean of the answers over the last ``average_days`` (today included): one day's answer
+    # is noisy, a fortnight's level says more. Points per point beyond ``average_level``
+    # (above it; for mood, below); 0 points until a program's fit, or its staff, set them.
+    average_days: int = Field(14, ge=1, le=90)
+    average_level: float = Field(0, ge=0, le=10)
+    points_per_average_step: float = Field(0, ge=0, le=100)
 
 
 class SleepRule(_Strict):
@@ -195,6 +201,9 @@ class RiskConfig(_Strict):
                 self.use.days[-1],
                 self.screen.days,
                 self.discordance.days + self.discordance.window_days,
+                self.craving.average_days,
+                self.stress.average_days,
+                self.mood.average_days,
             )
             + 1
         )

@@ -83,3 +83,12 @@ def deviation_days(
 
 def all_signal_stats(days: ClientDays, cfg: RiskConfig) -> dict[str, SignalStats]:
     return {name: signal_stats(days.signals[name], cfg) for name in SIGNALS}
+
+
+def recent_mean(values: np.ndarray, days: int) -> np.ndarray:
+    """The mean of the answered days among the last ``days`` (today included), NaN if none."""
+    obs = ~np.isnan(values)
+    count = rolling_sum(obs.astype(np.float64), days)
+    total = rolling_sum(np.where(obs, values, 0.0), days)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(count > 0, total / count, np.nan)

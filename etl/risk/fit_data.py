@@ -32,7 +32,8 @@ class FitDataError(ValueError):
 
 @dataclass
 class FitData:
-    """Columns of the fit table; ``terms[(section, key)]`` is a float32 unit per row."""
+    """Columns of the fit table; ``terms[(section, key)]`` is a unit per row (float32 where
+    that holds it exactly, as counts do; float64 for averages)."""
 
     terms: dict[tuple[str, str], np.ndarray]
     client_key: np.ndarray
@@ -97,6 +98,14 @@ def _future(values: np.ndarray, horizon: int) -> np.ndarray:
     np.cumsum(values, axis=1, out=csum[:, 1:])
     idx = np.arange(t)
     return csum[:, np.minimum(idx + 1 + horizon, t)] - csum[:, idx + 1]
+
+
+def _compact(unit: np.ndarray) -> np.ndarray:
+    """float32 when that loses nothing (counts, steps), else float64: a rounded-off average
+    would round some points the other way than the engine does, and the score recomputed
+    from the terms must be the engine's to the tenth."""
+    small = unit.astype(np.float32)
+    return small if np.array_equal(small, unit, equal_nan=True) else unit.astype(np.float64)
 
 
 def _ffill(values: np.ndarray, mask: np.ndarray) -> np.ndarray:
@@ -178,7 +187,7 @@ def _rows(days, rules, horizon, as_of, lo, by_key, demo) -> dict:
     for rule in rules:
         score += rule.points
         for key, unit in rule.terms.items():
-            out[(rule.code, key)] = np.broadcast_to(unit, (n, t))[keep].astype(np.float32)
+            out[(rule.code, key)] = _compact(np.broadcast_to(unit, (n, t))[keep])
     ci = np.nonzero(keep)[0]
     keys = days.client_keys[ci]
     birth = demo["birth_year"].reindex(keys).to_numpy(dtype=np.float64)

@@ -19,10 +19,12 @@ import numpy as np
 from etl.risk import textvec as tv
 from etl.risk.client_day import ClientDays, days_since, rolling_sum, to_date
 from etl.risk.config import RiskConfig, SignalRule
-from etl.risk.features import SignalStats, all_signal_stats, deviation_days
+from etl.risk.features import SignalStats, all_signal_stats, deviation_days, recent_mean
 from etl.vocabulary import DISCORDANCE, TRIGGERS
 
-RULE_VERSION = "1.2.0"  # 1.1: discordance; 1.2: the optional BAM rule
+RULE_VERSION = "1.4.0"  # 1.1: discordance; 1.2: the optional BAM rule; 1.3: a "use" answer
+# after a discordant screen ends the discordance reason; 1.4: craving, stress and mood can
+# give points for their average over the last weeks
 RULE_CODES = (
     "use",
     "disengagement",
@@ -135,11 +137,16 @@ def _signal_rule(
         values, stats, z=rule.z, sd_floor=rule.sd_floor, direction=direction, days=recent
     )
     trend_hit = _nz(direction * stats.trend) >= rule.trend
+    average = recent_mean(values, rule.average_days)
+    average_steps = np.maximum(_nz(direction * (average - rule.average_level)), 0.0)
+    # Shown only when it counts: most programs give the average no points.
+    average_hit = (average_steps > 0) & (rule.points_per_average_step > 0)
     terms = {
         "level_points": level_hit.astype(np.float64),
         "points_per_step": np.where(level_hit, _nz(steps), 0.0),
         "points_per_deviation_day": dev_n,
         "trend_points": trend_hit.astype(np.float64),
+        "points_per_average_step": average_steps,
     }
     points = _points(terms, rule, rule.max_points)
     word = "above" if direction > 0 else "below"
@@ -179,7 +186,14 @@ def _signal_rule(
             tv.text_number(np.abs(v["trend"])),
             f" a day over the last {trend_days} days",
         )
-        return tv.join([level, deviation, trend], "; ")
+        average_t = tv.cat_where(
+            v["average_hit"] > 0,
+            tv.pick((level == "") & (deviation == "") & (trend == ""), f"{name} "),
+            "averaged ",
+            tv.text_number(v["average"]),
+            f"/10 over the last {rule.average_days} days",
+        )
+        return tv.join([level, deviation, trend, average_t], "; ")
 
     return RuleOutput(
         code=code,
@@ -191,11 +205,13 @@ def _signal_rule(
             "sd_from_baseline": (dev_z * direction, 1),
             "days_deviating": (dev_n, 0),
             "trend": (stats.trend, 2),
+            "average": (average, 1),
         },
         hidden={
             "latest_age": stats.latest_age,
             "level_hit": level_hit.astype(np.float64),
             "trend_hit": trend_hit.astype(np.float64),
+            "average_hit": average_hit.astype(np.float64),
         },
         text=text,
         terms=terms,
@@ -467,7 +483,11 @@ def _screen_rule(days: ClientDays, cfg: RiskConfig) -> RuleOutput:
 
 def _discordance_rule(days: ClientDays, cfg: RiskConfig) -> RuleOutput:
     """A positive screen while the check-ins of its window (the screen's day and the
-    ``window_days`` before it) answered "no use" and none answered "use"."""
+    ``window_days`` before it) answered "no use" and none answered "use".
+
+    The reason lasts ``days`` after the screen unless the client answers "use" after it: the
+    report and the screen then agree, and "reported no use since ..." would no longer be true
+    beside "reported use on ..." of the recent-use rule."""
     rule = cfg.discordance
     w = rule.window_days
     denied_n = rolling_sum(days.denied_use.astype(np.float64), w + 1)
@@ -480,8 +500,10 @@ def _discordance_rule(days: ClientDays, cfg: RiskConfig) -> RuleOutput:
         shifted[:, back:] = days.denied_use[:, : days.n_days - back]
         earliest = np.where(np.isnan(earliest) & shifted, back, earliest)
     since = days_since(event, np.full(len(days.client_keys), np.nan))
-    hit = _within(since, rule.days)
-    pos = np.maximum.accumulate(np.where(event, np.arange(days.n_days)[None, :], -1), axis=1)
+    idx = np.arange(days.n_days)[None, :]
+    pos = np.maximum.accumulate(np.where(event, idx, -1), axis=1)
+    told = np.maximum.accumulate(np.where(days.used_reported, idx, -1), axis=1)
+    hit = _within(since, rule.days) & (told < pos)  # no "use" answer since the screen
     at = np.maximum(pos, 0)
     denied_back = np.take_along_axis(earliest, at, axis=1)
     substance = np.take_along_axis(days.positive_substance, at, axis=1)

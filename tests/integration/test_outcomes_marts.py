@@ -32,7 +32,7 @@ from etl.models import (
     FctDrugScreen,
     FctRiskScore,
 )
-from etl.risk import refresh
+from etl.risk import refresh, score
 from tests.dash_pipeline import SCORED_AT, TODAY, seed_pipeline
 from tests.factories import mart_rows
 
@@ -379,3 +379,27 @@ def test_a_new_load_changes_the_marts_as_a_rebuild_would(backend, tmp_path_facto
         got = read_outcomes.program_outcomes(conn, key, start, end, new_key)
         assert mart_figures(got) == direct_figures(conn, key, start, end, new_key)
     engine.dispose()
+
+
+@pytest.mark.parametrize("tally_rows", [marts.TALLY_ROWS, 1])
+def test_a_full_rescore_counts_the_marts_as_the_sql_rebuild_does(
+    synthetic, monkeypatch, tally_rows
+):
+    """``caseload score --full`` counts the client-day and score sums while it writes them
+    (``marts.Tally``); the marts it leaves equal the rebuild that sums the facts in SQL,
+    whether the counts are kept per chunk or summed together after every chunk."""
+    engine, _ = synthetic
+    monkeypatch.setattr(marts, "TALLY_ROWS", tally_rows)
+    monkeypatch.setattr(score, "CELLS_PER_CHUNK", 1000)  # many chunks, as on a large program
+    stats = refresh(engine, None, now=SCORED_AT)
+    assert stats.mode == "full" and stats.rows > 0 and stats.chunks > 5
+    with engine.connect() as conn:
+        counted = mart_rows(conn)
+    with engine.begin() as conn:
+        marts.refresh(conn, None)
+    with engine.connect() as conn:
+        summed = mart_rows(conn)
+    assert counted == summed
+    adherence = [r for r in counted["mart_outcomes_reach"] if r[2] == "adherence"]
+    assert adherence and any(r[5] is None for r in adherence)  # first days: no previous
+    assert sum(r[4] for r in counted["mart_outcomes_day"]) > 0  # met check-ins

@@ -239,6 +239,39 @@ def test_high_craving_points_follow_the_level():
     assert craving["values"]["latest"] == 7.0
 
 
+def _with(section: str, **changes) -> RiskConfig:
+    cfg = default_config()
+    return cfg.model_copy(update={section: getattr(cfg, section).model_copy(update=changes)})
+
+
+def test_a_fortnight_of_craving_gives_points_per_step_of_its_average():
+    # Craving 3/10 on days 16-29, under the level of 4: only the 14-day average can count.
+    # The day-29 window holds days 16..29, two of them missed: mean 3, 2 steps above 1.
+    rows = history(30, {**{d: dict(craving=3) for d in range(16, 30)}, 20: None, 25: None})
+    cfg = _with("craving", points_per_average_step=2.5, average_level=1)
+    _, score = score_history(rows, 30, cfg=cfg)
+    craving = reason(score.iloc[-1], "craving")
+    assert craving["values"]["average"] == 3.0
+    assert craving["text"] == "craving averaged 3.0/10 over the last 14 days"
+    assert craving["points"] == 2.5 * (3 - 1)
+    # Day 20's window (days 7..20, one missed): 9 days of 2 and 4 of 3, mean 2.3.
+    day20 = reason(score.iloc[20], "craving")
+    assert day20["points"] == pytest.approx(2.5 * ((9 * 2 + 4 * 3) / 13 - 1), abs=0.05)
+    # With the shipped points (0 for the average) the same history gives no craving reason.
+    _, plain = score_history(rows, 30)
+    assert default_config().craving.points_per_average_step == 0
+    assert reason(plain.iloc[-1], "craving") is None
+
+
+def test_low_average_mood_counts_below_its_level():
+    rows = history(30, {d: dict(mood=4) for d in range(16, 30)})  # mood 4: not under 3
+    cfg = _with("mood", points_per_average_step=3, average_level=5)
+    _, score = score_history(rows, 30, cfg=cfg)
+    mood = reason(score.iloc[-1], "mood")
+    assert mood["text"] == "mood averaged 4.0/10 over the last 14 days"
+    assert mood["points"] == 3 * (5 - 4)
+
+
 def test_cues_on_four_of_seven_days():
     triggers = {d: dict(triggers=("people",)) for d in (33, 34, 36, 39)}
     triggers[39] = dict(triggers=("people", "places"))
@@ -468,3 +501,23 @@ def test_discordance_stays_for_its_days_then_goes():
     days = default_config().discordance.days
     flagged = [i for i, r in score.iterrows() if reason(r, "discordance") is not None]
     assert flagged == list(range(29, 29 + days + 1))
+
+
+def test_a_later_use_answer_ends_the_discordance():
+    # Screen positive on day 29 after "no use" answers; the client says "use" on day 32.
+    rows = history(40, {32: dict(used_since_last=1)})
+    _, score = score_history(rows, 40, screens=[(29, "positive")])
+    flagged = [i for i, r in score.iterrows() if reason(r, "discordance") is not None]
+    assert flagged == [29, 30, 31]  # the screen day and the two days before the "use" answer
+    # Day 32: recent use names both the answer and the screen, and nothing says "no use".
+    use = reason(score.iloc[32], "use")
+    assert use["text"] == f"reported use on {_on(32)}; positive screen on {_on(29)}"
+    assert use["points"] == default_config().use.points[0]
+    assert score.iloc[32]["score"] == default_config().use.points[0]
+    # A second positive screen after more "no use" answers is discordant again.
+    _, score = score_history(rows, 40, screens=[(29, "positive"), (36, "positive")])
+    flagged = [i for i, r in score.iterrows() if reason(r, "discordance") is not None]
+    assert flagged == [29, 30, 31, *range(36, 40)]
+    assert reason(score.iloc[39], "discordance")["text"] == (
+        f"reported no use since {_on(33)}; the screen on {_on(36)} was positive for cocaine"
+    )
