@@ -22,6 +22,7 @@ for a year.
 
     python -m benchmarks.bench_dashboard --clients 2000 --days 90 --calls 20   # quick
     python -m benchmarks.bench_dashboard                                        # full size
+    python -m benchmarks.bench_dashboard --keep --only Missed   # reuse the kept warehouse
     CASELOAD_BENCH_POSTGRES_URL=postgresql://postgres:postgres@127.0.0.1:5432/postgres \\
         python -m benchmarks.bench_dashboard --backend all
 """

@@ -93,7 +93,9 @@ def set_aside(conn: Connection, target: Target) -> SetAside:
     if postgres and existing_rows(conn, target) == 0 and _only_own_references(target):
         for table in _tables(target):
             for key in _keys(conn, table):
-                conn.execute(DropConstraint(key))
+                # isolate_from_table=False: the default would leave the key out of every later
+                # CREATE TABLE of this process's metadata (a test's fresh database, for one).
+                conn.execute(DropConstraint(key, isolate_from_table=False))
                 aside.keys.append(key)
     return aside
 
@@ -122,7 +124,7 @@ def _only_own_references(target: Target) -> bool:
 def restore_keys(conn: Connection, aside: SetAside) -> None:
     """Put the primary and unique keys back (before anything looks rows up by them)."""
     for key in aside.keys:
-        conn.execute(AddConstraint(key))
+        conn.execute(AddConstraint(key, isolate_from_table=False))
     aside.keys.clear()
 
 

@@ -168,6 +168,7 @@ def test_bulk_first_load_corrects_a_row_sent_again_in_a_later_chunk(
     from alembic.migration import MigrationContext
     from ingest_support import ROSTER, checkins
     from sqlalchemy import inspect
+    from sqlalchemy.schema import CreateTable
 
     from etl.models import Base, EtlRecordHistory
 
@@ -195,6 +196,11 @@ def test_bulk_first_load_corrects_a_row_sent_again_in_a_later_chunk(
     assert history == [("K001", {"craving": {"old": 3, "new": 9}})]
     assert inspect(engine).get_pk_constraint("fct_checkin")["name"] == "pk_fct_checkin"
     assert diff == []
+    # The keys set aside stay in this process's metadata: a database created from it next (the
+    # next test's, a restore) still gets them.
+    for table in ("fct_checkin", "pii_checkin_note"):
+        ddl = str(CreateTable(Base.metadata.tables[table]).compile(dialect=engine.dialect))
+        assert f"CONSTRAINT pk_{table} PRIMARY KEY" in ddl, table
 
 
 CALLS: list = []
