@@ -560,7 +560,14 @@ def client_charts(
     parts = [
         Part(risk_trend(risk, thresholds, days, screens), 300, "Risk"),
         Part(checkin_calendar(days, schedule), 170, "Check-ins", axes={"xaxis": shown}),
-        Part(trigger_exposure(triggers), 130, "Triggers (check-ins reporting each cue, per week)"),
+        # Its own date labels, in the calendar's format: left to plotly's default they read
+        # "12:00 / Oct 1, 2026" (the week columns' centres) and ran into the next title.
+        Part(
+            trigger_exposure(triggers),
+            130,
+            "Triggers (check-ins reporting each cue, per week)",
+            axes={"xaxis": shown},
+        ),
         Part(
             signal_multiples(days, sd_floors, baseline_days, short_sleep_hours),
             520,
