@@ -12,6 +12,8 @@ file's SHA-256).
 from __future__ import annotations
 
 import datetime as dt
+import math
+import numbers
 
 import dash_bootstrap_components as dbc
 import pandas as pd
@@ -24,6 +26,7 @@ from dashboard.figures.client import SIGNAL_TITLES
 from dashboard.figures.outcomes import CARDS
 from dashboard.kit import View, page_callback, register_page
 from dashboard.read import reports as read_reports
+from etl.export.aggregate import RATES, SUPPRESSED
 from etl.export.run import ExportRefused
 
 register_page(
@@ -341,8 +344,8 @@ def header(column: str, summary: dict) -> str:
 
 
 def preview_table(frame: pd.DataFrame, docs: dict[str, str], summary: dict) -> html.Div:
-    """The first rows exactly as the file holds them, under headers in words; each header's
-    tooltip gives the file's column name and what it means (the file's column sheet)."""
+    """The first rows the file will hold, under headers in words, shares as percentages; each
+    header's tooltip gives the file's column name and what it means (the file's column sheet)."""
     rows = frame.head(PREVIEW_ROWS)
     head = html.Thead(
         html.Tr(
@@ -353,7 +356,10 @@ def preview_table(frame: pd.DataFrame, docs: dict[str, str], summary: dict) -> h
         )
     )
     body = html.Tbody(
-        [html.Tr([html.Td(_short(v)) for v in row]) for row in rows.itertuples(index=False)]
+        [
+            html.Tr([html.Td(cell(c, v)) for c, v in zip(rows.columns, row, strict=True)])
+            for row in rows.itertuples(index=False)
+        ]
     )
     return html.Div(
         [
@@ -365,14 +371,31 @@ def preview_table(frame: pd.DataFrame, docs: dict[str, str], summary: dict) -> h
                 responsive=True,
                 className="reports-table small",
             ),
+            html.P(
+                f"{BLANK} no data for the period (e.g. nobody admitted long enough ago for a "
+                f"retention figure) · {SUPPRESSED} suppressed. Shares are percentages here; "
+                "the file holds them as fractions (0.88 = 88%).",
+                className="text-muted small mb-0",
+            ),
         ]
     )
 
 
-def _short(v) -> str:
-    if v is None or (isinstance(v, float) and pd.isna(v)):
-        return ""
-    return f"{v:.2f}" if isinstance(v, float) else str(v)
+BLANK = "—"
+# Columns the file holds as a share between 0 and 1 (the median of hours is not one).
+SHARES = frozenset(RATES) - {"followup_median_hours"} | {"adherence_7d"}
+
+
+def cell(column: str, v) -> str:
+    """One preview value as a supervisor reads it: 88% for a share of 0.88, hours with one
+    decimal, a dash for a figure the period has no data for, * kept as the file's mark."""
+    if v is None or v is pd.NA or (isinstance(v, float) and math.isnan(v)):
+        return BLANK
+    if isinstance(v, bool) or not isinstance(v, numbers.Real):
+        return str(v)
+    if column in SHARES:
+        return f"{float(v):.0%}"
+    return f"{v:.1f}" if isinstance(v, float) else str(v)
 
 
 @page_callback(

@@ -12,6 +12,7 @@ import base64
 import hashlib
 import io
 import json
+import re
 import zipfile
 
 import pytest
@@ -66,16 +67,16 @@ def _identifiers(seeded) -> list[str]:
     return ids + names + staff
 
 
-def _headers(component) -> list[str]:
-    """The preview table's column headers as the page shows them."""
+def _headers(component, tag: str = "Th") -> list[str]:
+    """The preview table's column headers (or, with ``Td``, its cells) as the page shows them."""
     if isinstance(component, list):
-        return [h for c in component for h in _headers(c)]
+        return [h for c in component for h in _headers(c, tag)]
     if not isinstance(component, dict):
         return []
     props = component.get("props", {})
-    if component.get("type") == "Th":
+    if component.get("type") == tag:
         return [props["children"]]
-    return _headers(props.get("children"))
+    return _headers(props.get("children"), tag)
 
 
 def _response(response) -> dict:
@@ -122,6 +123,12 @@ def test_supervisor_previews_own_program_aggregate(app, seeded):
     assert headers[:3] == ["Program", "Counselor", "Period"]
     assert "Census (last day)" in headers and "Retained 30 days" in headers
     assert not {"census_end", "retention_30"} & set(headers)  # the file's names: tooltips only
+    cells = _headers(out["reports-preview"]["children"], "Td")
+    by_column = {h: cells[i :: len(headers)] for i, h in enumerate(headers)}
+    adherence = by_column["Check-in adherence"]
+    assert all(re.fullmatch(r"\d{1,3}%|\*|—", v) for v in adherence), adherence
+    assert any(v.endswith("%") for v in adherence)  # shares read as percentages, not 0.88
+    assert all(v.isdigit() or v in ("*", "—") for v in by_column["Census (last day)"])
     for identifier in _identifiers(seeded):
         assert identifier not in body
     assert _count(seeded, "export") == exports  # a preview releases nothing
