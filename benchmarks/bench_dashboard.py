@@ -30,9 +30,11 @@ for a year.
 from __future__ import annotations
 
 import argparse
+import cProfile
 import datetime as dt
 import json
 import os
+import pstats
 import statistics
 import sys
 import tempfile
@@ -436,9 +438,16 @@ def summary(samples: list[float]) -> tuple[float, float]:
 
 
 def measure(
-    url: str, warehouse: dict, caseload: int, calls: int, only: str | None = None
+    url: str,
+    warehouse: dict,
+    caseload: int,
+    calls: int,
+    only: str | None = None,
+    profile: Path | None = None,
 ) -> list[dict]:
-    """``only``: time just the callbacks whose name contains it (case-insensitive)."""
+    """``only``: time just the callbacks whose name contains it (case-insensitive).
+    ``profile``: also write each callback's cProfile of the timed calls there (``.pstats``,
+    and the 30 costliest functions by own time as ``.txt``): what to look at before a change."""
     sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
     from dash_client import (  # noqa: E402
         budget_payload,
@@ -616,15 +625,22 @@ def measure(
         for i in range(3):  # warm caches and the first-request set-up
             post_callback(http, payload_for(i))
         server, bare = [], []
+        profiler = cProfile.Profile() if profile else None
         for i in range(calls):
             payload = payload_for(i)
             capture.statements, capture.active = [], True
+            if profiler:
+                profiler.enable()
             began = time.perf_counter()
             response = post_callback(http, payload)
             server.append(time.perf_counter() - began)
+            if profiler:
+                profiler.disable()
             capture.active = False
             assert response.status_code == 200 and check(response.get_json()), name
             bare.append(replay(app_engine, capture.statements))
+        if profiler:
+            _write_profile(profiler, profile, name)
         s_med, s_p95 = summary(server)
         b_med, b_p95 = summary(bare)
         results.append(
@@ -646,6 +662,14 @@ def measure(
     app_engine.dispose()
     engine.dispose()
     return results
+
+
+def _write_profile(profiler: cProfile.Profile, folder: Path, name: str) -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+    stem = folder / "".join(c if c.isalnum() else "_" for c in name.lower()).strip("_")
+    profiler.dump_stats(f"{stem}.pstats")
+    with open(f"{stem}.txt", "w") as out:
+        pstats.Stats(profiler, stream=out).sort_stats("tottime").print_stats(30)
 
 
 # ----------------------------------------------------------------------------- driver
@@ -729,6 +753,13 @@ def main(argv: list[str] | None = None) -> int:
         "--refresh-marts", action="store_true", help="rebuild a kept warehouse's marts first"
     )
     parser.add_argument("--only", help="time just the callbacks whose name contains this")
+    parser.add_argument(
+        "--profile",
+        type=Path,
+        default=None,
+        help="write a cProfile of each callback's timed calls to this folder (the timings then "
+        "include the profiler's overhead)",
+    )
     args = parser.parse_args(argv)
     keep = f"caseload_bench_{args.clients}x{args.days}_c{args.caseload}" if args.keep else None
     log = lambda m: print(m, flush=True)  # noqa: E731
@@ -747,7 +778,7 @@ def main(argv: list[str] | None = None) -> int:
                 warehouse = build_warehouse(engine, args.clients, args.days, args.caseload, log)
             engine.dispose()
             log(f"  warehouse built in {time.perf_counter() - began:.0f} s")
-            results = measure(url, warehouse, args.caseload, args.calls, args.only)
+            results = measure(url, warehouse, args.caseload, args.calls, args.only, args.profile)
             log(
                 f"  {'callback':<34}{'median':>9}{'p95':>9}   {'bare SQL med':>12}"
                 f"{'p95':>8}{'stmts':>7}   {'ratio med':>9}{'p95':>7}"

@@ -11,6 +11,7 @@ import hashlib
 import logging
 import re
 from collections.abc import Sequence
+from concurrent.futures import Future
 from typing import Any
 
 from flask import has_request_context, request, session
@@ -18,7 +19,7 @@ from flask_login import current_user
 
 from dashboard.db import db
 from etl.audit import Actor
-from etl.audit_queue import append
+from etl.audit_queue import submit
 
 log = logging.getLogger(__name__)
 
@@ -62,7 +63,7 @@ def current_route() -> str | None:
     return _UNPRINTABLE.sub("?", route)
 
 
-def audit_event(
+def submit_event(
     action: str,
     *,
     outcome: str = "success",
@@ -72,10 +73,11 @@ def audit_event(
     route: str | None = None,
     username: str | None = None,
     user_id: int | None = None,
-) -> None:
-    """Write one audit row, committed before this returns (batched with the rows other
-    requests write at the same moment: ``etl.audit_queue``)."""
-    append(
+) -> Future:
+    """Queue one audit row, committed on the appender's thread while the caller goes on
+    (batched with the rows other requests write at the same moment: ``etl.audit_queue``);
+    ``result()`` on the future waits for the commit, or raises why it failed."""
+    return submit(
         db.engine,
         action=action,
         actor=actor_from_request(username, user_id),
@@ -85,6 +87,11 @@ def audit_event(
         category=category,
         detail=detail,
     )
+
+
+def audit_event(action: str, **fields: Any) -> None:
+    """Write one audit row (fields as for ``submit_event``), committed before this returns."""
+    submit_event(action, **fields).result()
 
 
 def audit_denied(

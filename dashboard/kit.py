@@ -18,7 +18,7 @@ The kit does the parts every page needs and no page should write twice:
   (``PreventUpdate``, HTTP 204) and writes exactly one ``denied`` audit row. With it, the
   function is called with a ``View`` first: the caller's ``Scope``, the program's today, a
   read connection opened on first use and closed afterwards, ``audit_view`` (the row is
-  written once the callback has succeeded, after the read connection is closed), ``deny``
+  committed while the callback goes on; the answer waits for it), ``deny``
   for a request the scope refuses (an id outside the caseload), and ``run`` for a command.
 
 How to write a page (``dashboard/pages/<name>.py``)::
@@ -56,6 +56,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 from collections.abc import Callable, Sequence
+from concurrent.futures import Future
 from typing import Any
 
 import dash
@@ -65,7 +66,7 @@ from flask_login import current_user
 from sqlalchemy import Connection
 
 from dashboard.access import deny_client_access
-from dashboard.audit import audit_denied, audit_event
+from dashboard.audit import audit_denied, submit_event
 from dashboard.auth.permissions import has_permission
 from dashboard.context import command_context, program_today
 from dashboard.db import db
@@ -170,7 +171,7 @@ class View:
         self.scope = Scope.for_user(current_user)
         self.today: dt.date = program_today()
         self._conn: Connection | None = None
-        self._views: list[dict[str, Any]] = []
+        self._views: list[Future] = []
 
     @property
     def conn(self) -> Connection:
@@ -194,11 +195,13 @@ class View:
         detail: dict[str, Any] | None = None,
         action: str = "view",
     ) -> None:
-        """Record that the caller saw (or, ``action="export"``, downloaded) these rows; written
-        once the callback succeeded."""
+        """Record that the caller saw (or, ``action="export"``, downloaded) these rows. The row
+        is queued at once and committed while the callback builds its answer; the answer
+        leaves only after the commit (``flush``). A callback that fails afterwards leaves the
+        row standing: what it was about to show is recorded, never less."""
         self._views.append(
-            dict(
-                action=action,
+            submit_event(
+                action,
                 category=category,
                 client_keys=[int(k) for k in client_keys] if client_keys is not None else None,
                 route=route,
@@ -207,9 +210,10 @@ class View:
         )
 
     def flush(self) -> None:
-        for view in self._views:
-            audit_event(view.pop("action"), **view)
-        self._views.clear()
+        """Wait until every view row is committed (a failed append fails the callback)."""
+        views, self._views = self._views, []
+        for written in views:
+            written.result()
 
     def deny(self, reason: str, **detail: Any) -> None:
         """Record a request the scope refused (one ``denied`` row)."""
@@ -222,8 +226,9 @@ class View:
     def counselor(self, counselor_key: Any) -> int | None:
         """A counselor key from the browser, checked against the scope: the key, or ``None``
         after a denial row. ``type()``, not ``isinstance()``: JSON true is a bool."""
-        allowed = set(read_today.counselors(self.conn, self.scope)["staff_key"].astype(int))
-        if type(counselor_key) is not int or counselor_key not in allowed:
+        if type(counselor_key) is not int or counselor_key not in read_today.counselor_keys(
+            self.conn, self.scope
+        ):
             self.deny("caseload outside scope", counselor_key=str(counselor_key)[:20])
             return None
         return counselor_key
@@ -261,7 +266,7 @@ def page_callback(*dependencies: Any, permission: str, **options: Any) -> Callab
                 result = func(view, *args, **kwargs)
             finally:
                 view.close()
-            view.flush()
+                view.flush()
             return result
 
         setattr(wrapped, KIT_MARK, permission)

@@ -7,6 +7,10 @@ it chains every row waiting at that moment in one transaction, one lock and one 
 lot, and then tells each caller its id (or the error). A caller returns only once its row is
 committed, exactly as before; only the cost is shared. Across processes the database lock
 still orders the batches.
+
+``submit`` hands the row over without waiting, for a caller with other work to do meanwhile
+(a page view is recorded while its rows are turned into JSON); the caller still waits for the
+commit before its response leaves (``Future.result``).
 """
 
 from __future__ import annotations
@@ -32,11 +36,12 @@ class AppendQueue:
         self.pending: queue.SimpleQueue[tuple[dict[str, Any], Future]] = queue.SimpleQueue()
         threading.Thread(target=self._run, name="audit-append", daemon=True).start()
 
-    def append(self, **event: Any) -> int:
-        """Chain one event (arguments as for ``etl.audit.event_row``); return once committed."""
+    def submit(self, **event: Any) -> Future:
+        """Queue one event (arguments as for ``etl.audit.event_row``); the future gives its id
+        once committed, or raises why it was not."""
         done: Future = Future()
         self.pending.put((event_row(**event), done))
-        return done.result()
+        return done
 
     def _run(self) -> None:
         while True:
@@ -59,11 +64,16 @@ class AppendQueue:
                 done.set_result(event_id)
 
 
-def append(engine: Engine, **event: Any) -> int:
-    """Append one standalone event through this process's queue for ``engine``."""
+def submit(engine: Engine, **event: Any) -> Future:
+    """Queue one standalone event on this process's queue for ``engine``; wait on the future."""
     key = (os.getpid(), id(engine))  # a forked worker starts a thread of its own
     with _lock:
         q = _queues.get(key)
         if q is None or q.engine is not engine:
             q = _queues[key] = AppendQueue(engine)
-    return q.append(**event)
+    return q.submit(**event)
+
+
+def append(engine: Engine, **event: Any) -> int:
+    """Append one standalone event; return its id once committed."""
+    return submit(engine, **event).result()

@@ -52,6 +52,12 @@ def counselors(conn: Connection, scope: Scope) -> pd.DataFrame:
     return frame(conn, stmt)
 
 
+def counselor_keys(conn: Connection, scope: Scope) -> set[int]:
+    """The staff keys of ``counselors`` alone: what a callback checks a browser's key against."""
+    stmt = select(DimStaff.staff_key).where(staff_filter(scope), DimStaff.role == "counselor")
+    return {int(k) for k in conn.execute(stmt).scalars()}
+
+
 def default_counselor(conn: Connection, scope: Scope) -> int | None:
     """The caller's own caseload, or a supervisor's first counselor."""
     if scope.staff_key is not None:

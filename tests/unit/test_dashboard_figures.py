@@ -4,6 +4,7 @@ redirects."""
 from __future__ import annotations
 
 import datetime as dt
+import os
 
 import numpy as np
 import pandas as pd
@@ -94,6 +95,21 @@ def test_program_overrides_move_the_bands(tmp_path, monkeypatch) -> None:
     assert program_settings("P-OTHER").thresholds["high"] == default_config().tiers.high
     (tmp_path / "P-BAD.toml").write_text("[tiers]\nhigh = 10\n")  # below moderate: invalid
     assert program_settings("P-BAD") is None
+
+
+def test_program_settings_are_parsed_once_and_again_when_a_file_changes(
+    tmp_path, monkeypatch
+) -> None:
+    monkeypatch.setenv("CASELOAD_RISK_CONFIG_DIR", str(tmp_path))
+    path = tmp_path / "P-Y.toml"
+    path.write_text("[tiers]\nhigh = 50\n")
+    first = program_settings("P-Y")
+    assert program_settings("P-Y") is first  # unchanged files: the parsed settings again
+    path.write_text("[tiers]\nhigh = 55\ncritical = 75\n")
+    os.utime(path, ns=(path.stat().st_mtime_ns + 10**9,) * 2)  # a later edit, whatever the clock
+    assert program_settings("P-Y").thresholds == {"moderate": 25.0, "high": 55.0, "critical": 75.0}
+    path.unlink()  # back to the shared defaults
+    assert program_settings("P-Y").thresholds["high"] == default_config().tiers.high
 
 
 def test_risk_trend_marks_tiers_with_shapes_and_screens() -> None:
