@@ -16,6 +16,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
@@ -114,20 +115,15 @@ def local_time(utc_naive: dt.datetime | pd.Timestamp, tz: str) -> dt.datetime:
     return ts.replace(tzinfo=dt.UTC).astimezone(ZoneInfo(tz))
 
 
-def _sparks(history: pd.DataFrame, as_of: dt.date, days: int) -> dict[int, list]:
-    """Per client, the last ``days`` scores in date order (None where a day has none).
-    Plain Python: for one caseload (~2,000 values) it is faster than a pivot."""
+def _sparks(history: Sequence[Mapping], as_of: dt.date, days: int) -> dict[int, list]:
+    """Per client, the last ``days`` scores in date order (None where a day has none)."""
     first = as_of - dt.timedelta(days=days - 1)
     sparks: dict[int, list] = {}
-    for key, day, score in zip(
-        history["client_key"].tolist(),
-        history["date"].tolist(),
-        history["score"].tolist(),
-        strict=True,
-    ):
-        offset = (day - first).days  # the read model hands out datetime.date values
-        if 0 <= offset < days and score == score:  # skip NaN
-            sparks.setdefault(int(key), [None] * days)[offset] = round(float(score), 1)
+    for h in history:
+        offset = (as_date(h["date"]) - first).days
+        score = number(h["score"])
+        if 0 <= offset < days and score is not None:
+            sparks.setdefault(int(h["client_key"]), [None] * days)[offset] = round(score, 1)
     return sparks
 
 
@@ -138,100 +134,115 @@ def as_date(value) -> dt.date | None:
     return value.date() if isinstance(value, dt.datetime) else value
 
 
+def number(value) -> float | None:
+    """A number from the read model as a float, None for a missing one (None, NaN, NA)."""
+    if value is None or value is pd.NA or value != value:
+        return None
+    return float(value)
+
+
+def _followup(contact, answered, snoozed, tier, today, time_zone) -> tuple[str, str]:
+    """The follow-up column: (kind, words). Contacted about today's score, snoozed, due (high
+    or critical, not yet contacted), or just the last contact's day."""
+    if answered and contact is not None:
+        local = local_time(contact["contacted_at"], time_zone)
+        when = clock(local) if local.date() == today else f"{local:%b %-d}, {clock(local)}"
+        outcome = f" · {contact['outcome'].replace('_', ' ')}" if contact["outcome"] else ""
+        return "done", f"Contacted {when} · {contact['method'].replace('_', ' ')}{outcome}"
+    if snoozed is not None:
+        until, who = snoozed
+        return "snoozed", f"Snoozed until {until:%b %-d}{f' by {who}' if who else ''}"
+    if tier in HIGH_TIERS:
+        return "due", "Due today"
+    if contact is not None:
+        return "none", f"Last contact {local_time(contact['contacted_at'], time_zone):%b %-d}"
+    return "none", ""
+
+
+def _descending(value: float | None) -> tuple[bool, float]:
+    """A sort key putting larger values first and missing ones last."""
+    return (True, 0.0) if value is None else (False, -value)
+
+
 def rank_caseload(
-    rows: pd.DataFrame,
-    last_checkins: pd.DataFrame,
-    history: pd.DataFrame,
-    followups: pd.DataFrame,
-    snoozes: pd.DataFrame,
+    rows: Sequence[Mapping],
+    history: Sequence[Mapping],
+    followups: Sequence[Mapping],
+    snoozes: Sequence[Mapping],
     *,
     as_of: dt.date,
     today: dt.date,
     time_zone: str,
     spark_days: int = 14,
-) -> pd.DataFrame:
-    """The Today table: one ranked row per client with display-ready columns."""
-    if rows.empty:
-        return rows.assign(rank=pd.Series(dtype="int64"))
-    # Plain lists per column: on one caseload, pandas' per-column machinery costs more than the
-    # work (this runs on every Today load).
-    df = rows.copy()
-    tiers = [t if isinstance(t, str) else None for t in df["tier"].tolist()]
-    df["tier"] = pd.Series(tiers, index=df.index, dtype=object)
-    df["tier_rank"] = [TIER_RANK.get(t, -1) if t else -1 for t in tiers]
-    df["score_change"] = pd.to_numeric(df["score_change"], errors="coerce")
-    df["is_newly_high"] = df["is_newly_high"].fillna(False).astype(bool)
-    df["is_rising"] = df["score_change"].fillna(0) > 0
-    df["missed_streak"] = pd.to_numeric(df["missed_streak"], errors="coerce").fillna(0).astype(int)
-    reasons = [reasons_list(v) for v in df["reasons"].tolist()]
-    df["reasons_text"] = [reasons_text(r) for r in reasons]
-    df["reasons_all"] = [reasons_text(r, top=None) for r in reasons]
-    df["is_discordant"] = [discordance_reason(r) is not None for r in reasons]
-    df["name"] = [f"{f} {la}" for f, la in zip(df["first_name"], df["last_name"], strict=True)]
+) -> list[dict]:
+    """The Today table: one ranked row (a dict) per client with display-ready fields.
 
-    last = dict(
-        zip(last_checkins.get("client_key", []), last_checkins.get("last_checkin", []), strict=True)
-    )
-    keys = [int(k) for k in df["client_key"].tolist()]
-    last_days = [as_date(last.get(k)) for k in keys]
-    df["last_checkin"] = pd.Series(last_days, index=df.index, dtype=object)
-    # Counted from today, not from the scored day: "3 d ago" must stay true on stale data.
-    df["days_since_checkin"] = pd.Series(
-        [None if d is None else (today - d).days for d in last_days], index=df.index, dtype=object
-    )
-
-    sparks = _sparks(history, as_of, spark_days)
-    df["spark"] = [sparks.get(k, [None] * spark_days) for k in keys]
-
-    latest_contact: dict[int, dict] = {}
+    ``rows`` are the caseload's clients with their day's facts and ``last_checkin``;
+    ``followups`` oldest first; ``snoozes`` running ones. Plain dicts, not a frame: on one
+    caseload of ~150 clients pandas' per-column machinery costs more than the work, and this
+    runs on every Today load."""
+    latest_contact: dict[int, Mapping] = {}
     answered: set[int] = set()
-    for contact in followups.to_dict("records"):  # oldest first: the last one wins
+    for contact in followups:  # oldest first: the last one wins
         latest_contact[int(contact["client_key"])] = contact
-        if contact["risk_date"] == as_of:
+        if as_date(contact["risk_date"]) == as_of:
             answered.add(int(contact["client_key"]))
-    snoozed: dict[int, dt.date] = {}
-    snoozed_by: dict[int, str] = {}
-    by = snoozes["snoozed_by"].tolist() if "snoozed_by" in snoozes else [None] * len(snoozes)
-    for key, until, who in zip(
-        snoozes["client_key"].tolist(), snoozes["until_date"].tolist(), by, strict=True
-    ):
-        if until >= snoozed.get(int(key), until):
-            snoozed[int(key)], snoozed_by[int(key)] = until, who
+    snoozed: dict[int, tuple[dt.date, str | None]] = {}
+    for s in snoozes:
+        key, until = int(s["client_key"]), as_date(s["until_date"])
+        if key not in snoozed or until >= snoozed[key][0]:
+            snoozed[key] = (until, s.get("snoozed_by"))
+    sparks = _sparks(history, as_of, spark_days)
 
-    kinds, texts = [], []
-    for key, tier in zip(df["client_key"].tolist(), df["tier"].tolist(), strict=True):
-        contact = latest_contact.get(int(key))
-        if key in answered and contact is not None:
-            local = local_time(contact["contacted_at"], time_zone)
-            when = clock(local) if local.date() == today else f"{local:%b %-d}, {clock(local)}"
-            outcome = f" · {contact['outcome'].replace('_', ' ')}" if contact["outcome"] else ""
-            kinds.append("done")
-            texts.append(f"Contacted {when} · {contact['method'].replace('_', ' ')}{outcome}")
-        elif key in snoozed:
-            kinds.append("snoozed")
-            who = f" by {snoozed_by[key]}" if snoozed_by.get(key) else ""
-            texts.append(f"Snoozed until {snoozed[key]:%b %-d}{who}")
-        elif tier in HIGH_TIERS:
-            kinds.append("due")
-            texts.append("Due today")
-        elif contact is not None:
-            kinds.append("none")
-            texts.append(f"Last contact {local_time(contact['contacted_at'], time_zone):%b %-d}")
-        else:
-            kinds.append("none")
-            texts.append("")
-    df["followup_kind"] = kinds
-    df["followup_text"] = texts
-    df["is_snoozed"] = df["followup_kind"] == "snoozed"
-
-    df = df.sort_values(
-        ["is_snoozed", "is_newly_high", "tier_rank", "score", "score_change", "missed_streak"],
-        ascending=[True, False, False, False, False, False],
-        na_position="last",
-        kind="mergesort",
-    ).reset_index(drop=True)
-    df["rank"] = range(1, len(df) + 1)
-    return df
+    ranked = []
+    for r in rows:
+        key = int(r["client_key"])
+        tier = r["tier"] if isinstance(r["tier"], str) else None
+        reasons = reasons_list(r["reasons"])
+        last = as_date(r.get("last_checkin"))
+        kind, words = _followup(
+            latest_contact.get(key), key in answered, snoozed.get(key), tier, today, time_zone
+        )
+        streak = number(r["missed_streak"])
+        change = number(r["score_change"])
+        ranked.append(
+            {
+                **r,
+                "client_key": key,
+                "tier": tier,
+                "tier_rank": TIER_RANK.get(tier, -1) if tier else -1,
+                "score": number(r["score"]),
+                "score_change": change,
+                "is_newly_high": bool(r["is_newly_high"] is True or r["is_newly_high"] == 1),
+                "is_rising": (change or 0) > 0,
+                "missed_streak": int(streak or 0),
+                "reasons_text": reasons_text(reasons),
+                "reasons_all": reasons_text(reasons, top=None),
+                "is_discordant": discordance_reason(reasons) is not None,
+                "name": f"{r['first_name']} {r['last_name']}",
+                "last_checkin": last,
+                # Counted from today, not from the scored day: "3 d ago" must stay true on
+                # stale data.
+                "days_since_checkin": None if last is None else (today - last).days,
+                "spark": sparks.get(key, [None] * spark_days),
+                "followup_kind": kind,
+                "followup_text": words,
+                "is_snoozed": kind == "snoozed",
+            }
+        )
+    ranked.sort(
+        key=lambda c: (
+            c["is_snoozed"],
+            not c["is_newly_high"],
+            -c["tier_rank"],
+            _descending(c["score"]),
+            _descending(c["score_change"]),
+            -c["missed_streak"],
+        )
+    )
+    for i, c in enumerate(ranked, start=1):
+        c["rank"] = i
+    return ranked
 
 
 def _is_open(day: dt.date, scored_at: dt.datetime | None) -> bool:
@@ -249,18 +260,18 @@ class MissedDay:
 
 
 def missed_yesterday(
-    facts: pd.DataFrame, *, today: dt.date, as_of: dt.date, scored_at: dt.datetime | None
+    missed: Sequence, *, today: dt.date, as_of: dt.date, scored_at: dt.datetime | None
 ) -> MissedDay:
     """Clients whose expected check-in of yesterday never came (``is_missed`` as the engine
-    settled it). ``facts`` holds yesterday's client-day rows of the caseload; ``scored_at`` is
-    when the latest scores were made, in the program's time zone."""
+    settled it). ``missed`` holds ``is_missed`` of each of the caseload's client-days of
+    yesterday; ``scored_at`` is when the latest scores were made, in the program's time zone."""
     day = today - dt.timedelta(days=1)
     label = f"{day:%a %b %-d}"
-    if as_of < day or facts.empty:
+    if as_of < day or len(missed) == 0:
         return MissedDay(day, None, f"no check-in data for {label}")
     if as_of == day and _is_open(day, scored_at):
         return MissedDay(day, None, f"{label} was not over at the last load")
-    count = int(facts["is_missed"].fillna(False).astype(bool).sum())
+    count = sum(1 for m in missed if m is True or m == 1)
     return MissedDay(day, count, f"expected {label}, not received")
 
 
@@ -292,22 +303,12 @@ def as_of_status(
     )
 
 
-def missed_keys(facts: pd.DataFrame) -> set[int]:
-    """Clients whose check-in of the day in ``facts`` was settled as missed."""
-    if facts.empty:
-        return set()
-    missed = facts["is_missed"].fillna(False).astype(bool)
-    return {int(k) for k in facts.loc[missed, "client_key"]}
-
-
-def card_counts(ranked: pd.DataFrame, missed: MissedDay) -> dict[str, int | None]:
+def card_counts(ranked: Sequence[Mapping], missed: MissedDay) -> dict[str, int | None]:
     """The cards' numbers; ``missed`` is None when the day it counts is not settled."""
-    if ranked.empty:
-        return {"high": 0, "newly_high": 0, "missed": missed.count, "due": 0, "discordant": 0}
     return {
-        "high": int(ranked["tier"].isin(HIGH_TIERS).sum()),
-        "newly_high": int(ranked["is_newly_high"].sum()),
+        "high": sum(1 for r in ranked if r["tier"] in HIGH_TIERS),
+        "newly_high": sum(1 for r in ranked if r["is_newly_high"]),
         "missed": missed.count,
-        "due": int((ranked["followup_kind"] == "due").sum()),
-        "discordant": int(ranked["is_discordant"].sum()),
+        "due": sum(1 for r in ranked if r["followup_kind"] == "due"),
+        "discordant": sum(1 for r in ranked if r["is_discordant"]),
     }

@@ -7,10 +7,11 @@ page runs under a CSP without ``unsafe-eval``.
 
 from __future__ import annotations
 
-import pandas as pd
+from collections.abc import Mapping, Sequence
 
 from dashboard.figures.palette import TIER_COLORS, TIER_ICONS, TIER_LABELS
-from dashboard.triage import TIER_RANK, as_date
+from dashboard.triage import as_date
+from etl.vocabulary import HIGH_TIERS
 
 RANK_TOOLTIP = (
     "Order: newly high first, then by tier (critical first), then by score; the change "
@@ -123,32 +124,33 @@ def _number(value, digits: int = 1):
     return round(float(value), digits)
 
 
-def grid_rows(ranked: pd.DataFrame, high_from: float | None = None) -> list[dict]:
+def grid_rows(ranked: Sequence[Mapping], high_from: float | None = None) -> list[dict]:
     """JSON-ready rows. Only what the counselor sees on screen goes to the browser.
     ``high_from``: the program's high-tier threshold, drawn across the sparkline."""
     rows = []
-    for r in ranked.to_dict("records"):
-        tier = r["tier"] if isinstance(r["tier"], str) else None
+    for r in ranked:
+        tier = r["tier"]
+        last = r["last_checkin"]
         rows.append(
             {
                 "client_id": r["client_id"],
-                "rank": int(r["rank"]),
+                "rank": r["rank"],
                 "name": r["name"],
                 "tier": TIER_LABELS.get(tier, "Not scored") if tier else "Not scored",
-                "tier_rank": TIER_RANK.get(tier, -1) if tier else -1,
+                "tier_rank": r["tier_rank"],
                 "tier_key": tier or "none",
                 "tier_color": TIER_COLORS.get(tier, "#6c757d") if tier else "#6c757d",
                 "tier_icon": TIER_ICONS.get(tier, "bi-dash-circle") if tier else "bi-dash-circle",
-                "newly_high": bool(r["is_newly_high"]),
+                "newly_high": r["is_newly_high"],
                 "score": _number(r["score"]),
                 "change": _number(r["score_change"]),
                 "reasons": r["reasons_text"]
                 or ("No flagged signals" if tier else "Not scored yet"),
-                "reasons_all": r.get("reasons_all") or r["reasons_text"] or "",
-                "last_checkin": (d.isoformat() if (d := as_date(r["last_checkin"])) else None),
-                "last_checkin_text": _last_checkin_text(r["last_checkin"], r["days_since_checkin"]),
-                "missed_streak": int(r["missed_streak"]),
-                "spark": list(r["spark"]),
+                "reasons_all": r["reasons_all"] or r["reasons_text"] or "",
+                "last_checkin": last.isoformat() if last else None,
+                "last_checkin_text": _last_checkin_text(last, r["days_since_checkin"]),
+                "missed_streak": r["missed_streak"],
+                "spark": r["spark"],
                 "spark_high": high_from,
                 "followup": r["followup_text"],
                 "followup_kind": r["followup_kind"],
@@ -159,22 +161,16 @@ def grid_rows(ranked: pd.DataFrame, high_from: float | None = None) -> list[dict
 
 
 def filter_ranked(
-    ranked: pd.DataFrame, card: str | None, search: str, missed: set[int]
-) -> pd.DataFrame:
+    ranked: Sequence[Mapping], card: str | None, search: str, missed: set[int]
+) -> list[Mapping]:
     """The rows a card filter and a name search leave, in the ranking's order (ranks kept)."""
-    if ranked.empty:
-        return ranked
-    keep = pd.Series(True, index=ranked.index)
-    if card == "high":
-        keep &= ranked["tier"].isin(("high", "critical"))
-    elif card == "newly_high":
-        keep &= ranked["is_newly_high"]
-    elif card == "missed":
-        keep &= ranked["client_key"].astype(int).isin(missed)
-    elif card == "due":
-        keep &= ranked["followup_kind"] == "due"
-    elif card == "discordant":
-        keep &= ranked["is_discordant"]
-    if search:
-        keep &= ranked["name"].str.contains(search, case=False, regex=False)
-    return ranked[keep]
+    keep = {
+        None: lambda r: True,
+        "high": lambda r: r["tier"] in HIGH_TIERS,
+        "newly_high": lambda r: r["is_newly_high"],
+        "missed": lambda r: r["client_key"] in missed,
+        "due": lambda r: r["followup_kind"] == "due",
+        "discordant": lambda r: r["is_discordant"],
+    }.get(card, lambda r: True)
+    needle = search.casefold()
+    return [r for r in ranked if keep(r) and (not needle or needle in r["name"].casefold())]

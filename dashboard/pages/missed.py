@@ -251,7 +251,7 @@ def load_missed(view: View, counselor_key, _refresh):
     ranked = m.rank_missed(clients, states, as_of)
     yesterday = today - dt.timedelta(days=1)
     missed_day = missed_yesterday(
-        days[days["date"] == yesterday] if not days.empty else days,
+        days.loc[days["date"] == yesterday, "is_missed"].tolist() if not days.empty else [],
         today=today,
         as_of=as_of,
         scored_at=scored.scored_at,

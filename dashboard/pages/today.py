@@ -33,7 +33,6 @@ from dashboard.triage import (
     as_of_status,
     card_counts,
     local_time,
-    missed_keys,
     missed_yesterday,
     rank_caseload,
 )
@@ -342,45 +341,37 @@ def load_today(view: View, counselor_key, _refresh, shown=None, search=None):
         )
     program = read_today.counselor_program(conn, scope, counselor_key) or {}
     rows = read_today.caseload_rows(conn, scope, counselor_key, as_of, today - dt.timedelta(days=1))
-    yesterday = read_today.yesterday_facts(rows)
-    last = rows[["client_key", "last_checkin"]]
+    yesterday = read_today.yesterday_missed(rows)
     history = read_today.score_history(
-        conn, scope, counselor_key, as_of, [int(k) for k in rows["client_key"]]
+        conn, scope, counselor_key, as_of, [int(r["client_key"]) for r in rows]
     )
     followups = read_today.recent_followups(conn, scope, counselor_key, as_of)
     snoozes = read_today.active_snoozes(conn, scope, counselor_key, as_of, today)
     time_zone = program.get("time_zone") or user_time_zone()
     ranked = rank_caseload(
-        rows,
-        last,
-        history,
-        followups,
-        snoozes,
-        as_of=as_of,
-        today=today,
-        time_zone=time_zone,
+        rows, history, followups, snoozes, as_of=as_of, today=today, time_zone=time_zone
     )
     shown = shown if isinstance(shown, str) and shown in FILTER_WORDS else None
     search = search.strip()[:64] if isinstance(search, str) else ""
-    listed = filter_ranked(ranked, shown, search, missed_keys(yesterday))
+    missed_keys = {k for k, missed in yesterday.items() if missed}
+    listed = filter_ranked(ranked, shown, search, missed_keys)
     view.audit_view(
         "caseload",
         route="/",
-        client_keys=[int(k) for k in listed.get("client_key", [])],
+        client_keys=[r["client_key"] for r in listed],
         detail={"counselor_key": counselor_key, "as_of": as_of.isoformat()},
     )
-    scored_at = None
-    if not rows.empty and rows["computed_at"].notna().any():
-        scored_at = local_time(rows["computed_at"].max(), time_zone)
-    received_today = (
-        int(rows["is_received"].fillna(False).astype(bool).sum()) if as_of == today else 0
-    )
+    computed = [r["computed_at"] for r in rows if r["computed_at"] is not None]
+    scored_at = local_time(max(computed), time_zone) if computed else None
+    received_today = sum(1 for r in rows if r["is_received"]) if as_of == today else 0
     status, stale = as_of_status(as_of, today, scored_at, received_today)
-    missed = missed_yesterday(yesterday, today=today, as_of=as_of, scored_at=scored_at)
+    missed = missed_yesterday(
+        list(yesterday.values()), today=today, as_of=as_of, scored_at=scored_at
+    )
     counts = card_counts(ranked, missed)
     empty = (
         None
-        if not ranked.empty
+        if ranked
         else _empty_state(
             "No active clients on this caseload. New admissions appear after the next roster load."
         )
@@ -412,7 +403,7 @@ def load_today(view: View, counselor_key, _refresh, shown=None, search=None):
         empty,
         *["–" if counts[k] is None else str(counts[k]) for k, *_ in CARDS],
         *[subs[k] for k, *_ in CARDS],
-        [str(c) for c in listed.get("client_id", [])],
+        [str(r["client_id"]) for r in listed],
     )
 
 

@@ -1,5 +1,6 @@
 """Turning SQLAlchemy results into DataFrames without pandas' SQL layer (faster, and the
-same on SQLite and PostgreSQL)."""
+same on SQLite and PostgreSQL), or into plain dicts where a page works row by row on a few
+hundred rows (building and reading back a frame would cost more than the work)."""
 
 from __future__ import annotations
 
@@ -13,3 +14,10 @@ def frame(conn: Connection, stmt: Executable) -> pd.DataFrame:
     # attributes, which costs more than the query on a 150-client caseload.
     rows = [tuple(row) for row in result.fetchall()]
     return pd.DataFrame(rows, columns=list(result.keys()))
+
+
+def records(conn: Connection, stmt: Executable) -> list[dict]:
+    """The rows as dicts keyed by column name."""
+    result = conn.execute(stmt)
+    keys = list(result.keys())
+    return [dict(zip(keys, row, strict=True)) for row in result.fetchall()]

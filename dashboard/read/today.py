@@ -14,7 +14,7 @@ import pandas as pd
 from sqlalchemy import Connection, and_, func, or_, select
 from sqlalchemy.orm import aliased
 
-from dashboard.read.frames import frame
+from dashboard.read.frames import frame, records
 from dashboard.read.names import UserStaff, user_name
 from dashboard.read.scope import Scope, client_filter, staff_filter
 from etl.models import (
@@ -112,16 +112,13 @@ def _last_checkin(as_of: dt.date):
     )
 
 
-YESTERDAY_FACTS = ("is_expected", "is_received", "is_missed")
-
-
 def caseload_rows(
     conn: Connection, scope: Scope, counselor_key: int, as_of: dt.date, yesterday: dt.date
-) -> pd.DataFrame:
+) -> list[dict]:
     """One row per active client: identity, the day's risk and check-in facts, the last
-    check-in, and ``yesterday_*``: the client-day facts of ``yesterday`` (for the missed card;
-    a check-in expected that day and never received is ``is_missed`` once the day is over).
-    One statement: each part is an index probe per client."""
+    check-in, and ``yesterday_is_missed`` for a client with a client-day ``yesterday``
+    (``yesterday_date`` set; a check-in expected that day and never received is missed once
+    the day is over). One statement: each part is an index probe per client."""
     before = aliased(FctClientDay)
     stmt = (
         select(
@@ -141,7 +138,7 @@ def caseload_rows(
             FctClientDay.missed_streak,
             _last_checkin(as_of).label("last_checkin"),
             before.date.label("yesterday_date"),
-            *(getattr(before, c).label(f"yesterday_{c}") for c in YESTERDAY_FACTS),
+            before.is_missed.label("yesterday_is_missed"),
         )
         .join(PiiClient, PiiClient.client_key == DimClient.client_key)
         .outerjoin(
@@ -157,16 +154,17 @@ def caseload_rows(
         )
         .where(_caseload(scope, counselor_key, as_of))
     )
-    return frame(conn, stmt)
+    return records(conn, stmt)
 
 
-def yesterday_facts(rows: pd.DataFrame) -> pd.DataFrame:
-    """``caseload_rows``' clients with a client-day yesterday: client_key and its facts."""
-    if rows.empty:
-        return pd.DataFrame(columns=["client_key", *YESTERDAY_FACTS])
-    had = rows[rows["yesterday_date"].notna()]
-    facts = had[["client_key", *(f"yesterday_{c}" for c in YESTERDAY_FACTS)]]
-    return facts.set_axis(["client_key", *YESTERDAY_FACTS], axis=1).reset_index(drop=True)
+def yesterday_missed(rows: list[dict]) -> dict[int, bool]:
+    """``caseload_rows``' clients with a client-day yesterday: whether its check-in was
+    settled as missed."""
+    return {
+        int(r["client_key"]): bool(r["yesterday_is_missed"])
+        for r in rows
+        if r["yesterday_date"] is not None
+    }
 
 
 def counselor_program(conn: Connection, scope: Scope, counselor_key: int) -> dict | None:
@@ -200,7 +198,7 @@ def score_history(
     as_of: dt.date,
     client_keys: list[int],
     days: int = SPARK_DAYS,
-) -> pd.DataFrame:
+) -> list[dict]:
     """Scores over the last ``days`` days, for the sparklines.
 
     ``client_keys`` (the caseload just read) lets both databases walk the (client, date)
@@ -208,7 +206,7 @@ def score_history(
     still applied, so a key outside it finds nothing.
     """
     if not client_keys:
-        return pd.DataFrame(columns=["client_key", "date", "score"])
+        return []
     stmt = (
         select(FctRiskScore.client_key, FctRiskScore.date, FctRiskScore.score)
         .join(DimClient, DimClient.client_key == FctRiskScore.client_key)
@@ -219,12 +217,12 @@ def score_history(
             FctRiskScore.date <= as_of,
         )
     )
-    return frame(conn, stmt)
+    return records(conn, stmt)
 
 
 def recent_followups(
     conn: Connection, scope: Scope, counselor_key: int, as_of: dt.date, days: int = 30
-) -> pd.DataFrame:
+) -> list[dict]:
     """Contacts of the last month (latest last), with the risk day each one answered."""
     since = dt.datetime.combine(as_of - dt.timedelta(days=days), dt.time())
     stmt = (
@@ -242,12 +240,12 @@ def recent_followups(
         .where(_caseload(scope, counselor_key, as_of), AppFollowup.contacted_at >= since)
         .order_by(AppFollowup.contacted_at, AppFollowup.followup_id)
     )
-    return frame(conn, stmt)
+    return records(conn, stmt)
 
 
 def active_snoozes(
     conn: Connection, scope: Scope, counselor_key: int, as_of: dt.date, today: dt.date
-) -> pd.DataFrame:
+) -> list[dict]:
     """Snoozes still running today and not lifted (latest per client last), with who made
     them, by name."""
     stmt = (
@@ -268,4 +266,4 @@ def active_snoozes(
         )
         .order_by(AppSnooze.snooze_id)
     )
-    return frame(conn, stmt)
+    return records(conn, stmt)

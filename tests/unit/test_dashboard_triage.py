@@ -1,10 +1,9 @@
-"""The ranking rules and the card counts, on hand-made frames."""
+"""The ranking rules and the card counts, on hand-made caseload rows."""
 
 from __future__ import annotations
 
 import datetime as dt
 
-import pandas as pd
 import pytest
 
 from dashboard.figures.today_grid import filter_ranked
@@ -24,7 +23,7 @@ AS_OF = dt.date(2026, 11, 26)
 TODAY = dt.date(2026, 11, 27)
 
 
-def _rows(*clients) -> pd.DataFrame:
+def _rows(*clients) -> list[dict]:
     base = {
         "first_name": "A",
         "last_name": "B",
@@ -35,37 +34,19 @@ def _rows(*clients) -> pd.DataFrame:
         "missed_streak": 0,
         "score_change": 0.0,
         "is_newly_high": False,
+        "last_checkin": None,
     }
-    return pd.DataFrame([{**base, **c} for c in clients])
+    return [{**base, **c} for c in clients]
 
 
-EMPTY = pd.DataFrame(columns=["client_key", "last_checkin"])
-NO_HISTORY = pd.DataFrame(columns=["client_key", "date", "score"])
-NO_FOLLOWUPS = pd.DataFrame(
-    columns=[
-        "client_key",
-        "followup_id",
-        "contacted_at",
-        "method",
-        "outcome",
-        "risk_date",
-        "username",
-    ]
-)
-NO_SNOOZES = pd.DataFrame(columns=["client_key", "until_date", "reason", "snooze_id"])
-
-
-def _rank(rows, followups=NO_FOLLOWUPS, snoozes=NO_SNOOZES, history=NO_HISTORY):
+def _rank(rows, followups=(), snoozes=(), history=(), today=TODAY):
     return rank_caseload(
-        rows,
-        EMPTY,
-        history,
-        followups,
-        snoozes,
-        as_of=AS_OF,
-        today=TODAY,
-        time_zone="America/New_York",
+        rows, history, followups, snoozes, as_of=AS_OF, today=today, time_zone="America/New_York"
     )
+
+
+def _column(ranked: list[dict], field: str) -> list:
+    return [r[field] for r in ranked]
 
 
 def test_newly_high_first_then_tier_then_score_and_change_breaks_ties() -> None:
@@ -97,7 +78,7 @@ def test_newly_high_first_then_tier_then_score_and_change_breaks_ties() -> None:
         {"client_key": 6, "client_id": "unscored", "score": None, "tier": None},
     )
     ranked = _rank(rows)
-    assert list(ranked["client_id"]) == [
+    assert _column(ranked, "client_id") == [
         "new",
         "crit",
         "high-flat",  # 70 before 60: scores read in order down a tier, rising or not
@@ -105,7 +86,7 @@ def test_newly_high_first_then_tier_then_score_and_change_breaks_ties() -> None:
         "low",
         "unscored",
     ]
-    assert list(ranked["rank"]) == [1, 2, 3, 4, 5, 6]
+    assert _column(ranked, "rank") == [1, 2, 3, 4, 5, 6]
 
 
 def test_within_a_tier_scores_read_in_order_the_change_breaking_ties() -> None:
@@ -117,8 +98,8 @@ def test_within_a_tier_scores_read_in_order_the_change_breaking_ties() -> None:
         {"client_key": 4, "client_id": "d", "score": 20.0, "tier": "low", "score_change": 1.0},
     )
     ranked = _rank(rows)
-    assert list(ranked["score"]) == [20.0, 20.0, 16.0, 8.0]
-    assert list(ranked["client_id"]) == ["d", "c", "a", "b"]
+    assert _column(ranked, "score") == [20.0, 20.0, 16.0, 8.0]
+    assert _column(ranked, "client_id") == ["d", "c", "a", "b"]
 
 
 def test_snoozed_sink_and_contacted_are_not_due() -> None:
@@ -127,35 +108,31 @@ def test_snoozed_sink_and_contacted_are_not_due() -> None:
         {"client_key": 2, "client_id": "b", "score": 80.0, "tier": "high"},
         {"client_key": 3, "client_id": "c", "score": 20.0, "tier": "low"},
     )
-    followups = pd.DataFrame(
-        [
-            {
-                "client_key": 2,
-                "followup_id": 1,
-                "contacted_at": dt.datetime(2026, 11, 27, 14, 0),
-                "method": "in_person",
-                "outcome": "left_message",
-                "risk_date": AS_OF,
-                "username": "ana",
-            }
-        ]
-    )
-    snoozes = pd.DataFrame(
-        [
-            {
-                "client_key": 1,
-                "until_date": dt.date(2026, 11, 29),
-                "reason": "in hospital",
-                "snooze_id": 1,
-                "snoozed_by": "Ana Ruiz",
-            }
-        ]
-    )
+    followups = [
+        {
+            "client_key": 2,
+            "followup_id": 1,
+            "contacted_at": dt.datetime(2026, 11, 27, 14, 0),
+            "method": "in_person",
+            "outcome": "left_message",
+            "risk_date": AS_OF,
+            "username": "ana",
+        }
+    ]
+    snoozes = [
+        {
+            "client_key": 1,
+            "until_date": dt.date(2026, 11, 29),
+            "reason": "in hospital",
+            "snooze_id": 1,
+            "snoozed_by": "Ana Ruiz",
+        }
+    ]
     ranked = _rank(rows, followups, snoozes)
-    assert list(ranked["client_id"]) == ["b", "c", "a"]
-    by_id = ranked.set_index("client_id")
-    assert by_id.loc["b", "followup_text"] == "Contacted 9:00 AM · in person · left message"
-    assert by_id.loc["a", "followup_text"] == "Snoozed until Nov 29 by Ana Ruiz"
+    assert _column(ranked, "client_id") == ["b", "c", "a"]
+    by_id = {r["client_id"]: r for r in ranked}
+    assert by_id["b"]["followup_text"] == "Contacted 9:00 AM · in person · left message"
+    assert by_id["a"]["followup_text"] == "Snoozed until Nov 29 by Ana Ruiz"
     missed = MissedDay(AS_OF, 0, "")
     assert card_counts(ranked, missed) == {
         "high": 2,
@@ -178,14 +155,12 @@ def test_due_counts_and_sparkline_alignment() -> None:
         },
         {"client_key": 2, "client_id": "b", "score": 10.0, "tier": "low"},
     )
-    history = pd.DataFrame(
-        [
-            {"client_key": 1, "date": AS_OF, "score": 60.0},
-            {"client_key": 1, "date": AS_OF - dt.timedelta(days=13), "score": 12.0},
-        ]
-    )
+    history = [
+        {"client_key": 1, "date": AS_OF, "score": 60.0},
+        {"client_key": 1, "date": AS_OF - dt.timedelta(days=13), "score": 12.0},
+    ]
     ranked = _rank(rows, history=history)
-    spark = ranked.set_index("client_id").loc["a", "spark"]
+    spark = next(r["spark"] for r in ranked if r["client_id"] == "a")
     assert len(spark) == 14 and spark[0] == 12.0 and spark[-1] == 60.0
     assert spark[1:-1] == [None] * 12
     missed = MissedDay(AS_OF, None, "not over")
@@ -216,26 +191,20 @@ def test_a_screen_against_the_answers_is_counted_and_filtered_apart() -> None:
         {"client_key": 3, "client_id": "c", "score": 10.0, "tier": "low", "reasons": "[]"},
     )
     ranked = _rank(rows)
-    assert dict(zip(ranked["client_id"], ranked["is_discordant"], strict=True)) == {
+    assert {r["client_id"]: r["is_discordant"] for r in ranked} == {
         "b": False,
         "a": True,
         "c": False,
     }
     assert card_counts(ranked, MissedDay(AS_OF, 0, ""))["discordant"] == 1
-    assert list(filter_ranked(ranked, "discordant", "", set())["client_id"]) == ["a"]
-    assert discordance_reason(rows.loc[0, "reasons"]) == said_no
-    assert discordance_reason(rows.loc[1, "reasons"]) is None
+    assert _column(filter_ranked(ranked, "discordant", "", set()), "client_id") == ["a"]
+    assert discordance_reason(rows[0]["reasons"]) == said_no
+    assert discordance_reason(rows[1]["reasons"]) is None
 
 
-def _facts(*missed: bool) -> pd.DataFrame:
-    return pd.DataFrame(
-        {
-            "client_key": range(len(missed)),
-            "is_expected": True,
-            "is_received": [not m for m in missed],
-            "is_missed": list(missed),
-        }
-    )
+def _facts(*missed: bool) -> list[bool]:
+    """Yesterday's client-days of a caseload, as ``is_missed`` each."""
+    return list(missed)
 
 
 def test_missed_yesterday_counts_only_a_settled_day() -> None:
@@ -336,18 +305,16 @@ def test_reasons_in_words(reasons, text) -> None:
 def test_last_check_in_is_counted_from_today_and_the_sparkline_knows_high() -> None:
     from dashboard.figures.today_grid import grid_rows
 
-    rows = _rows({"client_key": 1, "client_id": "a", "score": 50.0, "tier": "high"})
-    last = pd.DataFrame({"client_key": [1], "last_checkin": [dt.date(2026, 11, 24)]})
-    ranked = rank_caseload(
-        rows,
-        last,
-        NO_HISTORY,
-        NO_FOLLOWUPS,
-        NO_SNOOZES,
-        as_of=AS_OF,
-        today=TODAY,
-        time_zone="America/New_York",
+    rows = _rows(
+        {
+            "client_key": 1,
+            "client_id": "a",
+            "score": 50.0,
+            "tier": "high",
+            "last_checkin": dt.date(2026, 11, 24),
+        }
     )
+    ranked = _rank(rows)
     row = grid_rows(ranked, high_from=45.0)[0]
     assert row["last_checkin_text"] == "Nov 24 · 3 d ago"  # from Nov 27, not the scored Nov 26
     assert row["last_checkin"] == "2026-11-24"  # the value the column sorts by: a date
@@ -384,22 +351,10 @@ def test_every_column_sorts_by_a_value_not_its_label() -> None:
         {"client_key": 2, "client_id": "b", "score": 30.0, "tier": "moderate"},
         {"client_key": 3, "client_id": "c", "score": 50.0, "tier": "high"},
     )
-    last = pd.DataFrame(
-        {
-            "client_key": [1, 2, 3],
-            "last_checkin": [dt.date(2026, 12, 1), dt.date(2026, 11, 13), dt.date(2026, 11, 9)],
-        }
-    )
-    ranked = rank_caseload(
-        rows,
-        last,
-        NO_HISTORY,
-        NO_FOLLOWUPS,
-        NO_SNOOZES,
-        as_of=AS_OF,
-        today=dt.date(2026, 12, 2),
-        time_zone="America/New_York",
-    )
+    days = (dt.date(2026, 12, 1), dt.date(2026, 11, 13), dt.date(2026, 11, 9))
+    for row, day in zip(rows, days, strict=True):
+        row["last_checkin"] = day
+    ranked = _rank(rows, today=dt.date(2026, 12, 2))
     grid = grid_rows(ranked)
     fields = {c["field"] for c in COLUMN_DEFS if c.get("sortable", True)}
     for field in fields - {"name"}:
