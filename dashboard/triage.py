@@ -129,7 +129,12 @@ def _sparks(history: Sequence[Mapping], as_of: dt.date, days: int) -> dict[int, 
 
 def as_date(value) -> dt.date | None:
     """A date from the read model (``datetime.date``, a Timestamp, or missing)."""
-    if value is None or value is pd.NaT or (isinstance(value, float) and value != value):
+    if (
+        value is None
+        or value is pd.NaT
+        or value is pd.NA
+        or (isinstance(value, float) and value != value)
+    ):
         return None
     return value.date() if isinstance(value, dt.datetime) else value
 

@@ -11,9 +11,9 @@ import datetime as dt
 from typing import Any
 
 import dash_ag_grid as dag
-import pandas as pd
 
 from dashboard.figures.palette import TIER_COLORS, TIER_ICONS, TIER_LABELS
+from dashboard.triage import as_date
 from etl.vocabulary import TIER_RANK
 
 DEFAULT_COL_DEF = {"sortable": True, "resizable": True, "floatingFilter": False}
@@ -91,9 +91,9 @@ def tier_cells(tier: str | None) -> dict:
 
 def date_cells(field: str, day, today: dt.date) -> dict:
     """``field`` as the ISO date (sorts as a date) and ``field_text`` as words."""
-    if day is None or (not isinstance(day, dt.date) and pd.isna(day)):
+    day = as_date(day)
+    if day is None:
         return {field: None, f"{field}_text": "never"}
-    day = pd.Timestamp(day).date()
     ago = (today - day).days
     when = "today" if ago == 0 else "yesterday" if ago == 1 else f"{ago} d ago"
     return {field: day.isoformat(), f"{field}_text": f"{day:%b %-d} · {when}"}

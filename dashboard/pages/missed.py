@@ -30,6 +30,7 @@ from dashboard.figures import caseload as figs
 from dashboard.kit import View, page_callback, register_page
 from dashboard.read import caseload as read_caseload
 from dashboard.read import today as read_today
+from dashboard.read.frames import frame_rows
 from dashboard.triage import missed_yesterday
 
 register_page(
@@ -175,6 +176,19 @@ def _concat(*frames: pd.DataFrame) -> pd.DataFrame:
     return pd.concat([f for f in frames if not f.empty], ignore_index=True)
 
 
+RANKED_COLUMNS = [
+    "client_key",
+    "client_id",
+    "name",
+    "missed_streak",
+    "missed_28d",
+    "adherence_7d",
+    "adherence_28d",
+    "checkin_schedule",
+    "tier",
+]
+
+
 def _rows(ranked, last: dict, today: dt.date) -> list[dict]:
     return [
         {
@@ -188,7 +202,7 @@ def _rows(ranked, last: dict, today: dt.date) -> list[dict]:
             "schedule": SCHEDULES.get(r["checkin_schedule"], r["checkin_schedule"]),
             **grid.tier_cells(r["tier"]),
         }
-        for r in ranked.to_dict("records")
+        for r in frame_rows(ranked, RANKED_COLUMNS)
     ]
 
 

@@ -28,6 +28,7 @@ from dashboard.figures import caseload as figs
 from dashboard.kit import View, page_callback, register_page
 from dashboard.read import caseload as read_caseload
 from dashboard.read import today as read_today
+from dashboard.read.frames import frame_rows
 from dashboard.risk_settings import RiskSettings, program_settings
 
 register_page(
@@ -147,6 +148,18 @@ def rules_text(settings: RiskSettings) -> str:
     )
 
 
+TABLE_COLUMNS = [
+    "client_id",
+    "name",
+    "tier",
+    "sleep_text",
+    "stress_text",
+    "short_nights",
+    "stress",
+    "stress_z",
+]
+
+
 def _rows(table) -> list[dict]:
     def num(v, digits=1):
         return None if v is None or v != v else round(float(v), digits)
@@ -162,7 +175,7 @@ def _rows(table) -> list[dict]:
             "stress": num(r["stress"], 0),
             "stress_z": num(r["stress_z"]),
         }
-        for r in table.to_dict("records")
+        for r in frame_rows(table, TABLE_COLUMNS)
     ]
 
 

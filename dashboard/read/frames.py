@@ -21,3 +21,10 @@ def records(conn: Connection, stmt: Executable) -> list[dict]:
     result = conn.execute(stmt)
     keys = list(result.keys())
     return [dict(zip(keys, row, strict=True)) for row in result.fetchall()]
+
+
+def frame_rows(df: pd.DataFrame, columns: list[str]) -> list[dict]:
+    """``df.to_dict("records")`` for the named columns, a column at a time: pandas boxes each
+    cell of ``to_dict`` on its own, which on a caseload's rows costs more than the page."""
+    values = [df[c].tolist() for c in columns]
+    return [dict(zip(columns, row, strict=True)) for row in zip(*values, strict=True)]
