@@ -49,12 +49,23 @@ def _ref(value: Any, offset: int) -> Any:
     return _name(m.group(1), _number(m.group(2)) + offset, key=False) + (m.group(3) or "")
 
 
-def stack(parts: list[Part], gap_px: float = 34, margin: dict | None = None) -> FigureSpec:
+def _labelled(part: Part) -> bool:
+    """Whether the part draws date labels under itself (they take room in the next gap)."""
+    axes = [part.spec["layout"].get(k, {}) for k in part.spec["layout"] if k.startswith("xaxis")]
+    return any(a.get("showticklabels") for a in [*axes, *part.axes.values()])
+
+
+def stack(
+    parts: list[Part], gap_px: float = 34, margin: dict | None = None, labels_px: float = 20
+) -> FigureSpec:
     """One spec holding every part, top to bottom; parts' paper-referenced annotations stay
     within their slot. Layout keys other than axes, shapes and annotations come from the first
-    part (theme, hover mode, legend), with ``barmode`` taken from whichever part sets it."""
+    part (theme, hover mode, legend), with ``barmode`` taken from whichever part sets it. The
+    gap under a part that draws its own date labels is ``labels_px`` taller, so the next
+    part's title and legend sit below those labels, not on them."""
     margin = margin or {"l": 112, "r": 16, "t": 36, "b": 32}
-    plot_height = sum(p.height for p in parts) + gap_px * (len(parts) - 1)
+    gaps = [gap_px + (labels_px if _labelled(p) else 0) for p in parts[:-1]]
+    plot_height = sum(p.height for p in parts) + sum(gaps)
     total = plot_height + margin["t"] + margin["b"]
     layout: dict[str, Any] = {
         k: v
@@ -143,5 +154,5 @@ def stack(parts: list[Part], gap_px: float = 34, margin: dict | None = None) -> 
                 }
             )
         offset += max(rows)
-        top = bottom - gap_px / plot_height
+        top = bottom - (gaps[index] if index < len(gaps) else 0) / plot_height
     return {"data": data, "layout": layout}

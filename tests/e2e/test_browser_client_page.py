@@ -32,6 +32,14 @@ def test_client_page_is_one_chart_and_its_title_names_no_one(live, browser, scre
     for name in world.names.values():
         assert name not in browser.title
     assert browser.execute_script(NO_SIDEWAYS)
+    screenshot("client-1366x768")
+    # The whole record at laptop width: the calendar's last labels, the triggers, the signals.
+    size = browser.get_window_size()
+    browser.set_window_size(1366, 2200)
+    try:
+        screenshot("client-1366-whole-record")
+    finally:
+        browser.set_window_size(size["width"], size["height"])
 
 
 def test_client_page_on_a_phone(live, phone, phone_screenshot) -> None:

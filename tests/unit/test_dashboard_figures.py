@@ -340,3 +340,25 @@ def test_stacking_renumbers_every_reference() -> None:
     assert spec["layout"]["yaxis2"]["domain"] == [0.25, 0.5]
     assert spec["layout"]["annotations"][0]["y"] == 0.5
     go.Figure(spec)
+
+
+def test_a_part_with_date_labels_leaves_room_for_them_above_the_next_title() -> None:
+    from dashboard.figures.stack import Part, stack
+
+    def part() -> dict:
+        return {"data": [{"type": "scatter", "x": [1], "y": [1]}], "layout": {"xaxis": {}}}
+
+    labelled = {"xaxis": {"showticklabels": True}}
+    no_margin = {"t": 0, "b": 0, "l": 0, "r": 0}
+    spec = stack(
+        [Part(part(), 100, axes=labelled), Part(part(), 100, "Next"), Part(part(), 100)],
+        gap_px=30,
+        margin=no_margin,
+        labels_px=20,
+    )
+    # 300 px of plots, 50 px under the labelled part, 30 px under the plain one.
+    assert spec["layout"]["height"] == 380
+    assert spec["layout"]["yaxis2"]["domain"][1] == pytest.approx(1 - 150 / 380)
+    assert spec["layout"]["yaxis3"]["domain"][1] == pytest.approx(1 - 280 / 380)
+    title = next(a for a in spec["layout"]["annotations"] if "Next" in a["text"])
+    assert title["y"] == pytest.approx(1 - 150 / 380)  # on the next part's top, under the gap
