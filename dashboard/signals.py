@@ -14,8 +14,9 @@ import datetime as dt
 import numpy as np
 import pandas as pd
 
+from dashboard.read.frames import frame_rows
 from dashboard.risk_settings import RiskSettings
-from dashboard.triage import reason_line, reasons_list
+from dashboard.triage import as_date, number, reason_line, reasons_list
 
 WINDOW = 7  # the sleep rule counts nights over the last 7
 
@@ -24,57 +25,96 @@ def _reason(value, code: str) -> dict | None:
     return next((r for r in reasons_list(value) if r.get("code") == code), None)
 
 
+TABLE = [
+    "client_key",
+    "client_id",
+    "score",
+    "name",
+    "tier",
+    "short_nights",
+    "poor_nights",
+    "mean_sleep",
+    "mean_stress",
+    "stress",
+    "stress_z",
+    "sleep_text",
+    "sleep_points",
+    "stress_text",
+    "stress_points",
+]
+
+
+def _mean(values: list[float]) -> float | None:
+    return sum(values) / len(values) if values else None
+
+
 def per_client(
     clients: pd.DataFrame, days: pd.DataFrame, settings: RiskSettings, as_of: dt.date
 ) -> pd.DataFrame:
     """One row per client: the engine's sleep and stress reasons (text, points) and the last
     7 days' numbers: short and poor nights, mean hours, latest stress and its SD from the
-    client's own baseline (with the rule's SD floor). Vectorised: a 150-client caseload costs
-    a few group-bys, not 150 loops."""
+    client's own baseline (with the rule's SD floor). Plain Python over a week of one
+    caseload's client-days (~1,000 rows): a pass over them costs less than pandas' group-bys."""
     first = as_of - dt.timedelta(days=WINDOW - 1)
     sleep = settings.sleep
     floor = settings.sd_floors.get("stress", 1.0)
-    recent = days[(days["date"] >= first) & (days["date"] <= as_of)] if not days.empty else days
-    out = clients[["client_key", "client_id", "score"]].copy()
-    out["client_key"] = out["client_key"].astype(int)
-    out["name"] = clients["first_name"].astype(str) + " " + clients["last_name"].astype(str)
-    out["tier"] = clients["tier"].where(clients["tier"].notna(), None)
-    numbers = pd.DataFrame(index=out["client_key"])
-    if not recent.empty:
-        r = recent.assign(client_key=recent["client_key"].astype(int))
-        for col in ("sleep_hours", "sleep_quality", "stress", "stress_baseline", "stress_sd"):
-            r[col] = pd.to_numeric(r[col], errors="coerce")
-        g = r.groupby("client_key")
-        numbers["short_nights"] = (
-            (r["sleep_hours"] < sleep["short_hours"]).groupby(r["client_key"]).sum()
+    week: dict[int, list[dict]] = {}
+    if not days.empty:
+        fields = ["client_key", "date", "sleep_hours", "sleep_quality", "stress"]
+        fields += ["stress_baseline", "stress_sd"]
+        for d in sorted(frame_rows(days, fields), key=lambda d: as_date(d["date"])):
+            if first <= as_date(d["date"]) <= as_of:
+                week.setdefault(int(d["client_key"]), []).append(d)
+    rows = []
+    for c in frame_rows(
+        clients,
+        ["client_key", "client_id", "score", "first_name", "last_name"] + ["tier", "reasons"],
+    ):
+        key = int(c["client_key"])
+        mine = week.get(key, [])
+        hours = [h for d in mine if (h := number(d["sleep_hours"])) is not None]
+        quality = [q for d in mine if (q := number(d["sleep_quality"])) is not None]
+        stress = [(d, v) for d in mine if (v := number(d["stress"])) is not None]
+        latest, z = None, None
+        if stress:
+            latest = stress[-1][1]
+            # The latest answer's own baseline and SD, or the last one known before it.
+            baseline = next(
+                (b for d, _ in reversed(stress) if (b := number(d["stress_baseline"])) is not None),
+                None,
+            )
+            sd = next(
+                (v for d, _ in reversed(stress) if (v := number(d["stress_sd"])) is not None), 0.0
+            )
+            z = None if baseline is None else (latest - baseline) / max(sd, floor)
+        reasons = {code: _reason(c["reasons"], code) for code in ("sleep", "stress")}
+        rows.append(
+            {
+                "client_key": key,
+                "client_id": c["client_id"],
+                "score": number(c["score"]),
+                "name": f"{c['first_name']} {c['last_name']}",
+                "tier": c["tier"] if isinstance(c["tier"], str) else None,
+                "short_nights": sum(1 for h in hours if h < sleep["short_hours"]),
+                "poor_nights": sum(1 for q in quality if q <= sleep["poor_quality"]),
+                "mean_sleep": _mean(hours),
+                "mean_stress": _mean([v for _, v in stress]),
+                "stress": latest,
+                "stress_z": z,
+                **{
+                    f"{code}_{part}": (
+                        (reason_line(r) if part == "text" else float(r["points"]))
+                        if (r := reasons[code])
+                        else ("" if part == "text" else 0.0)
+                    )
+                    for code in ("sleep", "stress")
+                    for part in ("text", "points")
+                },
+            }
         )
-        numbers["poor_nights"] = (
-            (r["sleep_quality"] <= sleep["poor_quality"]).groupby(r["client_key"]).sum()
-        )
-        numbers["mean_sleep"] = g["sleep_hours"].mean()
-        numbers["mean_stress"] = g["stress"].mean()
-        answered = r[r["stress"].notna()].sort_values("date").groupby("client_key").last()
-        sd = answered["stress_sd"].fillna(0.0).clip(lower=floor)
-        numbers["stress"] = answered["stress"]
-        numbers["stress_z"] = (answered["stress"] - answered["stress_baseline"]) / sd
-    out = out.join(numbers, on="client_key")
-    for col in ("short_nights", "poor_nights"):
-        out[col] = out.get(col, pd.Series(0, index=out.index)).fillna(0).astype(int)
-    for col in ("mean_sleep", "mean_stress", "stress", "stress_z"):
-        if col not in out:
-            out[col] = np.nan
-        out[col] = out[col].astype(object).where(out[col].notna(), None)
-    texts = {"sleep": [], "stress": []}
-    points = {"sleep": [], "stress": []}
-    for value in clients["reasons"].tolist():
-        for code in ("sleep", "stress"):
-            reason = _reason(value, code)
-            texts[code].append(reason_line(reason) if reason else "")
-            points[code].append(float(reason["points"]) if reason else 0.0)
-    for code in ("sleep", "stress"):
-        out[f"{code}_text"] = texts[code]
-        out[f"{code}_points"] = points[code]
-    return out.reset_index(drop=True)
+    return pd.DataFrame(
+        {col: pd.Series([r[col] for r in rows], dtype=object) for col in TABLE}
+    ).astype({"short_nights": int, "sleep_points": float, "stress_points": float})
 
 
 def ranked(table: pd.DataFrame) -> pd.DataFrame:
@@ -84,7 +124,7 @@ def ranked(table: pd.DataFrame) -> pd.DataFrame:
         return table
     flagged = table[(table["sleep_points"] > 0) | (table["stress_points"] > 0)].copy()
     flagged["points"] = flagged["sleep_points"] + flagged["stress_points"]
-    flagged["z_sort"] = flagged["stress_z"].fillna(-np.inf)
+    flagged["z_sort"] = pd.to_numeric(flagged["stress_z"]).fillna(-np.inf)
     return flagged.sort_values(
         ["points", "z_sort", "name"], ascending=[False, False, True], kind="mergesort"
     ).reset_index(drop=True)

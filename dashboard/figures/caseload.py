@@ -11,6 +11,8 @@ import pandas as pd
 from dashboard.figures import palette
 from dashboard.figures.layout import FigureSpec, figure
 from dashboard.missed import MISSED, NOT_EXPECTED, PENDING, RECEIVED, STATE_CODES
+from dashboard.read.frames import frame_rows
+from dashboard.triage import number
 from etl.vocabulary import TIERS
 
 ROW_PX = 20  # one heat-map row per client: 150 clients scroll, they are never squeezed
@@ -131,33 +133,33 @@ def signals_scatter(table: pd.DataFrame, short_hours: float) -> FigureSpec:
     baseline), one mark per client, tier as colour and shape; click opens the client."""
     if table.empty:
         return empty_figure("No active clients on this caseload.")
+    columns = ["tier", "name", "short_nights", "stress", "stress_z", "client_key", "client_id"]
+    by_tier: dict[str | None, list[dict]] = {}
+    for r in frame_rows(table, columns):  # a few rows a tier: plain Python beats frame filters
+        tier = r["tier"] if isinstance(r["tier"], str) else None
+        by_tier.setdefault(tier, []).append(r)
     data = []
     for tier in (*TIERS, None):
-        part = table[table["tier"] == tier] if tier else table[table["tier"].isna()]
-        if part.empty:
+        part = by_tier.get(tier)
+        if not part:
             continue
-        hover = [
-            f"{r.name}<br>{r.short_nights} of the last 7 nights under {short_hours:g} h"
-            f"<br>stress "
-            + ("–" if r.stress is None or pd.isna(r.stress) else f"{r.stress:.0f}/10")
-            + (
-                ""
-                if r.stress_z is None or pd.isna(r.stress_z)
-                else f", {r.stress_z:+.1f} SD from own baseline"
+        hover = []
+        for r in part:
+            stress, z = number(r["stress"]), number(r["stress_z"])
+            hover.append(
+                f"{r['name']}<br>{r['short_nights']} of the last 7 nights under "
+                f"{short_hours:g} h<br>stress "
+                + ("–" if stress is None else f"{stress:.0f}/10")
+                + ("" if z is None else f", {z:+.1f} SD from own baseline")
             )
-            for r in part.itertuples()
-        ]
         data.append(
             {
                 "type": "scatter",
                 "mode": "markers",
                 "name": palette.TIER_LABELS.get(tier, "Not scored") if tier else "Not scored",
-                "x": [
-                    n + _jitter(k)
-                    for n, k in zip(part["short_nights"], part["client_key"], strict=True)
-                ],
-                "y": [None if pd.isna(z) else round(float(z), 2) for z in part["stress_z"]],
-                "customdata": list(part["client_id"]),
+                "x": [r["short_nights"] + _jitter(r["client_key"]) for r in part],
+                "y": [None if (z := number(r["stress_z"])) is None else round(z, 2) for r in part],
+                "customdata": [r["client_id"] for r in part],
                 "hovertext": hover,
                 "hovertemplate": "%{hovertext}<extra></extra>",
                 "marker": {
