@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 
 from dashboard.figures.palette import TIER_COLORS, TIER_ICONS, TIER_LABELS
-from dashboard.triage import as_date
+from dashboard.triage import as_date, number
 from etl.vocabulary import HIGH_TIERS
 
 RANK_TOOLTIP = (
@@ -119,9 +119,7 @@ def _last_checkin_text(last, days_since) -> str:
 
 
 def _number(value, digits: int = 1):
-    if value is None or value != value:  # None or NaN
-        return None
-    return round(float(value), digits)
+    return None if (v := number(value)) is None else round(v, digits)
 
 
 def grid_rows(ranked: Sequence[Mapping], high_from: float | None = None) -> list[dict]:
@@ -165,7 +163,6 @@ def filter_ranked(
 ) -> list[Mapping]:
     """The rows a card filter and a name search leave, in the ranking's order (ranks kept)."""
     keep = {
-        None: lambda r: True,
         "high": lambda r: r["tier"] in HIGH_TIERS,
         "newly_high": lambda r: r["is_newly_high"],
         "missed": lambda r: r["client_key"] in missed,
