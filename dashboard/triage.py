@@ -19,6 +19,7 @@ import re
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
+import numpy as np
 import pandas as pd
 
 from etl.vocabulary import DISCORDANCE, HIGH_TIERS, TIER_RANK
@@ -136,6 +137,14 @@ def as_date(value) -> dt.date | None:
     if value is None or value is pd.NaT or (isinstance(value, float) and value != value):
         return None
     return value.date() if isinstance(value, dt.datetime) else value
+
+
+def week_starts(dates) -> np.ndarray:
+    """The Monday of each date's week (weeks run Monday to Sunday, as ISO weeks do), as
+    ``datetime64[D]``; ``.tolist()`` gives ``datetime.date`` values. In numpy because the
+    Outcomes page passes whole columns on every request (1970-01-01 was a Thursday)."""
+    days = np.asarray(pd.to_datetime(dates).to_numpy(), dtype="datetime64[D]")
+    return days - ((days.astype("int64") + 3) % 7).astype("timedelta64[D]")
 
 
 def rank_caseload(
