@@ -110,6 +110,14 @@ def reasons_text(value, top: int | None = TOP_REASONS, sep: str = "\n") -> str:
     return sep.join(line for r in reasons_list(value)[:top] if (line := reason_line(r)))
 
 
+def week_starts(dates) -> np.ndarray:
+    """The Monday of each date's week (weeks run Monday to Sunday, as ISO weeks do), as
+    ``datetime64[D]``; ``.tolist()`` gives ``datetime.date`` values. In numpy because the
+    Outcomes page passes whole columns on every request (1970-01-01 was a Thursday)."""
+    days = np.asarray(pd.to_datetime(dates).to_numpy(), dtype="datetime64[D]")
+    return days - ((days.astype("int64") + 3) % 7).astype("timedelta64[D]")
+
+
 def local_time(utc_naive: dt.datetime | pd.Timestamp, tz: str) -> dt.datetime:
     ts = pd.Timestamp(utc_naive).to_pydatetime()
     return ts.replace(tzinfo=dt.UTC).astimezone(ZoneInfo(tz))
@@ -137,14 +145,6 @@ def as_date(value) -> dt.date | None:
     if value is None or value is pd.NaT or (isinstance(value, float) and value != value):
         return None
     return value.date() if isinstance(value, dt.datetime) else value
-
-
-def week_starts(dates) -> np.ndarray:
-    """The Monday of each date's week (weeks run Monday to Sunday, as ISO weeks do), as
-    ``datetime64[D]``; ``.tolist()`` gives ``datetime.date`` values. In numpy because the
-    Outcomes page passes whole columns on every request (1970-01-01 was a Thursday)."""
-    days = np.asarray(pd.to_datetime(dates).to_numpy(), dtype="datetime64[D]")
-    return days - ((days.astype("int64") + 3) % 7).astype("timedelta64[D]")
 
 
 def rank_caseload(
