@@ -18,7 +18,6 @@ from dashboard.triage import (
     rank_caseload,
     reason_line,
     reasons_text,
-    week_starts,
 )
 
 AS_OF = dt.date(2026, 11, 26)
@@ -420,27 +419,3 @@ def _iso(value) -> bool:
     except (TypeError, ValueError):
         return False
     return True
-
-
-# Worked out on a calendar: 2026-11-29 is a Sunday, 2027-01-01 a Friday, 1970-01-01 a Thursday.
-MONDAYS = [
-    (dt.date(2026, 11, 29), dt.date(2026, 11, 23)),  # a Sunday ends the week before
-    (dt.date(2026, 11, 30), dt.date(2026, 11, 30)),  # a Monday starts its own
-    (dt.date(2026, 12, 2), dt.date(2026, 11, 30)),
-    (dt.date(2027, 1, 1), dt.date(2026, 12, 28)),  # the week begins in the year before
-    (dt.date(2027, 1, 3), dt.date(2026, 12, 28)),
-    (dt.date(2027, 1, 4), dt.date(2027, 1, 4)),
-    (dt.date(1970, 1, 1), dt.date(1969, 12, 29)),
-    (dt.date(1969, 12, 31), dt.date(1969, 12, 29)),  # before the epoch: negative day numbers
-]
-
-
-def test_week_starts_are_the_mondays_of_their_weeks() -> None:
-    days, mondays = zip(*MONDAYS, strict=True)
-    assert week_starts(list(days)).tolist() == list(mondays)
-    # The read model's columns: dates, or timestamps late in the day (the date, not the next).
-    assert week_starts(pd.Series(days)).tolist() == list(mondays)
-    late = pd.Series([pd.Timestamp(d) + pd.Timedelta(hours=23, minutes=30) for d in days])
-    starts = week_starts(late)
-    assert starts.dtype == "datetime64[D]"
-    assert starts.tolist() == list(mondays)
