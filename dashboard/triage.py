@@ -20,6 +20,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
+import numpy as np
 import pandas as pd
 
 from etl.vocabulary import DISCORDANCE, HIGH_TIERS, TIER_RANK
@@ -108,6 +109,14 @@ def reasons_text(value, top: int | None = TOP_REASONS, sep: str = "\n") -> str:
     """The top reasons (every one with ``top=None``), one per line by default (a reason's own
     clauses are joined by '; ', so reasons need a stronger separator to be told apart)."""
     return sep.join(line for r in reasons_list(value)[:top] if (line := reason_line(r)))
+
+
+def week_starts(dates) -> np.ndarray:
+    """The Monday of each date's week (weeks run Monday to Sunday, as ISO weeks do), as
+    ``datetime64[D]``; ``.tolist()`` gives ``datetime.date`` values. In numpy because the
+    Outcomes page passes whole columns on every request (1970-01-01 was a Thursday)."""
+    days = np.asarray(pd.to_datetime(dates).to_numpy(), dtype="datetime64[D]")
+    return days - ((days.astype("int64") + 3) % 7).astype("timedelta64[D]")
 
 
 def local_time(utc_naive: dt.datetime | pd.Timestamp, tz: str) -> dt.datetime:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import pytest
 from sqlalchemy import Engine, text
@@ -88,19 +88,33 @@ def _pg_engine(pg_server: PostgresServer | None) -> Iterator[Engine | None]:
     engine.dispose()
 
 
+@pytest.fixture(scope="session")
+def fresh_database(tmp_path_factory, pg_server) -> Callable[[str], str]:
+    """``fresh_database(backend)``: the URL of a brand-new empty database (no schema) on that
+    backend, an SQLite file in a folder of its own or a database of its own on the PostgreSQL
+    test server (dropped with the others at the end of the run). Session-scoped, so that
+    module- and session-scoped fixtures that seed a warehouse of their own can use it too."""
+
+    def create(backend: str) -> str:
+        if backend == "sqlite":
+            return f"sqlite:///{tmp_path_factory.mktemp('db') / 'warehouse.db'}"
+        assert pg_server is not None, f"{backend} needs {PG_ENV}"
+        return pg_server.create_database()
+
+    return create
+
+
 @pytest.fixture
-def database_url(backend: str, tmp_path, pg_server) -> str:
+def database_url(backend: str, fresh_database) -> str:
     """A URL to a brand-new empty database (no schema), for migration and CLI tests."""
-    if backend == "sqlite":
-        return f"sqlite:///{tmp_path / 'warehouse.db'}"
-    return pg_server.create_database()
+    return fresh_database(backend)
 
 
 @pytest.fixture
-def engine(backend: str, tmp_path, _pg_engine: Engine | None) -> Iterator[Engine]:
+def engine(backend: str, fresh_database, _pg_engine: Engine | None) -> Iterator[Engine]:
     """An engine on an empty warehouse with the full schema, on each backend under test."""
     if backend == "sqlite":
-        eng = make_engine(f"sqlite:///{tmp_path / 'warehouse.db'}")
+        eng = make_engine(fresh_database(backend))
         Base.metadata.create_all(eng)
         yield eng
         eng.dispose()

@@ -1,5 +1,6 @@
 """Driving the dashboard through Flask's test client the way the browser does: the login
-form with its CSRF token, then Dash's JSON endpoints with the ``X-CSRFToken`` header."""
+form with its CSRF token, then Dash's JSON endpoints with the ``X-CSRFToken`` header. The apps
+driven, here and in the browser tests, are built from ``app_config``."""
 
 from __future__ import annotations
 
@@ -8,7 +9,19 @@ import re
 from factories import PASSWORD
 from flask.testing import FlaskClient
 
+from dashboard.config import Config
+
 _TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
+TODAY = "2026-11-27"
+
+
+def app_config(database_url: str, **fields) -> Config:
+    """The configuration tests build the app from: a fixed secret key long enough for
+    production's check and "today" pinned to the day the seeded worlds end (the pages would
+    otherwise show the real date's empty days); ``fields`` change or add to these."""
+    return Config(
+        **{"secret_key": "t" * 48, "database_url": database_url, "today": TODAY, **fields}
+    )
 
 
 def login_form_token(client: FlaskClient) -> str:

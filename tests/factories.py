@@ -43,6 +43,12 @@ from etl.vocabulary import TRIGGERS
 NOW = dt.datetime(2026, 1, 1)
 
 
+def url_of(engine: Engine) -> str:
+    """The engine's URL with its password, for a CLI or an app to connect with (``str()`` of a
+    URL masks the password as ``***``)."""
+    return engine.url.render_as_string(hide_password=False)
+
+
 class Warehouse:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine

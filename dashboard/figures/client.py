@@ -10,7 +10,7 @@ import pandas as pd
 
 from dashboard.figures import palette
 from dashboard.figures.layout import FigureSpec, figure, row_ref, stacked_rows
-from dashboard.triage import as_date, local_time, reasons_text
+from dashboard.triage import as_date, local_time, reasons_text, week_starts
 from etl.vocabulary import SIGNALS, TRIGGERS
 
 SIGNAL_TITLES = {
@@ -408,7 +408,7 @@ def checkin_calendar(days: pd.DataFrame, schedule: str | None = None) -> FigureS
     # Plain dates and lists: a year is 365 cells, cheaper than pandas' datetime machinery.
     dates = [as_date(v) for v in days["date"].tolist()]
     states = calendar_states(days, schedule).tolist()
-    monday = [d - dt.timedelta(days=d.weekday()) for d in dates]
+    monday = week_starts(dates).tolist()
     weeks = sorted(set(monday))
     z = [[None] * len(weeks) for _ in range(7)]
     text = [[""] * len(weeks) for _ in range(7)]
@@ -458,7 +458,7 @@ def trigger_exposure(triggers: pd.DataFrame) -> FigureSpec:
     flags = triggers[list(TRIGGERS)].fillna(False).astype(bool).to_numpy(int)
     if not flags.any():
         return empty_figure("No triggers reported in this period.", 220)
-    monday = [d - dt.timedelta(days=d.weekday()) for d in map(as_date, triggers["date"])]
+    monday = week_starts(triggers["date"]).tolist()
     weeks = sorted(set(monday))
     col = {w: i for i, w in enumerate(weeks)}
     weekly = np.zeros((len(weeks), len(TRIGGERS)), dtype=int)

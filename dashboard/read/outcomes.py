@@ -27,6 +27,7 @@ from sqlalchemy import Connection, and_, case, func, or_, select
 from dashboard.auth.permissions import VIEW_ALL_OUTCOMES, VIEW_OUTCOMES
 from dashboard.read.frames import frame
 from dashboard.read.scope import Scope
+from dashboard.triage import week_starts
 from etl.marts import DAY_SUMS
 from etl.models import (
     AppFollowup,
@@ -335,7 +336,7 @@ def risk_mix(tiers: pd.DataFrame) -> list[dict[str, Any]]:
     if index is None or index.notna().sum() == 0:
         return []
     known = index.notna().to_numpy()
-    weeks, at = np.unique(_week(tiers["date"])[known], return_inverse=True)
+    weeks, at = np.unique(week_starts(tiers["date"])[known], return_inverse=True)
     table = np.zeros((len(weeks), len(TIERS)))
     np.add.at(table, (at, index[known].astype(int)), tiers["days"].to_numpy(float)[known])
     total = table.sum(axis=1)
@@ -349,23 +350,17 @@ def risk_mix(tiers: pd.DataFrame) -> list[dict[str, Any]]:
     ]
 
 
-def _week(dates: pd.Series) -> np.ndarray:
-    """The Monday of each date's ISO week (``datetime64[D]``; 1970-01-01 was a Thursday)."""
-    d = np.asarray(pd.to_datetime(dates).to_numpy(), dtype="datetime64[D]")
-    return d - ((d.astype("int64") + 3) % 7).astype("timedelta64[D]")
-
-
 def weekly(adherence: pd.DataFrame, abstinence: pd.DataFrame, screens: pd.DataFrame) -> list:
     """Adherence, abstinent days and negative screens per ISO week (the trend lines)."""
     parts = []
     if len(adherence):
-        parts.append(adherence.groupby(_week(adherence["date"]))[["expected", "met"]].sum())
+        parts.append(adherence.groupby(week_starts(adherence["date"]))[["expected", "met"]].sum())
     if len(abstinence):
         cols = ["answered", "abstinent"]
-        parts.append(abstinence.groupby(_week(abstinence["date"]))[cols].sum())
+        parts.append(abstinence.groupby(week_starts(abstinence["date"]))[cols].sum())
     if len(screens):
         s = screens.assign(negative=(screens["result"] == "negative") * screens["screens"])
-        parts.append(s.groupby(_week(s["date"]))[["screens", "negative"]].sum())
+        parts.append(s.groupby(week_starts(s["date"]))[["screens", "negative"]].sum())
     if not parts:
         return []
     table = pd.concat(parts, axis=1).fillna(0).sort_index()

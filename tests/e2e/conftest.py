@@ -13,12 +13,12 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from dash_client import app_config
 from dash_pipeline import PipelineWorld, seed_pipeline
 from factories import add_small_users, add_standard_users, seed_small_caseload, seed_world
 from werkzeug.serving import make_server
 
 from dashboard import create_app
-from dashboard.config import Config
 from etl.db import make_engine
 from etl.models import Base
 
@@ -52,46 +52,46 @@ class LiveServer:
 
 
 @pytest.fixture(scope="session")
-def live(tmp_path_factory) -> Iterator[tuple[LiveServer, object]]:
+def live(fresh_database) -> Iterator[tuple[LiveServer, object]]:
     if not (Path(CHROMIUM).exists() and Path(CHROMEDRIVER).exists()):
         pytest.skip("Debian chromium and chromium-driver are not installed")
-    url = f"sqlite:///{tmp_path_factory.mktemp('e2e') / 'warehouse.db'}"
+    url = fresh_database("sqlite")
     engine = make_engine(url)
     Base.metadata.create_all(engine)
     world = seed_world(engine)
     add_standard_users(engine)
-    app = create_app(Config(secret_key="e" * 48, database_url=url, today="2026-11-27"))
+    app = create_app(app_config(url))
     with LiveServer(app) as server:
         yield server, world
     engine.dispose()
 
 
 @pytest.fixture(scope="session")
-def live_small(tmp_path_factory) -> Iterator[tuple[LiveServer, object]]:
+def live_small(fresh_database) -> Iterator[tuple[LiveServer, object]]:
     """The hand-made caseload of the Missed and Sleep & stress tests."""
     if not (Path(CHROMIUM).exists() and Path(CHROMEDRIVER).exists()):
         pytest.skip("Debian chromium and chromium-driver are not installed")
-    url = f"sqlite:///{tmp_path_factory.mktemp('e2e-small') / 'warehouse.db'}"
+    url = fresh_database("sqlite")
     engine = make_engine(url)
     Base.metadata.create_all(engine)
     world = seed_small_caseload(engine)
     add_small_users(engine)
-    app = create_app(Config(secret_key="g" * 48, database_url=url, today="2026-11-27"))
+    app = create_app(app_config(url))
     with LiveServer(app) as server:
         yield server, world
     engine.dispose()
 
 
 @pytest.fixture(scope="session")
-def live_pipeline(tmp_path_factory) -> Iterator[tuple[LiveServer, PipelineWorld]]:
+def live_pipeline(tmp_path_factory, fresh_database) -> Iterator[tuple[LiveServer, PipelineWorld]]:
     if not (Path(CHROMIUM).exists() and Path(CHROMEDRIVER).exists()):
         pytest.skip("Debian chromium and chromium-driver are not installed")
     folder = tmp_path_factory.mktemp("e2e-pipeline")
-    url = f"sqlite:///{folder / 'warehouse.db'}"
+    url = fresh_database("sqlite")
     engine = make_engine(url)
     Base.metadata.create_all(engine)
     world = seed_pipeline(engine, folder / "synth")
-    app = create_app(Config(secret_key="f" * 48, database_url=url, today=str(world.today)))
+    app = create_app(app_config(url, today=str(world.today)))
     with LiveServer(app) as server:
         yield server, world
     engine.dispose()

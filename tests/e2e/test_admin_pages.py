@@ -10,12 +10,12 @@ from pathlib import Path
 
 import pytest
 from conftest import CHROMEDRIVER, CHROMIUM, SCREENSHOTS, LiveServer
+from dash_client import app_config
 from factories import add_user
 from selenium.webdriver.common.by import By
 from test_dashboard import sign_in, wait
 
 from dashboard import create_app
-from dashboard.config import Config
 from etl.db import make_engine
 from etl.ingest.pipeline import ingest_paths
 from etl.models import Base
@@ -29,11 +29,11 @@ CHECKINS = (
 
 
 @pytest.fixture(scope="module")
-def admin_live(tmp_path_factory):
+def admin_live(tmp_path_factory, fresh_database):
     if not (Path(CHROMIUM).exists() and Path(CHROMEDRIVER).exists()):
         pytest.skip("Debian chromium and chromium-driver are not installed")
     folder = tmp_path_factory.mktemp("e2e-admin")
-    url = f"sqlite:///{folder / 'warehouse.db'}"
+    url = fresh_database("sqlite")
     engine = make_engine(url)
     Base.metadata.create_all(engine)
     checkins = folder / "checkins.csv"
@@ -43,7 +43,7 @@ def admin_live(tmp_path_factory):
         [FIXTURES / n for n in ("programs.csv", "staff.csv", "clients.csv")] + [checkins],
     )
     add_user(engine, "root", "admin", program_id="P1")
-    app = create_app(Config(secret_key="a" * 48, database_url=url, today="2026-11-27"))
+    app = create_app(app_config(url))
     with LiveServer(app) as server:
         yield server
     engine.dispose()

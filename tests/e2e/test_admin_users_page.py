@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 from conftest import CHROMEDRIVER, CHROMIUM, LiveServer
+from dash_client import app_config
 from factories import add_user
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as EC
@@ -17,7 +18,6 @@ from test_admin_pages import _shot, device  # noqa: F401, F811  (the desktop and
 from test_dashboard import sign_in, wait
 
 from dashboard import create_app
-from dashboard.config import Config
 from etl.db import make_engine
 from etl.ingest.pipeline import ingest_paths
 from etl.models import AppUser, Base
@@ -28,17 +28,16 @@ PINNED = '#users-grid .ag-pinned-left-cols-container .ag-row[row-id="{}"]'
 
 
 @pytest.fixture(scope="module")
-def users_live(tmp_path_factory):
+def users_live(fresh_database):
     if not (Path(CHROMIUM).exists() and Path(CHROMEDRIVER).exists()):
         pytest.skip("Debian chromium and chromium-driver are not installed")
-    folder = tmp_path_factory.mktemp("e2e-users")
-    url = f"sqlite:///{folder / 'warehouse.db'}"
+    url = fresh_database("sqlite")
     engine = make_engine(url)
     Base.metadata.create_all(engine)
     ingest_paths(engine, [FIXTURES / n for n in ("programs.csv", "staff.csv", "clients.csv")])
     add_user(engine, "root", "admin", program_id="P1")
     add_user(engine, "dana", "counselor", staff_id="S1")
-    app = create_app(Config(secret_key="u" * 48, database_url=url, today="2026-11-27"))
+    app = create_app(app_config(url))
     with LiveServer(app) as server:
         yield server, engine
     engine.dispose()

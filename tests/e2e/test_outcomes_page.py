@@ -11,6 +11,7 @@ import tempfile
 import pytest
 from conftest import CHROMEDRIVER, CHROMIUM, SCREENSHOTS
 from dash_pipeline import PASSWORDS
+from factories import url_of
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as EC
 from test_dashboard import sign_in, wait
@@ -48,7 +49,7 @@ def _open_outcomes(driver, base: str) -> None:
 def test_supervisor_outcomes_page(live_pipeline, browser, screenshot):
     server, world = live_pipeline
     _open_outcomes(browser, server.url)
-    url = str(world.engine.url.render_as_string(hide_password=False))
+    url = url_of(world.engine)
     want = _expected(url, world.program_id, world.today)
     census = browser.find_element(By.CSS_SELECTOR, "#outcomes-card-census .card-count").text
     assert census == f"{want['census_end']:,}"

@@ -28,14 +28,18 @@ FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "ingest"
 
 @pytest.fixture(scope="module")
 def pg_url(pg_server) -> str:
+    """A warehouse with the schema, for each test here (under xdist they may run apart)."""
     if pg_server is None:
         pytest.skip("needs CASELOAD_TEST_POSTGRES_URL")
-    return pg_server.create_database()
+    url = pg_server.create_database()
+    engine = make_engine(url)
+    Base.metadata.create_all(engine)
+    engine.dispose()
+    return url
 
 
 def test_gunicorn_workers_serve_a_browser_session(pg_url, browser) -> None:
     engine = make_engine(pg_url)
-    Base.metadata.create_all(engine)
     world = seed_world(engine)
     add_standard_users(engine)
     engine.dispose()

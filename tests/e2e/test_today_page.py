@@ -6,18 +6,15 @@ with each client's top reason on screen."""
 from __future__ import annotations
 
 import datetime as dt
-import shutil
-import tempfile
-from pathlib import Path
 
 import pytest
 from conftest import LiveServer
+from dash_client import app_config
 from factories import add_standard_users, seed_world
 from selenium.webdriver.common.by import By
 from test_dashboard import sign_in, wait
 
 from dashboard import create_app
-from dashboard.config import Config
 from etl.db import make_engine
 from etl.models import Base
 
@@ -26,18 +23,16 @@ NO_SIDEWAYS = "return document.documentElement.scrollWidth <= window.innerWidth"
 
 
 @pytest.fixture(scope="module")
-def thirty():
-    folder = Path(tempfile.mkdtemp(prefix="caseload-e2e-30-"))
-    url = f"sqlite:///{folder / 'warehouse.db'}"
+def thirty(fresh_database):
+    url = fresh_database("sqlite")
     engine = make_engine(url)
     Base.metadata.create_all(engine)
     world = seed_world(engine, per_counselor={"S-C1": 30, "S-C2": 3, "S-C3": 2})
     add_standard_users(engine)
-    app = create_app(Config(secret_key="t" * 48, database_url=url, today="2026-11-27"))
+    app = create_app(app_config(url))
     with LiveServer(app) as server:
         yield server, world
     engine.dispose()
-    shutil.rmtree(folder, ignore_errors=True)
 
 
 def _grid_values(driver, field: str) -> list:

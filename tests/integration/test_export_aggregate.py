@@ -12,6 +12,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 from click.testing import CliRunner
+from factories import url_of
 from pypdf import PdfReader
 from sqlalchemy import select
 
@@ -171,7 +172,7 @@ def test_counselor_labels_are_drawn_anew_for_each_export(engine, world, tmp_path
 
 
 def test_cli_aggregate_week_pdf(engine, world, tmp_path):
-    url = engine.url.render_as_string(hide_password=False)
+    url = url_of(engine)
     out = tmp_path / "cli.pdf"
     args = [
         "export",

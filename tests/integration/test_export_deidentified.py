@@ -10,6 +10,7 @@ import stat
 import pandas as pd
 import pytest
 from click.testing import CliRunner
+from factories import url_of
 from openpyxl import load_workbook
 from sqlalchemy import select
 
@@ -170,7 +171,7 @@ def test_xlsx_has_notice_and_column_sheets(engine, world, tmp_path):
 
 
 def test_cli_export(engine, world, tmp_path):
-    url = engine.url.render_as_string(hide_password=False)
+    url = url_of(engine)
     out = tmp_path / "cli.xlsx"
     args = [
         "export",

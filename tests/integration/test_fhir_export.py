@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from factories import url_of
 from sqlalchemy import Engine, select
 
 from etl.cli import main
@@ -34,12 +35,9 @@ from etl.models import (
 
 
 @pytest.fixture
-def fresh(backend: str, tmp_path, pg_server) -> Iterator[Engine]:
+def fresh(backend: str, fresh_database) -> Iterator[Engine]:
     """A second, empty warehouse on the same backend."""
-    url = (
-        f"sqlite:///{tmp_path / 'fresh.db'}" if backend == "sqlite" else pg_server.create_database()
-    )
-    eng = make_engine(url)
+    eng = make_engine(fresh_database(backend))
     Base.metadata.create_all(eng)
     yield eng
     eng.dispose()
@@ -155,7 +153,7 @@ def test_csv_to_warehouse_to_ndjson_to_a_fresh_warehouse_gives_the_same_facts(
 def test_export_is_owner_only_and_audited(engine, program, tmp_path) -> None:
     assert ingest_paths(engine, sorted(program.glob("*.csv"))).ok
     out = tmp_path / "bulk"
-    url = engine.url.render_as_string(hide_password=False)
+    url = url_of(engine)
     result = CliRunner().invoke(main, ["fhir", "export", "--out", str(out), "--database-url", url])
     assert result.exit_code == 0, result.output
     assert sorted(p.name for p in out.iterdir()) == sorted(FILES)  # no partial file left

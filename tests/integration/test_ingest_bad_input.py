@@ -6,6 +6,7 @@ import gzip
 
 import pytest
 from click.testing import CliRunner
+from factories import url_of
 from ingest_support import (
     CHECKIN_HEADER,
     FIXTURES,
@@ -80,7 +81,7 @@ FILE_CASES = [
 def test_unreadable_file_fails_alone_with_one_line(engine, tmp_path, name, make, message) -> None:
     bad = make(tmp_path / name)
     good = copy_fixtures(tmp_path / "ok", ("programs.csv",))[0]
-    url = engine.url.render_as_string(hide_password=False)
+    url = url_of(engine)
 
     result = CliRunner().invoke(main, ["ingest", str(bad), str(good), "--database-url", url])
 
@@ -329,7 +330,7 @@ def test_bom_crlf_any_order_any_case_unknown_columns_and_gzip(engine, tmp_path) 
 def test_warning_and_summary_lines_on_the_command_line(engine, tmp_path) -> None:
     ingest_paths(engine, copy_fixtures(tmp_path, ROSTER))
     path = write(tmp_path / "k.csv", CHECKIN_HEADER + ",extra\n" + _row(craving="12") + ",x\n")
-    url = engine.url.render_as_string(hide_password=False)
+    url = url_of(engine)
     result = CliRunner().invoke(main, ["ingest", str(path), "--database-url", url])
     assert result.exit_code == 0
     assert f"{path}: warning: unknown column 'extra' ignored" in result.stderr

@@ -7,6 +7,7 @@ import json
 
 import pytest
 from click.testing import CliRunner
+from factories import url_of
 from fhir_support import (
     DEFAULT_ANSWERS,
     answer,
@@ -668,7 +669,7 @@ def test_checkins_before_their_roster_wait_then_load_on_retry(engine, tmp_path) 
 def test_cli_json_reports_per_kind_counts(engine, tmp_path) -> None:
     programs_and_staff(engine, tmp_path)
     path = write_json(tmp_path / "all.json", bundle(*mixed_resources()))
-    url = engine.url.render_as_string(hide_password=False)
+    url = url_of(engine)
     result = CliRunner().invoke(
         main, ["ingest", "--json", "--no-refresh", "--database-url", url, str(path)]
     )

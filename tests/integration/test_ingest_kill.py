@@ -9,6 +9,7 @@ import sys
 import textwrap
 
 import pytest
+from factories import url_of
 from ingest_support import CHECKIN_HEADER, ROSTER, copy_fixtures, count, loads, write
 from sqlalchemy import inspect
 
@@ -55,7 +56,7 @@ def test_kill_mid_file_leaves_no_partial_rows(engine, tmp_path) -> None:
     fks_before = {f["name"] for f in inspect(engine).get_foreign_keys("pii_checkin_note")}
     assert "ix_fct_checkin_client_date" in indexes_before
     path = _big_file(tmp_path / "big.csv")
-    url = engine.url.render_as_string(hide_password=False)
+    url = url_of(engine)
     engine.dispose()
 
     child = subprocess.Popen(

@@ -7,6 +7,7 @@ import json
 
 import pytest
 from click.testing import CliRunner
+from factories import url_of
 from ingest_support import ALL, copy_fixtures, count, loads
 from sqlalchemy import select
 
@@ -110,7 +111,7 @@ def test_loads_every_kind_in_dependency_order(engine, tmp_path) -> None:
 
 def test_cli_prints_json_with_balanced_counts(engine, tmp_path) -> None:
     files = copy_fixtures(tmp_path)
-    url = engine.url.render_as_string(hide_password=False)
+    url = url_of(engine)
     result = CliRunner().invoke(main, ["ingest", *map(str, files), "--json", "--database-url", url])
     assert result.exit_code == 0, result.output
     payload = json.loads(result.stdout)
@@ -130,7 +131,7 @@ def test_cli_prints_json_with_balanced_counts(engine, tmp_path) -> None:
 
 def test_cli_table_and_directory_argument(engine, tmp_path) -> None:
     copy_fixtures(tmp_path / "drop", ALL)
-    url = engine.url.render_as_string(hide_password=False)
+    url = url_of(engine)
     result = CliRunner().invoke(main, ["ingest", str(tmp_path / "drop"), "--database-url", url])
     assert result.exit_code == 0, result.output
     for kind in ("programs", "staff", "clients", "checkins", "drug_screens"):
@@ -215,7 +216,7 @@ def test_post_load_hooks_receive_the_changes(engine, tmp_path, monkeypatch) -> N
 
     CALLS.clear()
     monkeypatch.setattr(hooks, "POST_LOAD", [f"{__name__}:record_hook"])
-    url = engine.url.render_as_string(hide_password=False)
+    url = url_of(engine)
     files = copy_fixtures(tmp_path)
     result = CliRunner().invoke(main, ["ingest", *map(str, files), "--database-url", url])
     assert result.exit_code == 0, result.output
@@ -236,7 +237,7 @@ def test_no_refresh_skips_the_post_load_steps(engine, tmp_path, monkeypatch) -> 
 
     CALLS.clear()
     monkeypatch.setattr(hooks, "POST_LOAD", [f"{__name__}:record_hook"])
-    url = engine.url.render_as_string(hide_password=False)
+    url = url_of(engine)
     files = copy_fixtures(tmp_path)
     args = ["ingest", *map(str, files), "--no-refresh", "--database-url", url]
     result = CliRunner().invoke(main, args)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 from click.testing import CliRunner
+from factories import url_of
 from ingest_support import ROSTER, checkins, copy_fixtures, count, loads, quarantine
 from sqlalchemy import select
 
@@ -37,7 +38,7 @@ def test_checkins_before_roster_wait_then_load_on_retry(engine, tmp_path) -> Non
     ]
 
     ingest_paths(engine, copy_fixtures(tmp_path / "roster", ROSTER))
-    url = engine.url.render_as_string(hide_password=False)
+    url = url_of(engine)
     result = CliRunner().invoke(
         main, ["ingest", "--retry-quarantine", "--json", "--database-url", url]
     )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 
 from click.testing import CliRunner
+from factories import url_of
 
 from etl.cli import main
 from etl.ingest import ingest_paths
@@ -59,7 +60,7 @@ def test_ingest_says_it_refreshed_the_risk_scores(engine, tmp_path) -> None:
         + ["--as-of", "2026-11-27", "--no-truth"],
     )
     assert made.exit_code == 0, made.output
-    url = engine.url.render_as_string(hide_password=False)
+    url = url_of(engine)
     loaded = CliRunner().invoke(main, ["ingest", str(out), "--database-url", url])
     assert loaded.exit_code == 0, loaded.output
     with engine.connect() as conn:

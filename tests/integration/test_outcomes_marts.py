@@ -173,16 +173,11 @@ def mart_figures(result: dict) -> dict:
 # --------------------------------------------------------------------------- fixtures
 
 
-def _world(backend, tmp_path_factory, pg_server, name: str):
+def _world(backend, tmp_path_factory, fresh_database, name: str):
     from etl.db import make_engine
 
     folder = tmp_path_factory.mktemp(name)
-    url = (
-        f"sqlite:///{folder / 'warehouse.db'}"
-        if backend == "sqlite"
-        else pg_server.create_database()
-    )
-    engine = make_engine(url)
+    engine = make_engine(fresh_database(backend))
     Base.metadata.create_all(engine)
     # 120 clients: the first program has two counselors (a client can move between them).
     world = seed_pipeline(engine, folder / "files", clients=120, days=60)
@@ -190,8 +185,8 @@ def _world(backend, tmp_path_factory, pg_server, name: str):
 
 
 @pytest.fixture(scope="module")
-def synthetic(backend, tmp_path_factory, pg_server):
-    engine, world, _ = _world(backend, tmp_path_factory, pg_server, "marts")
+def synthetic(backend, tmp_path_factory, fresh_database):
+    engine, world, _ = _world(backend, tmp_path_factory, fresh_database, "marts")
     yield engine, world
     engine.dispose()
 
@@ -303,11 +298,11 @@ def _read(path) -> tuple[list[str], list[dict]]:
         return list(reader.fieldnames or []), list(reader)
 
 
-def test_a_new_load_changes_the_marts_as_a_rebuild_would(backend, tmp_path_factory, pg_server):
+def test_a_new_load_changes_the_marts_as_a_rebuild_would(backend, tmp_path_factory, fresh_database):
     """A later file brings a screen and a check-in answering "used: yes" for one client, and
     moves another client to a colleague; the incremental refresh after that ingest leaves the
     marts equal to a rebuild from scratch, with the new figures in them."""
-    engine, world, folder = _world(backend, tmp_path_factory, pg_server, "marts_load")
+    engine, world, folder = _world(backend, tmp_path_factory, fresh_database, "marts_load")
     files = folder / "files"
     start, end = TODAY - dt.timedelta(days=13), TODAY
     with engine.connect() as conn:

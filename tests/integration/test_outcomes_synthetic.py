@@ -36,17 +36,12 @@ def table(engine, *columns) -> pd.DataFrame:
 
 
 @pytest.fixture(scope="module")
-def synthetic(backend, tmp_path_factory, pg_server):
+def synthetic(backend, tmp_path_factory, fresh_database):
     from etl.db import make_engine
     from etl.models import Base
 
     folder = tmp_path_factory.mktemp("synth")
-    url = (
-        f"sqlite:///{folder / 'warehouse.db'}"
-        if backend == "sqlite"
-        else pg_server.create_database()
-    )
-    engine = make_engine(url)
+    engine = make_engine(fresh_database(backend))
     Base.metadata.create_all(engine)
     world = seed_pipeline(engine, folder / "files", clients=80, days=60)
     yield engine, world

@@ -23,7 +23,7 @@ from etl import marts
 from etl.cli import main
 from etl.models import AppAuditLog, AppFollowup, DimProgram, FctRiskScore
 from etl.risk.score import refresh
-from tests.factories import Warehouse, add_user
+from tests.factories import Warehouse, add_user, url_of
 
 D = dt.date
 START, END = D(2026, 3, 2), D(2026, 3, 29)
@@ -256,12 +256,8 @@ def check(result: dict) -> None:
         assert result["retention"][n] == {"eligible": 0, "retained": 0, "rate": None, "small": True}
 
 
-def url(engine) -> str:
-    return engine.url.render_as_string(hide_password=False)
-
-
 def run(engine, *args: str):
-    return CliRunner().invoke(main, ["outcomes", "--database-url", url(engine), *args])
+    return CliRunner().invoke(main, ["outcomes", "--database-url", url_of(engine), *args])
 
 
 @pytest.fixture

@@ -8,6 +8,7 @@ import json
 
 import pytest
 from click.testing import CliRunner
+from factories import url_of
 from sqlalchemy import select
 
 from etl.cli import main
@@ -68,19 +69,15 @@ def test_bam_rule_reasons_and_the_comparison(engine, tmp_path, monkeypatch):
 
     # The command line says the same, in words and as JSON.
     result = CliRunner().invoke(
-        main, ["evaluate-risk", "--bam", "--json", "--database-url", _url(engine)]
+        main, ["evaluate-risk", "--bam", "--json", "--database-url", url_of(engine)]
     )
     assert result.exit_code == 0, result.output
     figures = json.loads(result.output)["bam"]
     assert figures["n"] == both["n"]
     assert figures["on"]["auroc"] == pytest.approx(both["on"]["auroc"])
-    text = CliRunner().invoke(main, ["evaluate-risk", "--bam", "--database-url", _url(engine)])
+    text = CliRunner().invoke(main, ["evaluate-risk", "--bam", "--database-url", url_of(engine)])
     assert "BAM rule off" in text.output and "BAM rule on" in text.output
     assert "on this data the BAM rule " in text.output
-
-
-def _url(engine) -> str:
-    return engine.url.render_as_string(hide_password=False)
 
 
 def test_clients_without_forms_score_as_before(engine, tmp_path, monkeypatch):

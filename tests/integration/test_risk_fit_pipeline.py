@@ -8,6 +8,7 @@ import tomllib
 
 import pytest
 from click.testing import CliRunner
+from factories import url_of
 
 from etl.cli import main
 from etl.ingest import ingest_paths
@@ -73,7 +74,7 @@ def test_too_little_data_is_refused_and_nothing_is_written(engine, tmp_path, mon
     run = CliRunner().invoke(
         main,
         ["risk", "fit", "--program", "P01", "--out", str(out)],
-        env={"DATABASE_URL": engine.url.render_as_string(hide_password=False)},
+        env={"DATABASE_URL": url_of(engine)},
     )
     assert run.exit_code == 1, run.output
     assert "too little data to fit" in run.output

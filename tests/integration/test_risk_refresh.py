@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from click.testing import CliRunner
-from factories import Warehouse, mart_rows, steady_days
+from factories import Warehouse, mart_rows, steady_days, url_of
 from sqlalchemy import Engine, func, select, update
 
 from etl.audit import verify_chain
@@ -223,7 +223,7 @@ def test_incremental_refreshes_equal_a_full_recompute(engine, world):
 
 
 def test_score_command_extends_silent_clients_and_evaluate_reports(engine, world):
-    url = engine.url.render_as_string(hide_password=False)
+    url = url_of(engine)
     runner = CliRunner()
     result = runner.invoke(
         main, ["score", "--full", "--as-of", day(39).isoformat(), "--database-url", url]

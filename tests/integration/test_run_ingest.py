@@ -15,6 +15,7 @@ import time
 
 import pytest
 from click.testing import CliRunner
+from factories import url_of
 from ingest_support import ALL, CHECKIN_HEADER, ROSTER, copy_fixtures, count, loads, write
 from sqlalchemy import select
 
@@ -26,10 +27,6 @@ from etl.ingest.runlock import RunLocked, run_lock
 from etl.models import EtlRefreshPending, FctCheckin, FctRiskScore
 
 DAY = dt.date(2026, 12, 2)
-
-
-def _url(engine) -> str:
-    return engine.url.render_as_string(hide_password=False)
 
 
 def _bad_file(drop):
@@ -138,7 +135,7 @@ def test_a_second_run_exits_while_one_holds_the_lock(engine, tmp_path) -> None:
     copy_fixtures(drop, ROSTER)
     with run_lock(engine, drop):
         result = CliRunner().invoke(
-            main, ["run-ingest", str(drop), "--settle", "0", "--database-url", _url(engine)]
+            main, ["run-ingest", str(drop), "--settle", "0", "--database-url", url_of(engine)]
         )
         assert result.exit_code == 75
         assert "another run-ingest holds" in result.output
@@ -148,7 +145,7 @@ def test_a_second_run_exits_while_one_holds_the_lock(engine, tmp_path) -> None:
         with pytest.raises(RunLocked):
             run_drop_folder(engine, drop, settle_seconds=0)
     result = CliRunner().invoke(
-        main, ["run-ingest", str(drop), "--settle", "0", "--database-url", _url(engine)]
+        main, ["run-ingest", str(drop), "--settle", "0", "--database-url", url_of(engine)]
     )
     assert result.exit_code == 0, result.output
     assert "programs.csv -> processed/" in result.output
@@ -203,7 +200,7 @@ def test_a_run_killed_mid_load_is_finished_by_the_next(engine, tmp_path) -> None
         for i in range(ROWS)
     ]
     write(drop / "big.csv", CHECKIN_HEADER + "\n" + "\n".join(rows) + "\n")
-    url = _url(engine)
+    url = url_of(engine)
     engine.dispose()
     child = subprocess.Popen(
         [sys.executable, "-c", CHILD, url, str(drop), "2000"],

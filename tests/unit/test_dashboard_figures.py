@@ -26,6 +26,7 @@ from dashboard.figures.client import (
 )
 from dashboard.risk_settings import program_settings, settings_from
 from dashboard.security import content_security_policy
+from dashboard.triage import week_starts
 from etl.risk.config import default_config
 
 SIGNALS = ("craving", "stress", "mood", "sleep_hours", "sleep_quality")
@@ -311,6 +312,30 @@ def test_date_ticks_thin_out_on_long_ranges() -> None:
     assert year["dtick"] == 4 * 7 * 86_400_000
     assert pd.Timestamp(year["tick0"]).day_of_week == 0
     assert date_ticks(None, None) == {}
+
+
+# Worked out on a calendar: 2026-11-29 is a Sunday, 2027-01-01 a Friday, 1970-01-01 a Thursday.
+MONDAYS = [
+    (dt.date(2026, 11, 29), dt.date(2026, 11, 23)),  # a Sunday ends the week before
+    (dt.date(2026, 11, 30), dt.date(2026, 11, 30)),  # a Monday starts its own
+    (dt.date(2026, 12, 2), dt.date(2026, 11, 30)),
+    (dt.date(2027, 1, 1), dt.date(2026, 12, 28)),  # the week begins in the year before
+    (dt.date(2027, 1, 3), dt.date(2026, 12, 28)),
+    (dt.date(2027, 1, 4), dt.date(2027, 1, 4)),
+    (dt.date(1970, 1, 1), dt.date(1969, 12, 29)),
+    (dt.date(1969, 12, 31), dt.date(1969, 12, 29)),  # before the epoch: negative day numbers
+]
+
+
+def test_week_starts_are_the_mondays_of_their_weeks() -> None:
+    days, mondays = zip(*MONDAYS, strict=True)
+    assert week_starts(list(days)).tolist() == list(mondays)
+    # The read model's columns: dates, or timestamps late in the day (the date, not the next).
+    assert week_starts(pd.Series(days)).tolist() == list(mondays)
+    late = pd.Series([pd.Timestamp(d) + pd.Timedelta(hours=23, minutes=30) for d in days])
+    starts = week_starts(late)
+    assert starts.dtype == "datetime64[D]"
+    assert starts.tolist() == list(mondays)
 
 
 def test_stacking_renumbers_every_reference() -> None:

@@ -6,15 +6,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import pytest
+from dash_client import app_config
 from factories import World, add_standard_users, seed_world
 from sqlalchemy import Engine
 
 from dashboard import create_app
-from dashboard.config import Config
 from etl.db import make_engine
 from etl.models import Base
-
-TODAY = "2026-11-27"
 
 
 @dataclass
@@ -26,11 +24,8 @@ class Seeded:
 
 
 @pytest.fixture(scope="module")
-def seeded(backend: str, tmp_path_factory, pg_server) -> Seeded:
-    if backend == "sqlite":
-        url = f"sqlite:///{tmp_path_factory.mktemp('dash') / 'warehouse.db'}"
-    else:
-        url = pg_server.create_database()
+def seeded(backend: str, fresh_database) -> Seeded:
+    url = fresh_database(backend)
     engine = make_engine(url)
     Base.metadata.create_all(engine)
     world = seed_world(engine)
@@ -39,19 +34,13 @@ def seeded(backend: str, tmp_path_factory, pg_server) -> Seeded:
     engine.dispose()
 
 
-def make_config(seeded: Seeded, **overrides) -> Config:
-    values = {"secret_key": "t" * 48, "database_url": seeded.url, "today": TODAY}
-    values.update(overrides)
-    return Config(**values)
-
-
 @pytest.fixture
 def app_factory(seeded: Seeded):
     """Build an app on the seeded warehouse with some configuration changed."""
     built = []
 
     def build(**overrides):
-        server = create_app(make_config(seeded, **overrides))
+        server = create_app(app_config(seeded.url, **overrides))
         built.append(server)
         return server
 

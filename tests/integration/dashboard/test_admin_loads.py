@@ -7,12 +7,11 @@ import json
 from pathlib import Path
 
 import pytest
-from dash_client import callback_payload, dependencies, login, post_callback
+from dash_client import app_config, callback_payload, dependencies, login, post_callback
 from factories import add_user
 from sqlalchemy import func, select
 
 from dashboard import create_app
-from dashboard.config import Config
 from etl.db import make_engine
 from etl.ingest.pipeline import ingest_paths
 from etl.models import AppAuditLog, Base, EtlQuarantine, FctCheckin
@@ -26,8 +25,8 @@ CLIENTS = (
 
 
 @pytest.fixture
-def warehouse(backend, tmp_path, pg_server):
-    url = f"sqlite:///{tmp_path / 'w.db'}" if backend == "sqlite" else pg_server.create_database()
+def warehouse(backend, tmp_path, fresh_database):
+    url = fresh_database(backend)
     engine = make_engine(url)
     Base.metadata.create_all(engine)
     ingest_paths(engine, [FIXTURES / "programs.csv", FIXTURES / "staff.csv"])
@@ -46,7 +45,7 @@ def warehouse(backend, tmp_path, pg_server):
     add_user(engine, "root", "admin", program_id="P1")
     add_user(engine, "dana", "counselor", staff_id="S1")
     add_user(engine, "sam", "supervisor", staff_id="S2")
-    app = create_app(Config(secret_key="t" * 48, database_url=url, today="2026-11-27"))
+    app = create_app(app_config(url))
     yield engine, app, tmp_path
     app.extensions["caseload_db"].dispose()
     engine.dispose()

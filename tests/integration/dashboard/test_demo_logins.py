@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pytest
 from click.testing import CliRunner
-from factories import add_user, seed_world
+from factories import add_user, seed_world, url_of
 from sqlalchemy import func, select
 
 from dashboard import create_app
@@ -19,12 +19,8 @@ from etl.models import AppAuditLog, AppUser
 DEMO_NAMES = {"demo.counselor", "demo.supervisor", "demo.admin"}
 
 
-def _url(engine) -> str:
-    return engine.url.render_as_string(hide_password=False)
-
-
 def _demo(engine, *extra: str):
-    return CliRunner().invoke(main, ["users", "demo", "--database-url", _url(engine), *extra])
+    return CliRunner().invoke(main, ["users", "demo", "--database-url", url_of(engine), *extra])
 
 
 def _allow(backend: str) -> tuple[str, ...]:
@@ -106,7 +102,7 @@ def test_never_re_enables_a_disabled_demo_login(world, backend, monkeypatch) -> 
 
 
 def _production(engine) -> Config:
-    return Config(secret_key="p" * 48, database_url=_url(engine), production=True)
+    return Config(secret_key="p" * 48, database_url=url_of(engine), production=True)
 
 
 def test_production_start_up_refuses_while_a_demo_login_is_active(
@@ -127,7 +123,7 @@ def test_production_start_up_refuses_while_a_demo_login_is_active(
     server = create_app(_production(world))
     server.extensions["caseload_db"].dispose()
     # Outside production the same warehouse with demo logins serves (that is the demo).
-    server = create_app(Config(secret_key="d" * 48, database_url=_url(world)))
+    server = create_app(Config(secret_key="d" * 48, database_url=url_of(world)))
     server.extensions["caseload_db"].dispose()
 
 
@@ -137,7 +133,7 @@ def test_caseload_serve_refuses_in_production_with_demo_logins(world, backend, m
     monkeypatch.setenv("CASELOAD_ENV", "Production ")
     monkeypatch.setenv("SECRET_KEY", "p" * 48)
     monkeypatch.setenv("CASELOAD_AUDIT_KEY", "a" * 48)
-    monkeypatch.setenv("DATABASE_URL", _url(world))
+    monkeypatch.setenv("DATABASE_URL", url_of(world))
     # An address that cannot be bound: were the refusal missing, serve would fail later on.
     result = CliRunner().invoke(main, ["serve", "--host", "256.256.256.256", "--port", "0"])
     assert result.exit_code != 0

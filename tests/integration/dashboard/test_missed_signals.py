@@ -8,12 +8,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import pytest
-from dash_client import callback_payload, dependencies, post_callback, signed_in
+from dash_client import app_config, callback_payload, dependencies, post_callback, signed_in
 from factories import SmallWorld, add_small_users, seed_small_caseload
 from sqlalchemy import Engine, func, select
 
 from dashboard import create_app
-from dashboard.config import Config
 from dashboard.triage import reason_line, reasons_list
 from etl.db import make_engine
 from etl.models import AppAuditLog, AppFollowup, Base, FctRiskScore
@@ -27,11 +26,8 @@ class Small:
 
 
 @pytest.fixture(scope="module")
-def small(backend: str, tmp_path_factory, pg_server) -> Small:
-    if backend == "sqlite":
-        url = f"sqlite:///{tmp_path_factory.mktemp('small') / 'warehouse.db'}"
-    else:
-        url = pg_server.create_database()
+def small(backend: str, fresh_database) -> Small:
+    url = fresh_database(backend)
     engine = make_engine(url)
     Base.metadata.create_all(engine)
     world = seed_small_caseload(engine)
@@ -42,7 +38,7 @@ def small(backend: str, tmp_path_factory, pg_server) -> Small:
 
 @pytest.fixture
 def app(small):
-    server = create_app(Config(secret_key="s" * 48, database_url=small.url, today="2026-11-27"))
+    server = create_app(app_config(small.url))
     yield server
     server.extensions["caseload_db"].dispose()
 

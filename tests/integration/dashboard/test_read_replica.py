@@ -10,12 +10,11 @@ from __future__ import annotations
 import time
 
 import pytest
-from dash_client import contact_payload, post_callback, signed_in, today_payload
+from dash_client import app_config, contact_payload, post_callback, signed_in, today_payload
 from factories import add_standard_users, seed_world
 from sqlalchemy import func, select, text, update
 
 from dashboard import create_app
-from dashboard.config import Config
 from dashboard.db import db
 from etl.db import make_engine
 from etl.models import AppAuditLog, AppFollowup, Base, FctRiskScore
@@ -68,13 +67,7 @@ def _count(engine, model) -> int:
 def test_reads_on_the_replica_writes_on_the_primary_and_read_your_writes(two_databases) -> None:
     primary, replica, primary_url, replica_url, world, first = two_databases
     app = create_app(
-        Config(
-            secret_key="r" * 48,
-            database_url=primary_url,
-            database_read_url=replica_url,
-            read_your_writes_seconds=2,
-            today="2026-11-27",
-        )
+        app_config(primary_url, database_read_url=replica_url, read_your_writes_seconds=2)
     )
     try:
         ana, deps = signed_in(app, "ana")
@@ -108,7 +101,7 @@ def test_reads_on_the_replica_writes_on_the_primary_and_read_your_writes(two_dat
 
 def test_without_a_replica_one_engine_serves_both(two_databases) -> None:
     _, _, primary_url, _, _, _ = two_databases
-    app = create_app(Config(secret_key="r" * 48, database_url=primary_url, today="2026-11-27"))
+    app = create_app(app_config(primary_url))
     try:
         assert app.extensions["caseload_db_read"] is app.extensions["caseload_db"]
     finally:

@@ -10,6 +10,7 @@ import datetime as dt
 import plotly.graph_objects as go
 import pytest
 from dash_client import (
+    app_config,
     dependencies,
     login,
     post_callback,
@@ -26,23 +27,19 @@ from dash_pipeline import (
 from sqlalchemy import select
 
 from dashboard import create_app
-from dashboard.config import Config
 from etl.db import make_engine
 from etl.models import Base, DimClient, FctClientDay, FctRiskScore
 from etl.risk.config import load_config
 
 
 @pytest.fixture(scope="module")
-def world(backend: str, tmp_path_factory, pg_server):
+def world(backend: str, tmp_path_factory, fresh_database):
     folder = tmp_path_factory.mktemp("pipeline")
-    if backend == "sqlite":
-        url = f"sqlite:///{folder / 'warehouse.db'}"
-    else:
-        url = pg_server.create_database()
+    url = fresh_database(backend)
     engine = make_engine(url)
     Base.metadata.create_all(engine)
     seeded = seed_pipeline(engine, folder / "synth")
-    app = create_app(Config(secret_key="p" * 48, database_url=url, today=str(seeded.today)))
+    app = create_app(app_config(url, today=str(seeded.today)))
     yield seeded, app
     app.extensions["caseload_db"].dispose()
     engine.dispose()

@@ -13,7 +13,7 @@ import time
 
 from click.testing import CliRunner
 from dash_client import callback_payload, client_from, dependencies, login, post_callback
-from factories import PASSWORD
+from factories import PASSWORD, url_of
 from sqlalchemy import func, select
 
 from dashboard.audit import session_ref
@@ -159,7 +159,7 @@ def test_request_supplied_text_is_cut_to_the_columns(app_factory, seeded) -> Non
 
 
 def _export(seeded, out):
-    url = seeded.engine.url.render_as_string(hide_password=False)
+    url = url_of(seeded.engine)
     return CliRunner().invoke(main, ["scores", "--out", str(out), "--database-url", url])
 
 

@@ -14,7 +14,7 @@ from argon2 import PasswordHasher, Type
 from argon2.low_level import hash_secret
 from click.testing import CliRunner
 from dash_client import client_from, login
-from factories import PASSWORD, add_user
+from factories import PASSWORD, add_user, url_of
 from sqlalchemy import select, update
 
 from dashboard import create_app
@@ -130,7 +130,7 @@ def test_an_old_weaker_hash_is_upgraded_at_sign_in(app, seeded) -> None:
 
 
 def _cli(seeded, *args, stdin=None):
-    url = seeded.engine.url.render_as_string(hide_password=False)
+    url = url_of(seeded.engine)
     return CliRunner().invoke(main, ["users", *args, "--database-url", url], input=stdin)
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from argon2 import PasswordHasher
 from click.testing import CliRunner
-from factories import seed_world
+from factories import seed_world, url_of
 from sqlalchemy import select
 
 from etl.cli import main
@@ -13,7 +13,7 @@ from etl.models import AppAuditLog, AppUser, DimStaff
 
 
 def _run(engine, *args, stdin=None):
-    url = engine.url.render_as_string(hide_password=False)
+    url = url_of(engine)
     return CliRunner().invoke(main, ["users", *args, "--database-url", url], input=stdin)
 
 
