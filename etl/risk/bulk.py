@@ -359,8 +359,9 @@ def full_reload(conn: Connection) -> Iterator[None]:
     else:
         # SQLite deletes row by row from any table with a foreign key (its truncate
         # optimisation is off then): 3 million rows took a third of a full rescore. Dropping a
-        # table that only references others frees its pages at once, so the two tables are
-        # dropped and created again, empty and without their secondary indexes.
+        # table that only references others frees its pages at once (without zeroing them:
+        # see _tune_sqlite_reload), so the two tables are dropped and created again, empty
+        # and without their secondary indexes.
         for table in DERIVED:
             conn.execute(DropTable(table))
         for table in reversed(DERIVED):
