@@ -392,28 +392,20 @@ def _rebuild_indexes(conn: Connection, pg: bool) -> None:
         conn.execute(text(f"ANALYZE {table.name}"))
 
 
-SQLITE_RELOAD_CACHE_KIB = 128 * 1024
 _SECURE_DELETE = {0: "OFF", 1: "ON", 2: "FAST"}
 
 
 def _tune_sqlite_reload(conn: Connection) -> list[str]:
-    """Settings for a full reload on SQLite, and the statements that put them back.
+    """``secure_delete`` FAST for a full reload on SQLite, and the statement that puts it back.
 
-    ``secure_delete`` FAST: Debian's and most distributions' SQLite is built with secure
-    delete on, which writes zeros over every freed page, so dropping 3 million stored rows
-    wrote gigabytes of zeros through the WAL (30 to 60 s). FAST still scrubs deleted content
-    inside the pages that are written anyway; the freed pages keep their old scores only
-    until the new rows, which are as many, are written into them in the same transaction.
-    A larger page cache keeps the primary key indexes being filled in memory, and is what
-    CREATE INDEX sorts in (SQLite's sorter spills to temporary files beyond it)."""
-    old_secure = conn.execute(text("PRAGMA secure_delete")).scalar()
-    old_cache = conn.execute(text("PRAGMA cache_size")).scalar()
+    Debian's and most distributions' SQLite is built with secure delete on, which writes
+    zeros over every freed page, so dropping 3 million stored rows wrote gigabytes of zeros
+    through the WAL (30 to 60 s of a full rescore). FAST still scrubs deleted content inside
+    the pages that are written anyway; the freed pages keep their old scores only until the
+    new rows, which are as many, are written into them in the same transaction."""
+    old = conn.execute(text("PRAGMA secure_delete")).scalar()
     conn.execute(text("PRAGMA secure_delete = FAST"))
-    conn.execute(text(f"PRAGMA cache_size = {-SQLITE_RELOAD_CACHE_KIB}"))
-    return [
-        f"PRAGMA secure_delete = {_SECURE_DELETE.get(int(old_secure), 'ON')}",
-        f"PRAGMA cache_size = {int(old_cache)}",
-    ]
+    return [f"PRAGMA secure_delete = {_SECURE_DELETE.get(int(old), 'ON')}"]
 
 
 def clear_from(conn: Connection, first: dict[int, dt.date]) -> None:
