@@ -22,7 +22,7 @@ from etl.audit import verify_chain
 from etl.changes import ChangeSet
 from etl.cli import main
 from etl.models import AppAuditLog, DimClient, FctCheckin, FctClientDay, FctRiskScore
-from etl.risk import refresh
+from etl.risk import bulk, refresh
 from etl.risk.config import default_config
 from etl.risk.export import export_scores
 from etl.risk.rules import RULE_VERSION
@@ -342,3 +342,13 @@ def test_a_morning_load_keeps_today_pending_until_the_day_is_over(engine, world)
         assert mart_rows(conn) == marts_incremental
     row = full[0][(full[0]["client_key"] == keys["silent"]) & (full[0]["date"] == day(39))]
     assert bool(row["is_missed"].iloc[0]) and int(row["missed_streak"].iloc[0]) == 10
+
+
+def test_full_reload_on_sqlite_frees_pages_without_zeroing_them_and_restores_the_setting(engine):
+    if engine.dialect.name != "sqlite":
+        pytest.skip("SQLite's secure_delete setting")
+    with engine.begin() as conn:
+        before = conn.exec_driver_sql("PRAGMA secure_delete").scalar()
+        with bulk.full_reload(conn):
+            assert conn.exec_driver_sql("PRAGMA secure_delete").scalar() == 2  # FAST
+        assert conn.exec_driver_sql("PRAGMA secure_delete").scalar() == before
