@@ -60,16 +60,13 @@ def per_client(
     floor = settings.sd_floors.get("stress", 1.0)
     week: dict[int, list[dict]] = {}
     if not days.empty:
-        fields = ["client_key", "date", "sleep_hours", "sleep_quality", "stress"]
-        fields += ["stress_baseline", "stress_sd"]
-        for d in sorted(frame_rows(days, fields), key=lambda d: as_date(d["date"])):
-            if first <= as_date(d["date"]) <= as_of:
-                week.setdefault(int(d["client_key"]), []).append(d)
+        every = frame_rows(days, list(days.columns))
+        inside = [d for d in every if first <= as_date(d["date"]) <= as_of]
+        for d in sorted(inside, key=lambda d: as_date(d["date"])):
+            week.setdefault(int(d["client_key"]), []).append(d)
     rows = []
-    for c in frame_rows(
-        clients,
-        ["client_key", "client_id", "score", "first_name", "last_name"] + ["tier", "reasons"],
-    ):
+    fields = ["client_key", "client_id", "score", "first_name", "last_name", "tier", "reasons"]
+    for c in frame_rows(clients, fields):
         key = int(c["client_key"])
         mine = week.get(key, [])
         hours = [h for d in mine if (h := number(d["sleep_hours"])) is not None]
@@ -87,7 +84,7 @@ def per_client(
                 (v for d, _ in reversed(stress) if (v := number(d["stress_sd"])) is not None), 0.0
             )
             z = None if baseline is None else (latest - baseline) / max(sd, floor)
-        reasons = {code: _reason(c["reasons"], code) for code in ("sleep", "stress")}
+        sleep_reason, stress_reason = (_reason(c["reasons"], code) for code in ("sleep", "stress"))
         rows.append(
             {
                 "client_key": key,
@@ -101,15 +98,10 @@ def per_client(
                 "mean_stress": _mean([v for _, v in stress]),
                 "stress": latest,
                 "stress_z": z,
-                **{
-                    f"{code}_{part}": (
-                        (reason_line(r) if part == "text" else float(r["points"]))
-                        if (r := reasons[code])
-                        else ("" if part == "text" else 0.0)
-                    )
-                    for code in ("sleep", "stress")
-                    for part in ("text", "points")
-                },
+                "sleep_text": reason_line(sleep_reason) if sleep_reason else "",
+                "sleep_points": float(sleep_reason["points"]) if sleep_reason else 0.0,
+                "stress_text": reason_line(stress_reason) if stress_reason else "",
+                "stress_points": float(stress_reason["points"]) if stress_reason else 0.0,
             }
         )
     return pd.DataFrame(

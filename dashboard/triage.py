@@ -148,11 +148,12 @@ def as_date(value) -> dt.date | None:
     return value.date() if isinstance(value, dt.datetime) else value
 
 
-def number(value) -> float | None:
-    """A number from the read model as a float, None for a missing one (None, NaN, NA)."""
+def number(value, digits: int | None = None) -> float | None:
+    """A number from the read model as a float (rounded to ``digits`` if given), None for a
+    missing one (None, NaN, NA)."""
     if value is None or value is pd.NA or value != value:
         return None
-    return float(value)
+    return float(value) if digits is None else round(float(value), digits)
 
 
 def _followup(contact, answered, snoozed, tier, today, time_zone) -> tuple[str, str]:
@@ -213,7 +214,6 @@ def rank_caseload(
         key = int(r["client_key"])
         tier = r["tier"] if isinstance(r["tier"], str) else None
         reasons = reasons_list(r["reasons"])
-        last = as_date(r.get("last_checkin"))
         kind, words = _followup(
             latest_contact.get(key), key in answered, snoozed.get(key), tier, today, time_zone
         )
@@ -234,10 +234,7 @@ def rank_caseload(
                 "reasons_all": reasons_text(reasons, top=None),
                 "is_discordant": discordance_reason(reasons) is not None,
                 "name": f"{r['first_name']} {r['last_name']}",
-                "last_checkin": last,
-                # Counted from today, not from the scored day: "3 d ago" must stay true on
-                # stale data.
-                "days_since_checkin": None if last is None else (today - last).days,
+                "last_checkin": as_date(r.get("last_checkin")),
                 "spark": sparks.get(key, [None] * spark_days),
                 "followup_kind": kind,
                 "followup_text": words,

@@ -7,10 +7,11 @@ page runs under a CSP without ``unsafe-eval``.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Mapping, Sequence
 
-from dashboard.figures.palette import TIER_COLORS, TIER_ICONS, TIER_LABELS
-from dashboard.triage import as_date, number
+from dashboard.components.grid import date_cells, tier_cells
+from dashboard.triage import number
 from etl.vocabulary import HIGH_TIERS
 
 RANK_TOOLTIP = (
@@ -107,46 +108,29 @@ FOLLOWUP_ORDER = {"due": 0, "none": 1, "done": 2, "snoozed": 3}  # most urgent f
 DEFAULT_COL_DEF = {"sortable": True, "resizable": True}
 
 
-def _last_checkin_text(last, days_since) -> str:
-    last = as_date(last)
-    if last is None:
-        return "never"
-    if days_since == 0:
-        return f"{last:%b %-d} · today"
-    if days_since == 1:
-        return f"{last:%b %-d} · yesterday"
-    return f"{last:%b %-d} · {int(days_since)} d ago"
-
-
-def _number(value, digits: int = 1):
-    return None if (v := number(value)) is None else round(v, digits)
-
-
-def grid_rows(ranked: Sequence[Mapping], high_from: float | None = None) -> list[dict]:
+def grid_rows(
+    ranked: Sequence[Mapping], today: dt.date, high_from: float | None = None
+) -> list[dict]:
     """JSON-ready rows. Only what the counselor sees on screen goes to the browser.
-    ``high_from``: the program's high-tier threshold, drawn across the sparkline."""
+    The last check-in is counted from ``today``, not from the scored day: "3 d ago" must stay
+    true on stale data. ``high_from``: the program's high-tier threshold, drawn across the
+    sparkline."""
     rows = []
     for r in ranked:
         tier = r["tier"]
-        last = r["last_checkin"]
         rows.append(
             {
                 "client_id": r["client_id"],
                 "rank": r["rank"],
                 "name": r["name"],
-                "tier": TIER_LABELS.get(tier, "Not scored") if tier else "Not scored",
-                "tier_rank": r["tier_rank"],
-                "tier_key": tier or "none",
-                "tier_color": TIER_COLORS.get(tier, "#6c757d") if tier else "#6c757d",
-                "tier_icon": TIER_ICONS.get(tier, "bi-dash-circle") if tier else "bi-dash-circle",
+                **tier_cells(tier),
                 "newly_high": r["is_newly_high"],
-                "score": _number(r["score"]),
-                "change": _number(r["score_change"]),
+                "score": number(r["score"], 1),
+                "change": number(r["score_change"], 1),
                 "reasons": r["reasons_text"]
                 or ("No flagged signals" if tier else "Not scored yet"),
                 "reasons_all": r["reasons_all"] or r["reasons_text"] or "",
-                "last_checkin": last.isoformat() if last else None,
-                "last_checkin_text": _last_checkin_text(last, r["days_since_checkin"]),
+                **date_cells("last_checkin", r["last_checkin"], today),
                 "missed_streak": r["missed_streak"],
                 "spark": r["spark"],
                 "spark_high": high_from,

@@ -30,6 +30,7 @@ from dashboard.read import caseload as read_caseload
 from dashboard.read import today as read_today
 from dashboard.read.frames import frame_rows
 from dashboard.risk_settings import RiskSettings, program_settings
+from dashboard.triage import number
 
 register_page(
     __name__,
@@ -161,9 +162,6 @@ TABLE_COLUMNS = [
 
 
 def _rows(table) -> list[dict]:
-    def num(v, digits=1):
-        return None if v is None or v != v else round(float(v), digits)
-
     return [
         {
             "client_id": r["client_id"],
@@ -172,8 +170,8 @@ def _rows(table) -> list[dict]:
             "sleep_text": r["sleep_text"] or "–",
             "stress_text": r["stress_text"] or "–",
             "short_nights": int(r["short_nights"]),
-            "stress": num(r["stress"], 0),
-            "stress_z": num(r["stress_z"]),
+            "stress": number(r["stress"], 0),
+            "stress_z": number(r["stress_z"], 1),
         }
         for r in frame_rows(table, TABLE_COLUMNS)
     ]

@@ -385,7 +385,7 @@ def load_today(view: View, counselor_key, _refresh, shown=None, search=None):
     }
     settings = program_settings(program.get("program_id"))
     high_from = settings.thresholds["high"] if settings else None
-    rows_out = grid_rows(listed, high_from=high_from)
+    rows_out = grid_rows(listed, today, high_from=high_from)
     note, clear = "", "me-2 d-none"
     if shown or search:
         what = " · ".join(

@@ -315,7 +315,7 @@ def test_last_check_in_is_counted_from_today_and_the_sparkline_knows_high() -> N
         }
     )
     ranked = _rank(rows)
-    row = grid_rows(ranked, high_from=45.0)[0]
+    row = grid_rows(ranked, TODAY, high_from=45.0)[0]
     assert row["last_checkin_text"] == "Nov 24 · 3 d ago"  # from Nov 27, not the scored Nov 26
     assert row["last_checkin"] == "2026-11-24"  # the value the column sorts by: a date
     assert row["spark_high"] == 45.0
@@ -355,7 +355,7 @@ def test_every_column_sorts_by_a_value_not_its_label() -> None:
     for row, day in zip(rows, days, strict=True):
         row["last_checkin"] = day
     ranked = _rank(rows, today=dt.date(2026, 12, 2))
-    grid = grid_rows(ranked)
+    grid = grid_rows(ranked, dt.date(2026, 12, 2))
     fields = {c["field"] for c in COLUMN_DEFS if c.get("sortable", True)}
     for field in fields - {"name"}:
         assert all(isinstance(r[field], int | float | None) or _iso(r[field]) for r in grid), field
