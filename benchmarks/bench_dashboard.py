@@ -413,22 +413,32 @@ def _fresh_audit_hash(statement: str, params):
     return tuple(values)
 
 
-def replay(engine: Engine, statements: list[tuple[str, object]]) -> float:
-    """Seconds to run the captured statements on the raw driver, then roll back."""
+def replay(engine: Engine, statements: list[tuple[str, object]]) -> list[float]:
+    """Seconds each captured statement takes on the raw driver (rows fetched), then roll
+    back; their sum is the bare SQL of the call."""
     statements = [(s, _fresh_audit_hash(s, p)) for s, p in statements]
     raw = engine.raw_connection()
     try:
         cur = raw.cursor()
-        began = time.perf_counter()
+        seconds = []
         for statement, params in statements:
+            began = time.perf_counter()
             cur.execute(statement, params)
             if cur.description is not None:
                 cur.fetchall()
-        seconds = time.perf_counter() - began
+            seconds.append(time.perf_counter() - began)
         raw.rollback()
         return seconds
     finally:
         raw.close()
+
+
+def statement_lines(statements: list[tuple[str, object]], seconds: list[list[float]]) -> list:
+    """Per statement of a callback (in the order sent): median ms over the calls and its
+    first line, the costliest first -- where a callback's bare SQL goes."""
+    per = [statistics.median(times) * 1000 for times in zip(*seconds, strict=True)]
+    heads = [" ".join(s.split())[:110] for s, _ in statements]
+    return sorted(zip(per, heads, strict=True), reverse=True)
 
 
 def summary(samples: list[float]) -> tuple[float, float]:
@@ -444,8 +454,10 @@ def measure(
     calls: int,
     only: str | None = None,
     profile: Path | None = None,
+    per_statement: bool = False,
 ) -> list[dict]:
     """``only``: time just the callbacks whose name contains it (case-insensitive).
+    ``per_statement``: also report each statement's median time (``statement_lines``).
     ``profile``: also write each callback's cProfile of the timed calls there (``.pstats``,
     and the 30 costliest functions by own time as ``.txt``): what to look at before a change."""
     sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
@@ -624,7 +636,7 @@ def measure(
         http, goal_ms = (rest[0], rest[1]) if rest else (client, 50)
         for i in range(3):  # warm caches and the first-request set-up
             post_callback(http, payload_for(i))
-        server, bare = [], []
+        server, bare, split, sent = [], [], [], []
         profiler = cProfile.Profile() if profile else None
         for i in range(calls):
             payload = payload_for(i)
@@ -638,7 +650,11 @@ def measure(
                 profiler.disable()
             capture.active = False
             assert response.status_code == 200 and check(response.get_json()), name
-            bare.append(replay(app_engine, capture.statements))
+            seconds = replay(app_engine, capture.statements)
+            bare.append(sum(seconds))
+            if not split or len(split[0]) == len(seconds):  # a call may send fewer
+                split.append(seconds)
+                sent = sent or capture.statements
         if profiler:
             _write_profile(profiler, profile, name)
         s_med, s_p95 = summary(server)
@@ -655,6 +671,7 @@ def measure(
                 "ratio_p95": s_p95 / b_p95,
                 "goal_ms": goal_ms,
                 "ratio_goal": not rest,
+                "statement_lines": statement_lines(sent, split) if per_statement else [],
             }
         )
     if check_seconds is not None:
@@ -760,6 +777,11 @@ def main(argv: list[str] | None = None) -> int:
         help="write a cProfile of each callback's timed calls to this folder (the timings then "
         "include the profiler's overhead)",
     )
+    parser.add_argument(
+        "--statements",
+        action="store_true",
+        help="also print each statement's median time, costliest first",
+    )
     args = parser.parse_args(argv)
     keep = f"caseload_bench_{args.clients}x{args.days}_c{args.caseload}" if args.keep else None
     log = lambda m: print(m, flush=True)  # noqa: E731
@@ -778,7 +800,15 @@ def main(argv: list[str] | None = None) -> int:
                 warehouse = build_warehouse(engine, args.clients, args.days, args.caseload, log)
             engine.dispose()
             log(f"  warehouse built in {time.perf_counter() - began:.0f} s")
-            results = measure(url, warehouse, args.caseload, args.calls, args.only, args.profile)
+            results = measure(
+                url,
+                warehouse,
+                args.caseload,
+                args.calls,
+                args.only,
+                args.profile,
+                args.statements,
+            )
             log(
                 f"  {'callback':<34}{'median':>9}{'p95':>9}   {'bare SQL med':>12}"
                 f"{'p95':>8}{'stmts':>7}   {'ratio med':>9}{'p95':>7}"
@@ -797,6 +827,8 @@ def main(argv: list[str] | None = None) -> int:
                     f"   {r['sql_median_ms']:>10.1f}ms{r['sql_p95_ms']:>6.1f}ms{r['statements']:>7}"
                     f"   {r['ratio_median']:>8.2f}x{r['ratio_p95']:>6.2f}x  {goal}"
                 )
+                for ms, head in r.get("statement_lines", []):
+                    log(f"      {ms:>6.2f}ms  {head}")
             if backend == "sqlite" and args.workdir is None and not keep:
                 Path(url.removeprefix("sqlite:///")).unlink(missing_ok=True)
     return 0

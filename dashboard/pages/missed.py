@@ -186,17 +186,18 @@ RANKED_COLUMNS = [
     "adherence_28d",
     "checkin_schedule",
     "tier",
+    "last_checkin",
 ]
 
 
-def _rows(ranked, last: dict, today: dt.date) -> list[dict]:
+def _rows(ranked, today: dt.date) -> list[dict]:
     return [
         {
             "client_id": r["client_id"],
             "name": r["name"],
             "missed_streak": int(r["missed_streak"]),
             "missed_28d": int(r["missed_28d"]),
-            **grid.date_cells("last_checkin", last.get(int(r["client_key"])), today),
+            **grid.date_cells("last_checkin", r["last_checkin"], today),
             "adh7": grid.percent(r["adherence_7d"]),
             "adh28": grid.percent(r["adherence_28d"]),
             "schedule": SCHEDULES.get(r["checkin_schedule"], r["checkin_schedule"]),
@@ -246,7 +247,6 @@ def load_missed(view: View, counselor_key, _refresh):
     heat_first = as_of - dt.timedelta(days=m.HEAT_DAYS - 1)
     days = read_caseload.days(conn, scope, counselor_key, as_of, keys, heat_first, "checkins")
     daily = read_caseload.adherence_by_day(conn, scope, first, as_of, counselor_key)
-    last = read_today.last_checkins(conn, scope, counselor_key, as_of)
     program_days = read_caseload.adherence_by_day(conn, scope, first, as_of)
     staff = read_today.counselors(conn, scope) if scope.sees_program else None
     view.audit_view(
@@ -272,8 +272,7 @@ def load_missed(view: View, counselor_key, _refresh):
     )
     streaks = m.streak_counts(clients)
     adherence = m.adherence_cards(daily, as_of)
-    last_by_key = dict(zip(last["client_key"].astype(int), last["last_checkin"], strict=True))
-    rows = _rows(ranked, last_by_key, today)
+    rows = _rows(ranked, today)
 
     dates, heat = m.heat_map(states, [int(k) for k in ranked["client_key"]], as_of)
     heat_fig = figs.heat_map(list(ranked["name"]), list(ranked["client_id"]), dates, heat)

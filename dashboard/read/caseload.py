@@ -16,13 +16,14 @@ from sqlalchemy import Connection, and_, func, or_, select
 
 from dashboard.read.frames import frame
 from dashboard.read.scope import Scope, client_filter, mart_filter
-from dashboard.read.today import _caseload
+from dashboard.read.today import _caseload, _last_checkin
 from etl.marts import SIGNAL_SUMS
 from etl.models import DimClient, DimStaff, FctClientDay, FctRiskScore, MartOutcomesDay, PiiClient
 
 
 def clients(conn: Connection, scope: Scope, counselor_key: int, as_of: dt.date) -> pd.DataFrame:
-    """One row per active client: identity, schedule, the day's risk and check-in facts."""
+    """One row per active client: identity, schedule, the day's risk and check-in facts, and
+    the last day with a check-in (``last_checkin``, an index probe per client)."""
     stmt = (
         select(
             DimClient.client_key,
@@ -38,6 +39,7 @@ def clients(conn: Connection, scope: Scope, counselor_key: int, as_of: dt.date) 
             FctClientDay.missed_streak,
             FctClientDay.adherence_7d,
             FctClientDay.adherence_28d,
+            _last_checkin(as_of).label("last_checkin"),
         )
         .join(PiiClient, PiiClient.client_key == DimClient.client_key)
         .outerjoin(

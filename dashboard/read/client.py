@@ -55,8 +55,11 @@ def client_key_for_audit(conn: Connection, client_id: str) -> int | None:
     ).scalar()
 
 
+COUNSELOR = aliased(DimStaff, name="counselor")  # made once: see ``read.today.LAST_DAY``
+
+
 def client_header(conn: Connection, scope: Scope, client_key: int) -> dict | None:
-    counselor = aliased(DimStaff)
+    counselor = COUNSELOR
     row = (
         conn.execute(
             select(

@@ -30,6 +30,10 @@ from etl.models import (
 )
 
 SPARK_DAYS = 14
+# Aliases made once: an alias adapts each mapped column on first use, which costs more than
+# the query it serves when a new alias is made on every request.
+LAST_DAY = aliased(FctClientDay, name="last_day")  # the caseload's own read joins it too
+YESTERDAY = aliased(FctClientDay, name="yesterday_day")
 
 
 def _caseload(scope: Scope, counselor_key: int, on: dt.date):
@@ -97,7 +101,7 @@ def caseload_as_of(
 def _last_checkin(as_of: dt.date):
     """Each client's last day with a check-in: the newest received day found by walking the
     client's (client, date) index backwards -- a handful of rows, however long the history."""
-    day = aliased(FctClientDay)  # the caseload's own read joins fct_client_day too
+    day = LAST_DAY
     return (
         select(day.date)
         .where(
@@ -119,7 +123,7 @@ def caseload_rows(
     check-in, and ``yesterday_is_missed`` for a client with a client-day ``yesterday``
     (``yesterday_date`` set; a check-in expected that day and never received is missed once
     the day is over). One statement: each part is an index probe per client."""
-    before = aliased(FctClientDay)
+    before = YESTERDAY
     stmt = (
         select(
             DimClient.client_key,
@@ -179,16 +183,6 @@ def counselor_program(conn: Connection, scope: Scope, counselor_key: int) -> dic
         .first()
     )
     return dict(row) if row else None
-
-
-def last_checkins(
-    conn: Connection, scope: Scope, counselor_key: int, as_of: dt.date
-) -> pd.DataFrame:
-    """Each active client's last day with a check-in (``last_checkin``)."""
-    stmt = select(DimClient.client_key, _last_checkin(as_of).label("last_checkin")).where(
-        _caseload(scope, counselor_key, as_of)
-    )
-    return frame(conn, stmt)
 
 
 def score_history(
