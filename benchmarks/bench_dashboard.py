@@ -61,6 +61,7 @@ SIGNALS = ("craving", "stress", "mood", "sleep_hours", "sleep_quality")
 RISK_CONFIG = default_config()
 NOW = dt.datetime(2026, 11, 27, 6, 0)
 CASELOAD = 150  # the measured counselor's; every other counselor has ~100
+PLANNER = {"random_page_cost": "1.1", "effective_cache_size": "12GB"}
 
 
 # ----------------------------------------------------------------------------- bulk data
@@ -474,6 +475,7 @@ def measure(
     from dashboard import create_app
     from dashboard.commands.users import create_user
     from dashboard.config import Config
+    from dashboard.serve import freeze_heap
 
     engine = make_engine(url)
     with engine.begin() as conn:
@@ -499,6 +501,7 @@ def measure(
             secret_key="b" * 48, database_url=url, today=(AS_OF + dt.timedelta(days=1)).isoformat()
         )
     )
+    freeze_heap()  # as serving does, after the app is built
     app_engine = app.extensions["caseload_db"]
     capture = Capture(app_engine)
     client = app.test_client()
@@ -708,6 +711,10 @@ def _databases(backend: str, workdir: Path, keep: str | None) -> Iterator[tuple[
             exists = conn.scalar(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name})
             if not exists:
                 conn.execute(text(f'CREATE DATABASE "{name}"'))
+            # The planner settings docs/deploy.md gives the primary (an SSD, the warehouse's
+            # hot part in memory); the server's own defaults assume spinning disks.
+            for setting, value in PLANNER.items():
+                conn.execute(text(f'ALTER DATABASE "{name}" SET {setting} = \'{value}\''))
         try:
             yield "postgresql", admin.url.set(database=name).render_as_string(hide_password=False)
         finally:

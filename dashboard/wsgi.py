@@ -10,9 +10,10 @@ master, before any worker starts (without it every worker would stop in turn).
 
 from dashboard import create_app
 from dashboard.config import Config, ConfigError
-from dashboard.serve import refuse
+from dashboard.serve import freeze_heap, refuse
 
 try:
     app = create_app(Config.from_env(serving=True))
 except ConfigError as exc:
     refuse(str(exc))
+freeze_heap()
