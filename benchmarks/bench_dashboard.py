@@ -714,7 +714,7 @@ def _databases(backend: str, workdir: Path, keep: str | None) -> Iterator[tuple[
             # The planner settings docs/deploy.md gives the primary (an SSD, the warehouse's
             # hot part in memory); the server's own defaults assume spinning disks.
             for setting, value in PLANNER.items():
-                conn.execute(text(f'ALTER DATABASE "{name}" SET {setting} = \'{value}\''))
+                conn.execute(text(f"ALTER DATABASE \"{name}\" SET {setting} = '{value}'"))
         try:
             yield "postgresql", admin.url.set(database=name).render_as_string(hide_password=False)
         finally:
