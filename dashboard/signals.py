@@ -61,8 +61,9 @@ def per_client(
     week: dict[int, list[dict]] = {}
     if not days.empty:
         every = frame_rows(days, list(days.columns))
-        inside = [d for d in every if first <= as_date(d["date"]) <= as_of]
-        for d in sorted(inside, key=lambda d: as_date(d["date"])):
+        dated = [(day, d) for d in every if first <= (day := as_date(d["date"])) <= as_of]
+        dated.sort(key=lambda pair: pair[0])
+        for _, d in dated:
             week.setdefault(int(d["client_key"]), []).append(d)
     rows = []
     fields = ["client_key", "client_id", "score", "first_name", "last_name", "tier", "reasons"]

@@ -123,12 +123,14 @@ def risk_trend(
                 "font": {"size": 10, "color": palette.TIER_COLORS[tier]},
             }
         )
+    # Plain lists split by tier: a boolean mask per tier would copy the whole frame each time.
     hover = [reasons_text(r, top=3, sep="<br>") or "no flagged signal" for r in risk["reasons"]]
+    dates, scores, tiers = _iso(risk["date"]), _values(risk["score"]), risk["tier"].tolist()
     data = [
         {
             "type": "scatter",
-            "x": _iso(risk["date"]),
-            "y": _values(risk["score"]),
+            "x": dates,
+            "y": scores,
             "mode": "lines",
             "line": {"color": "#555", "width": 1.5},
             "name": "Risk score",
@@ -137,14 +139,14 @@ def risk_trend(
         }
     ]
     for tier in palette.TIERS:
-        part = risk[risk["tier"] == tier]
-        if part.empty:
+        rows = [i for i, t in enumerate(tiers) if t == tier]
+        if not rows:
             continue
         data.append(
             {
                 "type": "scatter",
-                "x": _iso(part["date"]),
-                "y": _values(part["score"]),
+                "x": [dates[i] for i in rows],
+                "y": [scores[i] for i in rows],
                 "mode": "markers",
                 "name": palette.TIER_LABELS[tier],
                 "showlegend": False,  # the bands are labelled on the chart
@@ -153,18 +155,20 @@ def risk_trend(
                     "symbol": palette.TIER_SYMBOLS[tier],
                     "size": 7,
                 },
-                "customdata": [hover[i] for i in part.index],
+                "customdata": [hover[i] for i in rows],
                 "hovertemplate": "%{y:.0f} "
                 + palette.TIER_LABELS[tier]
                 + "<br>%{customdata}<extra></extra>",
             }
         )
-    used = days[days["used_reported"].fillna(False).astype(bool)] if not days.empty else days
-    if not used.empty:
+    day_dates = _iso(days["date"]) if not days.empty else []
+    flags = days["used_reported"].fillna(False).astype(bool).tolist() if not days.empty else []
+    used = [d for d, flag in zip(day_dates, flags, strict=True) if flag]
+    if used:
         data.append(
             {
                 "type": "scatter",
-                "x": _iso(used["date"]),
+                "x": used,
                 "y": ["Use reported"] * len(used),
                 "mode": "markers",
                 "name": "Use reported",
@@ -179,16 +183,17 @@ def risk_trend(
         )
     if "support_contact" in days and not days.empty:
         said = days["support_contact"]
-        for label, part, symbol in (
-            ("Support contact", days[said.eq(True)], "circle"),
-            ("No support contact", days[said.eq(False)], "circle-open"),
+        for label, answered, symbol in (
+            ("Support contact", said.eq(True).tolist(), "circle"),
+            ("No support contact", said.eq(False).tolist(), "circle-open"),
         ):
-            if part.empty:
+            part = [d for d, flag in zip(day_dates, answered, strict=True) if flag]
+            if not part:
                 continue
             data.append(
                 {
                     "type": "scatter",
-                    "x": _iso(part["date"]),
+                    "x": part,
                     "y": [SUPPORT_LANE] * len(part),
                     "mode": "markers",
                     "name": label,
