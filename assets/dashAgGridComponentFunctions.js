@@ -129,9 +129,9 @@ var dagcomponentfuncs = (window.dashAgGridComponentFunctions =
     ]);
   };
 
-  // A date column: the value is the ISO date (so it sorts as a date); the row carries the
-  // words to show in "<field>_text" ("Nov 24 · 3 d ago").
-  dagcomponentfuncs.DateText = function (props) {
+  // A column whose value sorts (an ISO date, a number) and whose words ride along in
+  // "<field>_text" ("Nov 24 · 3 d ago", "+1.6"); a date without words was never.
+  dagcomponentfuncs.ValueText = function (props) {
     var d = props.data || {};
     var text = d[props.colDef.field + "_text"];
     return h("span", { title: text || "" }, text || "never");

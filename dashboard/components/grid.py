@@ -2,7 +2,8 @@
 ``unsafe-eval``): renderers live in ``assets/dashAgGridComponentFunctions.js``.
 
 Dates sort as dates: a date column's value is the ISO date and its words ride along in
-``<field>_text`` (``DateText`` renders them). Numbers are sent as numbers, labels apart.
+``<field>_text`` (``ValueText`` renders them). Numbers are sent as numbers, labels apart; a
+number shown to a fixed precision does the same (``text_column``).
 """
 
 from __future__ import annotations
@@ -69,7 +70,12 @@ def tier_column() -> dict:
 
 
 def date_column(field: str, header: str, width: int = 156) -> dict:
-    return {"field": field, "headerName": header, "cellRenderer": "DateText", "width": width}
+    return {"field": field, "headerName": header, "cellRenderer": "ValueText", "width": width}
+
+
+def text_column(field: str, header: str, width: int = 90, **extra: Any) -> dict:
+    """A number that sorts as a number and shows its ``<field>_text`` ("+2.0", not "2")."""
+    return number_column(field, header, width, cellRenderer="ValueText", **extra)
 
 
 def number_column(field: str, header: str, width: int = 90, **extra: Any) -> dict:

@@ -65,7 +65,7 @@ COLUMN_DEFS = [
     {
         "field": "last_checkin",
         "headerName": "Last check-in",
-        "cellRenderer": "DateText",
+        "cellRenderer": "ValueText",
         "width": 140,
         "cellClass": "ellipsis-cell",
     },

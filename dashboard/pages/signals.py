@@ -66,8 +66,8 @@ COLUMNS = [
     },
     grid.number_column("short_nights", "Short nights", 104, headerTooltip="Of the last 7"),
     grid.number_column("stress", "Stress", 80, headerTooltip="Latest answer, 0-10"),
-    grid.number_column(
-        "stress_z", "SD vs usual", 104, headerTooltip="Latest stress vs own baseline"
+    grid.text_column(
+        "stress_z", "SD vs usual", 104, headerTooltip="Latest stress vs own baseline, in SD"
     ),
 ]
 GRAPH = {"displayModeBar": False, "responsive": True}
@@ -171,7 +171,8 @@ def _rows(table) -> list[dict]:
             "stress_text": r["stress_text"] or "–",
             "short_nights": int(r["short_nights"]),
             "stress": number(r["stress"], 0),
-            "stress_z": number(r["stress_z"], 1),
+            "stress_z": (z := number(r["stress_z"], 1)),
+            "stress_z_text": "–" if z is None else f"{z:+.1f}" if z else "0.0",
         }
         for r in frame_rows(table, TABLE_COLUMNS)
     ]

@@ -69,6 +69,8 @@ def test_signals_page(live_small, browser, phone, screenshot) -> None:
     browser.find_element(By.LINK_TEXT, "Sleep & stress").click()
     wait(browser).until(lambda d: _top_row(d, "signals-grid").text.strip() == "Dana Diaz")
     assert _top_row(browser, "signals-grid").location["y"] < 768
+    sd = "#signals-grid .ag-center-cols-container .ag-row[row-index='0'] [col-id='stress_z']"
+    assert browser.find_element(By.CSS_SELECTOR, sd).text == "+6.0"
     wait(browser).until(
         EC.presence_of_element_located((By.CSS_SELECTOR, "#signals-scatter .scatterlayer .point"))
     )

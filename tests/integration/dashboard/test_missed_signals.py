@@ -155,6 +155,8 @@ def test_signals_ranking_equals_the_hand_count(app, small) -> None:
     dana, bea = rows
     assert (dana["stress"], dana["stress_z"], dana["short_nights"]) == (9, 6.0, 0)
     assert (bea["short_nights"], bea["stress_z"]) == (3, 0.0)
+    # Shown to one decimal with its sign, whatever the number ("+6.0", not "6").
+    assert (dana["stress_z_text"], bea["stress_z_text"]) == ("+6.0", "0.0")
     with small.engine.connect() as conn:
         stored = dict(
             conn.execute(
