@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dash_pipeline import PASSWORDS
 from selenium.webdriver.common.by import By
+from selenium.webdriver.support import expected_conditions as EC
 from sqlalchemy import func, select
 from test_dashboard import sign_in, wait
 
@@ -23,6 +24,9 @@ def test_bam_panel_draws_the_three_scales(live_pipeline, browser, screenshot) ->
         ).one()
     assert forms >= 2
     sign_in(browser, server.url, "demo.counselor", PASSWORDS["demo.counselor"])
+    # Signed in before leaving: a navigation started while the sign-in POST is still in flight
+    # cancels it, and the client page then answers with the sign-in form.
+    wait(browser).until(EC.presence_of_element_located((By.ID, "nav-user")))
     browser.get(f"{server.url}/client/{client_id}")
     lines = wait(browser).until(
         lambda d: d.find_elements(By.CSS_SELECTOR, "#client-bam-chart .scatterlayer .trace")
