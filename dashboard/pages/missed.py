@@ -241,7 +241,7 @@ def load_missed(view: View, counselor_key, _refresh):
     if as_of is None:
         return _nothing("No risk scores for this caseload yet: load the program's files first.")
     program = read_today.counselor_program(conn, scope, counselor_key) or {}
-    clients = read_caseload.clients(conn, scope, counselor_key, as_of)
+    clients = read_caseload.clients(conn, scope, counselor_key, as_of, last_checkin=True)
     keys = [int(k) for k in clients["client_key"]]
     first = as_of - dt.timedelta(days=7 * m.TREND_WEEKS - 1)
     heat_first = as_of - dt.timedelta(days=m.HEAT_DAYS - 1)

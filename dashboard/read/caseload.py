@@ -21,9 +21,18 @@ from etl.marts import SIGNAL_SUMS
 from etl.models import DimClient, DimStaff, FctClientDay, FctRiskScore, MartOutcomesDay, PiiClient
 
 
-def clients(conn: Connection, scope: Scope, counselor_key: int, as_of: dt.date) -> pd.DataFrame:
-    """One row per active client: identity, schedule, the day's risk and check-in facts, and
-    the last day with a check-in (``last_checkin``, an index probe per client)."""
+def clients(
+    conn: Connection,
+    scope: Scope,
+    counselor_key: int,
+    as_of: dt.date,
+    *,
+    last_checkin: bool = False,
+) -> pd.DataFrame:
+    """One row per active client: identity, schedule, the day's risk and check-in facts; with
+    ``last_checkin``, also the last day with a check-in (an index probe per client, so only
+    for a page that shows it)."""
+    extra = [_last_checkin(as_of).label("last_checkin")] if last_checkin else []
     stmt = (
         select(
             DimClient.client_key,
@@ -39,7 +48,7 @@ def clients(conn: Connection, scope: Scope, counselor_key: int, as_of: dt.date) 
             FctClientDay.missed_streak,
             FctClientDay.adherence_7d,
             FctClientDay.adherence_28d,
-            _last_checkin(as_of).label("last_checkin"),
+            *extra,
         )
         .join(PiiClient, PiiClient.client_key == DimClient.client_key)
         .outerjoin(
