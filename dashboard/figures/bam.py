@@ -41,9 +41,8 @@ CUT = "#D55E00"
 def bam_trend(forms: pd.DataFrame) -> FigureSpec:
     """One row per scale; a dashed line at the cut-off, the flagged side shaded."""
     if forms.empty:
-        return empty_figure(
-            "No Brief Addiction Monitor forms in this period.", 90
-        )  # one line, not a box
+        # One line in the panel, not an empty chart's height.
+        return empty_figure("No Brief Addiction Monitor forms in this period.", 90)
     x = [d.isoformat() for d in forms["date"]]
     recall = [f"{r}-day form" for r in forms["recall_days"]]
     layout = stacked_rows([1, 1, 1], gap=0.09, titles=[s[1] for s in SCALES])
