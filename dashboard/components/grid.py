@@ -105,10 +105,11 @@ def date_cells(field: str, day, today: dt.date) -> dict:
     return {field: day.isoformat(), f"{field}_text": f"{day:%b %-d} · {when}"}
 
 
-def fitted_height(rows: int, row_height: int, chrome: str = "330px") -> dict:
+def fitted_height(rows: int, row_height: int, chrome: str = "330px", header: int = 52) -> dict:
     """A grid as tall as its rows (a short list leaves no empty box), at most the window's
-    height minus the page's ``chrome`` above it, so a long list scrolls inside the grid."""
-    px = 52 + rows * row_height
+    height minus the page's ``chrome`` above it, so a long list scrolls inside the grid.
+    ``header``: the header row and borders (a phone's card list has no header)."""
+    px = header + rows * row_height
     return {"height": f"min({px}px, calc(100vh - {chrome}))", "minHeight": "140px"}
 
 

@@ -51,6 +51,15 @@ CARDS = (
     ("adh28", "Adherence 28 d", "bi-check2-all", "card-due"),
 )
 ROW_HEIGHT = grid.GRID_OPTIONS["rowHeight"]
+PHONE_ROW_HEIGHT = 84
+
+
+def phone_height(rows: int) -> dict:
+    """The phone's card list as tall as its cards, at most 60% of the screen (then it
+    scrolls), so a short caseload leaves no tall empty box below its cards."""
+    return grid.fitted_height(rows, PHONE_ROW_HEIGHT, chrome="40vh", header=2)
+
+
 SCHEDULES = {"daily": "Daily", "weekdays": "Weekdays", "weekly": "Weekly"}
 COLUMNS = [
     grid.client_column(),
@@ -102,8 +111,8 @@ def layout(**_kwargs) -> html.Div:
                 grid.phone_grid(
                     "missed-phone-grid",
                     "MissedPhoneCard",
-                    84,
-                    {"height": "60vh", "minHeight": "340px"},
+                    PHONE_ROW_HEIGHT,
+                    phone_height(0),
                 ),
                 className="d-md-none",
             ),
@@ -212,7 +221,19 @@ def _nothing(message) -> tuple:
     n = len(CARDS)
     alert = dbc.Alert(message, color="light", className="empty-state border")
     style = grid.fitted_height(0, ROW_HEIGHT)
-    return ("", ASOF_CLASS[False], alert, [], style, [], empty, empty, *["–"] * n, *[""] * n)
+    return (
+        "",
+        ASOF_CLASS[False],
+        alert,
+        [],
+        style,
+        [],
+        phone_height(0),
+        empty,
+        empty,
+        *["–"] * n,
+        *[""] * n,
+    )
 
 
 @page_callback(
@@ -222,6 +243,7 @@ def _nothing(message) -> tuple:
     Output("missed-grid", "rowData"),
     Output("missed-grid", "style"),
     Output("missed-phone-grid", "rowData"),
+    Output("missed-phone-grid", "style"),
     Output("missed-heatmap", "figure"),
     Output("missed-trend", "figure"),
     *[Output(f"missed-card-{k}", "children") for k, *_ in CARDS],
@@ -319,6 +341,7 @@ def load_missed(view: View, counselor_key, _refresh):
         rows,
         grid.fitted_height(len(rows), ROW_HEIGHT),
         rows,
+        phone_height(len(rows)),
         heat_fig,
         trend_fig,
         *[counts[k] for k, *_ in CARDS],

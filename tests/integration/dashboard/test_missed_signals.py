@@ -122,6 +122,8 @@ def test_missed_numbers_equal_the_hand_count(app, small) -> None:
 
     rows = data["missed-grid"]["rowData"]
     assert [r["client_id"] for r in rows] == ["SM-A", "SM-B", "SM-C", "SM-D"]
+    # The phone's card list is as tall as its 4 cards, not a fixed box.
+    assert data["missed-phone-grid"]["style"]["height"] == "min(338px, calc(100vh - 40vh))"
     by = {r["client_id"]: r for r in rows}
     assert (by["SM-A"]["missed_streak"], by["SM-A"]["missed_28d"]) == (3, 3)
     assert by["SM-A"]["last_checkin"] == "2026-11-23"
