@@ -6,10 +6,12 @@ SQLite is the laptop warehouse and PostgreSQL the production one; the difference
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+import orjson
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
@@ -26,8 +28,10 @@ def normalize_url(url: str) -> str:
 
 def make_engine(url: str | None = None, **kwargs) -> Engine:
     """An engine for ``url``. Bound parameters are names, notes and phone numbers, so they are
-    kept out of SQLAlchemy's exception messages and SQL log lines (``hide_parameters``)."""
+    kept out of SQLAlchemy's exception messages and SQL log lines (``hide_parameters``).
+    JSON columns (every risk score's reasons) are read with ``json_loads``."""
     kwargs.setdefault("hide_parameters", True)
+    kwargs.setdefault("json_deserializer", json_loads)
     url = normalize_url(url or get_settings().database_url)
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
@@ -38,6 +42,16 @@ def make_engine(url: str | None = None, **kwargs) -> Engine:
         return engine
     kwargs.setdefault("pool_pre_ping", True)
     return create_engine(url, **kwargs)
+
+
+def json_loads(data: str | bytes | memoryview):
+    """A stored JSON value, parsed by orjson: the standard library's decoder took about 4% of
+    the client page's callback on a year of scores. What orjson refuses and the standard
+    library reads (NaN, integers past 64 bits, written by ``json.dumps``) still reads."""
+    try:
+        return orjson.loads(data)
+    except orjson.JSONDecodeError:
+        return json.loads(bytes(data) if isinstance(data, memoryview) else data)
 
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:

@@ -236,11 +236,13 @@ def risk_trend(
 
 @dataclass(frozen=True)
 class Band:
-    """A signal's stored baseline and the band one SD either side, on the days that have one."""
+    """A signal's stored baseline and the band one SD either side, on the days that have one:
+    ``at`` are those days' positions in the frame it came from."""
 
     dates: list
     baseline: np.ndarray
     sd: np.ndarray
+    at: np.ndarray
 
     @property
     def low(self) -> np.ndarray:
@@ -250,30 +252,42 @@ class Band:
     def high(self) -> np.ndarray:
         return self.baseline + self.sd
 
-    def runs(self) -> list[slice]:
+    def runs(self, ordinals: np.ndarray | None = None) -> list[slice]:
         """Consecutive days: a gap (no baseline yet, or not enrolled) splits the band, so a
-        filled polygon never bridges days that have none."""
+        filled polygon never bridges days that have none. ``ordinals``: the whole frame's
+        day numbers, when the caller has them already."""
         if not self.dates:
             return []
-        ordinals = np.array([d.toordinal() for d in self.dates])
+        if ordinals is None:
+            ordinals = np.array([d.toordinal() for d in self.dates])
+        else:
+            ordinals = ordinals[self.at]
         cuts = np.flatnonzero(np.diff(ordinals) != 1) + 1
         edges = [0, *cuts.tolist(), len(self.dates)]
         return [slice(a, b) for a, b in zip(edges[:-1], edges[1:], strict=True)]
+
+
+def _floats(series: pd.Series) -> np.ndarray:
+    if series.dtype.kind == "f":
+        return series.to_numpy()
+    return pd.to_numeric(series, errors="coerce").to_numpy(np.float64)
 
 
 def baseline_band(days: pd.DataFrame, signal: str, sd_floor: float | None) -> Band:
     """The stored baseline of ``signal`` and its SD, per day with both. The SD is the one the
     rule divides by (never below the rule's floor), so a day that reads "1.5 SD above own
     baseline" sits half an SD above the band's edge."""
-    base = pd.to_numeric(days[f"{signal}_baseline"], errors="coerce").to_numpy(np.float64)
-    sd = pd.to_numeric(days[f"{signal}_sd"], errors="coerce").to_numpy(np.float64)
+    base = _floats(days[f"{signal}_baseline"])
+    sd = _floats(days[f"{signal}_sd"])
     if sd_floor is not None:
         sd = np.maximum(sd, sd_floor)  # NaN stays NaN
     ok = ~(np.isnan(base) | np.isnan(sd))
-    dates = [d for d, keep in zip(days["date"].tolist(), ok.tolist(), strict=True) if keep]
+    at = np.flatnonzero(ok)
+    all_dates = days["date"].tolist()
+    dates = [all_dates[i] for i in at.tolist()]
     if dates and type(dates[0]) is not dt.date:  # e.g. Timestamps from a test frame
         dates = [pd.Timestamp(d).date() for d in dates]
-    return Band(dates=dates, baseline=base[ok], sd=sd[ok])
+    return Band(dates=dates, baseline=base[ok], sd=sd[ok], at=at)
 
 
 def signal_multiples(
@@ -286,18 +300,20 @@ def signal_multiples(
     stored it: the mean of the previous ``baseline_days`` days' answers (dotted) and a band of
     one SD either side. The sleep chart also draws the short-night line ("3 nights under
     6 h" in a reason is read against it)."""
-    if days.empty or days[list(SIGNALS)].notna().sum().sum() == 0:
+    if days.empty or not np.isfinite(days[list(SIGNALS)].to_numpy(np.float64)).any():
         return empty_figure("No check-ins in this period.", 260)
     floors = sd_floors or {}
-    dates = _iso(days["date"])
+    dates = _iso(days["date"])  # once: each signal's band takes its days from these
+    ordinals = np.array([d.toordinal() for d in days["date"].tolist()])
     data = []
     band_name = f"Own baseline ± 1 SD ({baseline_days}-day mean)"
     for row, signal in enumerate(SIGNALS, start=1):
         where = row_ref(row)
         band = baseline_band(days, signal, floors.get(signal))
-        for i, run in enumerate(band.runs()):
+        band_dates = [dates[i] for i in band.at.tolist()]
+        for i, run in enumerate(band.runs(ordinals)):
             # One closed polygon per run: the upper edge forward, the lower edge back.
-            run_dates = _iso(band.dates[run])
+            run_dates = band_dates[run]
             data.append(
                 {
                     "type": "scatter",
@@ -317,7 +333,7 @@ def signal_multiples(
         data.append(
             {
                 "type": "scatter",
-                "x": _iso(band.dates),
+                "x": band_dates,
                 "y": band.baseline.tolist(),
                 "customdata": band.sd.round(1).tolist(),
                 "mode": "lines",
@@ -388,18 +404,25 @@ CALENDAR_STATES = {  # state -> (label, mark)
 }
 
 
-def calendar_states(days: pd.DataFrame, schedule: str | None = None) -> pd.Series:
+def _bools(series: pd.Series) -> np.ndarray:
+    """True where the column says so; missing is False."""
+    if series.dtype.kind == "b":
+        return series.to_numpy()
+    return series.fillna(False).astype(bool).to_numpy()
+
+
+def calendar_states(days: pd.DataFrame, schedule: str | None = None) -> np.ndarray:
     """Each day's state from the engine's facts: done (a check-in came), missed (expected and
     settled as missed), pending (expected, not in, day not over when scored), else not
     expected. A weekly check-in already sent earlier in its week leaves the due day met."""
-    received = days["is_received"].fillna(False).astype(bool)
-    expected = days["is_expected"].fillna(False).astype(bool)
-    missed = days["is_missed"].fillna(False).astype(bool)
+    received = _bools(days["is_received"])
+    expected = _bools(days["is_expected"])
+    missed = _bools(days["is_missed"])
     open_ = expected & ~received & ~missed
     if schedule == "weekly":
-        since = pd.to_numeric(days["days_since_checkin"], errors="coerce")
+        since = _floats(days["days_since_checkin"])
         open_ &= ~(since <= 6)
-    state = pd.Series(0, index=days.index)
+    state = np.zeros(len(days), dtype=np.int64)
     state[missed] = 1
     state[open_] = 3
     state[received] = 2
@@ -460,7 +483,7 @@ def trigger_exposure(triggers: pd.DataFrame) -> FigureSpec:
     """Check-ins reporting each kind of cue, per week."""
     if triggers.empty:
         return empty_figure("No triggers reported in this period.", 220)
-    flags = triggers[list(TRIGGERS)].fillna(False).astype(bool).to_numpy(int)
+    flags = np.column_stack([_bools(triggers[t]) for t in TRIGGERS]).astype(int)
     if not flags.any():
         return empty_figure("No triggers reported in this period.", 220)
     monday = week_starts(triggers["date"]).tolist()
