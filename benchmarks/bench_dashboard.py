@@ -467,6 +467,7 @@ def measure(
         callback_payload,
         check_run_payload,
         dependencies,
+        freshness_payload,
         login,
         outcomes_payload,
         post_callback,
@@ -563,6 +564,13 @@ def measure(
             "Routing callback (no data, floor)",
             routing_payload,
             lambda r: "_pages_content" in r["response"],
+        ),
+        (  # every navigation sends it beside the routing callback
+            "Header freshness line",
+            lambda _i: freshness_payload(deps, "/"),
+            lambda r: r["response"]["shell-freshness-line"]["children"].startswith("Data: "),
+            client,
+            50,
         ),
         (
             "Today data callback",

@@ -256,13 +256,6 @@ class Morning:
         )
         return answer[f"{prefix}-counselor"]["value"]
 
-    def _save_enabled(self, prefix: str, page_name: str) -> None:
-        self.cb(
-            f"{page_name}: contact button state",
-            f"{prefix}-contact-save.disabled",
-            {f"{prefix}-contact-outcome.value": None},
-        )
-
     def today(self) -> None:
         def data() -> None:
             self.counselor_key = self._picker("today", "Today")
@@ -276,8 +269,6 @@ class Morning:
                 ),
             )
             self.client_ids = [row["client_id"] for row in answer["today-grid"]["rowData"]]
-            self._save_enabled("today", "Today")
-            self._save_enabled("today-phone", "Today")
 
         self.visit("Today", "/", data)
 
@@ -308,7 +299,6 @@ class Morning:
                 "client-prev.href",
                 {"client-id.data": client_id, "shell-today-order.data": self.client_ids},
             )
-            self._save_enabled("client", "Client")
 
         self.visit("Client", path, record)
 
@@ -321,8 +311,6 @@ class Morning:
                 {"missed-counselor.value": key, "missed-refresh.data": 0},
                 expect=outputs("missed-grid", "missed-heatmap"),
             )
-            self._save_enabled("missed", "Missed")
-            self._save_enabled("missed-phone", "Missed")
 
         self.visit("Missed", "/missed", data)
 

@@ -4,16 +4,16 @@
 registers its callbacks through the kit for that page's grid. Opening it re-resolves the
 clicked client through the caller's scope and names the client and the flag the contact will
 answer (day, tier, top reason) from the warehouse, never from what the browser sent. Nothing
-is pre-selected for the outcome and Save stays disabled until one is chosen, so a contact
-that never happened cannot be recorded with one click; the ``log_followup`` command checks
-it again.
+is pre-selected for the outcome and Save stays disabled until one is chosen (in the
+browser), so a contact that never happened cannot be recorded with one click; the
+``log_followup`` command checks it again.
 """
 
 from __future__ import annotations
 
 import dash
 import dash_bootstrap_components as dbc
-from dash import Input, Output, State, dcc, html, no_update
+from dash import ClientsideFunction, Input, Output, State, dcc, html, no_update
 from dash.exceptions import PreventUpdate
 
 from dashboard.auth.permissions import LOG_FOLLOWUP
@@ -149,13 +149,14 @@ def contact_callbacks(
         name = f"{header['first_name']} {header['last_name']}"
         return True, client_id, f"Log a contact with {name}", flag_text(flag), None, ""
 
-    @page_callback(
+    # In the browser (assets/contact.js): it reads nothing and decides nothing the server
+    # relies on, and on the server it cost a request per dialog on every page load.
+    dash.clientside_callback(
+        ClientsideFunction("caseload", "needsOutcome"),
         Output(_id(prefix, "save"), "disabled"),
         Input(_id(prefix, "outcome"), "value"),
-        permission=LOG_FOLLOWUP,
+        State(_id(prefix, "outcome"), "options"),
     )
-    def require_outcome(_view: View, outcome):
-        return outcome not in FOLLOWUP_OUTCOMES
 
     @page_callback(
         Output(_id(prefix, "modal"), "is_open", allow_duplicate=True),

@@ -57,7 +57,7 @@ PHONE_ROW_HEIGHT = 84
 def phone_height(rows: int) -> dict:
     """The phone's card list as tall as its cards, at most 60% of the screen (then it
     scrolls), so a short caseload leaves no tall empty box below its cards."""
-    return grid.fitted_height(rows, PHONE_ROW_HEIGHT, chrome="40vh", header=2)
+    return grid.fitted_height(rows, PHONE_ROW_HEIGHT, chrome="40vh", header=4)
 
 
 SCHEDULES = {"daily": "Daily", "weekdays": "Weekdays", "weekly": "Weekly"}

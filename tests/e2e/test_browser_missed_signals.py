@@ -54,6 +54,12 @@ def test_missed_page(live_small, browser, phone, screenshot) -> None:
         in phone.find_element(By.CSS_SELECTOR, first).text
     )
     assert _no_page_scroll_sideways(phone)
+    # Four clients: the card list is as tall as their cards, with no scrolling inside it.
+    inner = phone.execute_script(
+        "const v = document.querySelector('#missed-phone-grid .ag-body-viewport');"
+        "return [v.scrollHeight, v.clientHeight];"
+    )
+    assert inner[0] <= inner[1], inner
     screenshot("missed-390x844", phone)
     # The phone's row logs a contact like the laptop's: the dialog names the client.
     phone.find_element(By.CSS_SELECTOR, f"{first} .action-contact").click()
