@@ -567,7 +567,7 @@ def measure(
         ),
         (  # every navigation sends it beside the routing callback
             "Header freshness line",
-            lambda _i: freshness_payload(deps, "/"),
+            lambda _i: freshness_payload(deps),
             lambda r: r["response"]["shell-freshness-line"]["children"].startswith("Data: "),
             client,
             50,

@@ -45,6 +45,8 @@ from dash_client import (  # noqa: E402
     record_payload,
 )
 
+from dashboard.freshness_banner import MAX_AGE_SECONDS as FRESHNESS_MAX_AGE  # noqa: E402
+
 _TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
 CSRF_COOKIE = "_csrf_token"
 CALLBACK = "/_dash-update-component"
@@ -164,6 +166,7 @@ class Morning:
     home: str = "/"
     counselor_key: int | None = None
     client_ids: list[str] = field(default_factory=list)
+    freshness_at: float | None = None  # when the header's line was last asked for
 
     # ------------------------------------------------------------------ plumbing
 
@@ -192,7 +195,8 @@ class Morning:
         return self.callback(name, payload, kw.get("expect") or outputs(output.split(".")[0]))
 
     def visit(self, page: str, path: str, *callbacks: Callable[[], None]) -> None:
-        """Client-side navigation to ``path``: routing, the header, then the page's callbacks."""
+        """Client-side navigation to ``path``: routing, the header's freshness line when the
+        browser would ask for it again, then the page's callbacks."""
         began = time.perf_counter()
         self.callback(
             "shell: routing",
@@ -203,9 +207,13 @@ class Morning:
             ),
             outputs("_pages_content"),
         )
-        self.callback(
-            "shell: freshness", freshness_payload(self.deps, path), outputs("shell-freshness-line")
-        )
+        if self.freshness_at is None or began - self.freshness_at >= FRESHNESS_MAX_AGE:
+            self.freshness_at = began
+            self.callback(
+                "shell: freshness",
+                freshness_payload(self.deps, int(began * 1000)),
+                outputs("shell-freshness-line"),
+            )
         for step in callbacks:
             step()
         self.http.page_done(page, time.perf_counter() - began)
@@ -236,6 +244,7 @@ class Morning:
         self._send("GET", "/_dash-layout", "GET /_dash-layout", status_is(200))
         deps = self._send("GET", "/_dash-dependencies", "GET /_dash-dependencies", status_is(200))
         self.deps = deps.json()
+        self.freshness_at = None  # a page load: the browser asks on its first navigation
         self.http.page_done("sign-in", time.perf_counter() - began)
 
     # ------------------------------------------------------------------ pages

@@ -1,24 +1,35 @@
 """The data-freshness line in every page's header, and the warning banner when a source is
-late: staff must know when today's list rests on old check-ins. Filled by a callback on each
-navigation (no data in the layout); counselors and supervisors see their program, admins every
-program."""
+late: staff must know when today's list rests on old check-ins. Filled by a callback (no data
+in the layout) when the tab opens and, on a navigation, when the copy shown is older than
+``MAX_AGE_SECONDS`` (decided in the browser: ``freshnessDue`` in ``assets/clientside.js``);
+counselors and supervisors see their program, admins every program."""
 
 from __future__ import annotations
 
 import datetime as dt
 
+import dash
 import dash_bootstrap_components as dbc
-from dash import Input, Output, html
+from dash import ClientsideFunction, Input, Output, State, dcc, html
 from flask import current_app
 
 from dashboard.kit import SIGNED_IN, View, page_callback
 from dashboard.read.freshness import ProgramFreshness, freshness
 from etl.vocabulary import utcnow
 
+MAX_AGE_SECONDS = 300  # loads arrive hours apart; a banner at most 5 minutes late is on time
+
 
 def header() -> html.Div:
-    """Above every page: the warning banner, when a source is late or its last file failed."""
-    return html.Div(id="shell-freshness", className="small")
+    """Above every page: the warning banner, when a source is late or its last file failed,
+    and when the line was last asked for (browser time, in milliseconds)."""
+    return html.Div(
+        [
+            html.Div(id="shell-freshness", className="small"),
+            dcc.Store(id="shell-freshness-asked"),
+            dcc.Store(id="shell-freshness-max-age", data=MAX_AGE_SECONDS * 1000),
+        ]
+    )
 
 
 def navbar_line() -> html.Span:
@@ -78,16 +89,23 @@ def _warnings(programs: list[ProgramFreshness]) -> list[str]:
 def register() -> None:
     """Register the callback for the app being built: Dash hands process-wide callbacks to
     one app only, so ``create_app`` calls this for each app, as Dash re-imports the pages."""
+    dash.clientside_callback(
+        ClientsideFunction("caseload", "freshnessDue"),
+        Output("shell-freshness-asked", "data"),
+        Input("_pages_location", "pathname"),
+        State("shell-freshness-asked", "data"),
+        State("shell-freshness-max-age", "data"),
+    )
     page_callback(
         Output("shell-freshness-line", "children"),
         Output("shell-freshness-line", "title"),
         Output("shell-freshness", "children"),
-        Input("_pages_location", "pathname"),
+        Input("shell-freshness-asked", "data"),
         permission=SIGNED_IN,
     )(show)
 
 
-def show(view: View, _path):
+def show(view: View, _asked_at):
     programs = None if view.scope.role == "admin" else [view.scope.program_key]
     if programs == [None]:
         programs = []

@@ -217,8 +217,11 @@ def budget_payload(deps: list[dict], program_id, k=5, start="2026-09-28", end="2
     return callback_payload(deps, "outcomes-budget-out.children", values)
 
 
-def freshness_payload(deps: list[dict], path: str = "/") -> dict:
-    return callback_payload(deps, "shell-freshness.children", {"_pages_location.pathname": path})
+def freshness_payload(deps: list[dict], asked_at: int = 1) -> dict:
+    """The header's freshness line, as the browser asks for it (``asked_at``: its clock, ms)."""
+    return callback_payload(
+        deps, "shell-freshness.children", {"shell-freshness-asked.data": asked_at}
+    )
 
 
 def reports_pickers_payload(deps: list[dict]) -> dict:

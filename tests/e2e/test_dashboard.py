@@ -65,6 +65,17 @@ def test_counselor_morning(live, browser, screenshot) -> None:
     assert cell(browser, "C-0001", "followup_order").text == "Due today"
     assert rows and browser.find_elements(By.CSS_SELECTOR, ".ag-cell svg.sparkline")
     screenshot("today")
+    line = lambda d: d.find_element(By.ID, "shell-freshness-line").text  # noqa: E731
+    wait(browser).until(lambda d: line(d).startswith("Data: "))
+    shown = line(browser)
+    # Count the header's requests from here on: a navigation within minutes sends none.
+    browser.execute_script(
+        "window.__freshness = 0; const send = window.fetch;"
+        "window.fetch = function (url, options) {"
+        "  if (options && String(options.body).includes('shell-freshness-line')) {"
+        "    window.__freshness += 1; }"
+        "  return send.apply(this, arguments); };"
+    )
 
     # Open a client from the list.
     cell(browser, "C-0001", "name").find_element(By.TAG_NAME, "a").click()
@@ -79,6 +90,7 @@ def test_counselor_morning(live, browser, screenshot) -> None:
     )
     assert "/client/C-0001" in browser.current_url
     assert "Eastside Outpatient" in browser.find_element(By.ID, "client-header").text
+    assert browser.execute_script("return window.__freshness") == 0 and line(browser) == shown
     screenshot("client")
     browser.execute_script(
         "window.scrollTo(0, document.querySelector('#client-chart').offsetTop + 700)"

@@ -59,7 +59,7 @@ def test_checkins_loaded_three_days_ago_show_the_banner_on_today(app, seeded, lo
     loads("checkins", 72)
     loads("clients", 2)
     client, deps = signed_in(app, "ana")
-    response = post_callback(client, freshness_payload(deps, "/"))
+    response = post_callback(client, freshness_payload(deps))
     assert response.status_code == 200
     body = _text(response.get_json()["response"])
     assert "shell-freshness-banner" in body
@@ -70,7 +70,7 @@ def test_checkins_loaded_three_days_ago_show_the_banner_on_today(app, seeded, lo
 def test_fresh_checkins_show_no_banner_but_the_age(app, seeded, loads) -> None:
     loads("checkins", 5)
     client, deps = signed_in(app, "carla")
-    body = _text(post_callback(client, freshness_payload(deps, "/")).get_json()["response"])
+    body = _text(post_callback(client, freshness_payload(deps)).get_json()["response"])
     assert "shell-freshness-banner" not in body
     assert "check-ins loaded 5 h ago" in body
 
@@ -80,7 +80,7 @@ def test_failed_and_rejecting_latest_loads_are_named(app, seeded, loads) -> None
     loads("checkins", 1, status="failed")
     loads("drug_screens", 1, rejected=3)
     client, deps = signed_in(app, "root")  # admins see it too, every program
-    body = _text(post_callback(client, freshness_payload(deps, "/")).get_json()["response"])
+    body = _text(post_callback(client, freshness_payload(deps)).get_json()["response"])
     assert "The latest check-ins file failed to load." in body
     assert "The latest drug screens file had 3 rejected rows." in body
 
@@ -90,7 +90,7 @@ def test_bam_and_unlabelled_kinds_are_listed_not_a_500(app, seeded, loads) -> No
     loads("bam", 2, rejected=1)
     loads("something_new", 3)
     client, deps = signed_in(app, "root")
-    response = post_callback(client, freshness_payload(deps, "/"))
+    response = post_callback(client, freshness_payload(deps))
     assert response.status_code == 200
     assert "The latest BAM forms file had 1 rejected row." in _text(response.get_json())
 
