@@ -303,11 +303,6 @@ class Morning:
                 "client-bam-chart.figure",
                 {"client-id.data": client_id, "client-range.value": "90"},
             )
-            self.cb(
-                "Client: Today steps",
-                "client-prev.href",
-                {"client-id.data": client_id, "shell-today-order.data": self.client_ids},
-            )
 
         self.visit("Client", path, record)
 

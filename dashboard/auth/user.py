@@ -15,7 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from flask_login import UserMixin
-from sqlalchemy import Connection, func, select
+from sqlalchemy import Connection, bindparam, func, select
 
 from dashboard.auth.permissions import permissions_for
 from etl.models import AppUser, DimProgram, DimStaff
@@ -51,8 +51,7 @@ def parse_session_id(value: str) -> tuple[int, int] | None:
         return None
 
 
-def load_current_user(conn: Connection, user_id: int, epoch: int | None) -> CurrentUser | None:
-    """The active user with this id (and this session epoch, when given), else None."""
+def _user_statement(check_epoch: bool):
     program_key = func.coalesce(DimStaff.program_key, AppUser.program_key)
     stmt = (
         select(
@@ -71,11 +70,24 @@ def load_current_user(conn: Connection, user_id: int, epoch: int | None) -> Curr
         )
         .outerjoin(DimStaff, DimStaff.staff_key == AppUser.staff_key)
         .outerjoin(DimProgram, DimProgram.program_key == program_key)
-        .where(AppUser.user_id == user_id, AppUser.is_active.is_(True))
+        .where(AppUser.user_id == bindparam("user_id"), AppUser.is_active.is_(True))
     )
-    if epoch is not None:
-        stmt = stmt.where(AppUser.session_epoch == epoch)
-    row = conn.execute(stmt).mappings().first()
+    return stmt.where(AppUser.session_epoch == bindparam("epoch")) if check_epoch else stmt
+
+
+# Built once: every request loads its user, and building the statement cost as much as
+# running it.
+_BY_ID = _user_statement(check_epoch=False)
+_BY_SESSION = _user_statement(check_epoch=True)
+
+
+def load_current_user(conn: Connection, user_id: int, epoch: int | None) -> CurrentUser | None:
+    """The active user with this id (and this session epoch, when given), else None."""
+    if epoch is None:
+        stmt, params = _BY_ID, {"user_id": user_id}
+    else:
+        stmt, params = _BY_SESSION, {"user_id": user_id, "epoch": epoch}
+    row = conn.execute(stmt, params).mappings().first()
     if row is None:
         return None
     name = " ".join(p for p in (row["first_name"], row["last_name"]) if p) or row["username"]

@@ -1,4 +1,4 @@
-"""Links to a client's page from an id the browser sent (a chart click, Today's order).
+"""Links to a client's page from an id the browser sent (a chart click).
 
 The id only picks a link: the client page resolves it through the caller's scope like any
 other request. Anything that is not a short printable string gives no link at all.

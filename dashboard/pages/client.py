@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import datetime as dt
 
+import dash
 import dash_bootstrap_components as dbc
-from dash import Input, Output, State, dcc, html
+from dash import ClientsideFunction, Input, Output, State, dcc, html
 from dash.exceptions import PreventUpdate
 
 from dashboard.auth.permissions import LOG_FOLLOWUP, VIEW_CASELOAD, has_permission
 from dashboard.components.contact import contact_callbacks, contact_dialog
-from dashboard.components.links import client_href
 from dashboard.figures import client as figs
 from dashboard.figures.bam import bam_trend
 from dashboard.figures.palette import TIER_COLORS, TIER_ICONS, TIER_LABELS
@@ -436,10 +436,10 @@ contact_callbacks(
 )
 
 
-MAX_ORDER = 2000  # longer than any caseload; a bigger list is not Today's
-
-
-@page_callback(
+# Previous / next in Today's order: in the browser (``todaySteps`` in assets/clientside.js).
+# It reads nothing and only picks links, which the pages they open check like any other.
+dash.clientside_callback(
+    ClientsideFunction("caseload", "todaySteps"),
     Output("client-prev", "href"),
     Output("client-prev", "disabled"),
     Output("client-next", "href"),
@@ -447,36 +447,4 @@ MAX_ORDER = 2000  # longer than any caseload; a bigger list is not Today's
     Output("client-position", "children"),
     Input("client-id", "data"),
     Input("shell-today-order", "data"),
-    permission=VIEW_CASELOAD,
 )
-def today_steps(_view: View, client_id, order):
-    """Neighbours of this client in the order Today last showed, kept in the tab. The list
-    comes from the browser, so it only picks links: the page they open resolves the id
-    through the caller's scope like any other."""
-    steps = today_neighbours(client_id, order)
-    if steps is None:
-        return None, True, None, True, ""
-    before, after, position, total = steps
-    before, after = client_href(before), client_href(after)
-    return (
-        before,
-        before is None,
-        after,
-        after is None,
-        f"{position} of {total} on Today",
-    )
-
-
-def today_neighbours(client_id, order) -> tuple[str | None, str | None, int, int] | None:
-    """(previous id, next id, 1-based position, length) of ``client_id`` in ``order``, or
-    None when the order is not a plain list of ids or does not hold the client."""
-    if not isinstance(client_id, str) or not isinstance(order, list) or len(order) > MAX_ORDER:
-        return None
-    if not all(isinstance(c, str) and 0 < len(c) <= 64 for c in order):
-        return None
-    if client_id not in order:
-        return None
-    i = order.index(client_id)
-    before = order[i - 1] if i > 0 else None
-    after = order[i + 1] if i + 1 < len(order) else None
-    return before, after, i + 1, len(order)
