@@ -87,8 +87,19 @@ def create_app(config: Config | None = None) -> Flask:
     # second app built in the same process (tests) gets its own and never another's.
     with server.test_request_context("/"):
         app._setup_server()  # noqa: SLF001
+        _build_page_router(server)
     server.extensions["dash_app"] = app
     return server
+
+
+def _build_page_router(server: Flask) -> None:
+    """Dash sets its page router up on the first request it serves, calling every page's
+    layout for its validation layout: under that request's user, each page they may not open
+    was audited as refused (a counselor "denied" the admin pages they never asked for, once
+    per gunicorn worker). Run it here, in a request with no user, where nothing is refused."""
+    for hook in server.before_request_funcs.get(None, []):
+        if getattr(hook, "__name__", "") == "router_sync":  # dash.Dash.enable_pages
+            hook()
 
 
 def _register_error_pages(server: Flask) -> None:

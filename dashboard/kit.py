@@ -145,7 +145,7 @@ def guard_pages() -> None:
 
 
 def _refused(page: dict) -> bool:
-    # Outside a request (Dash building its validation layout at start-up) nothing is served.
+    # Dash building its validation layout at start-up (create_app, no user): nothing is served.
     return has_request_context() and bool(current_user.is_authenticated) and not may_open(page)
 
 

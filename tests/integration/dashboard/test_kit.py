@@ -146,3 +146,22 @@ def test_navigation_lists_only_the_pages_the_user_may_open(app) -> None:
     # What an admin does: aggregates and de-identified exports of any program, the users, the
     # loads and the audit log; no caseload.
     assert _nav(admin) == ["Administration", "Outcomes", "Reports", "Users", "Loads", "Audit log"]
+
+
+def test_the_first_request_audits_no_page_its_user_never_opened(app, app_factory, seeded) -> None:
+    """Dash builds its page router, calling every page's layout, on the first request it
+    serves: a counselor's first page load must not be audited as refused the admin pages
+    (one gunicorn worker signs in, another serves the next request first)."""
+    signed, _deps = signed_in(app, "ana")
+    worker = app_factory().test_client()
+    name = app.config["SESSION_COOKIE_NAME"]
+    worker.set_cookie(name, signed.get_cookie(name).value)
+    before = _audit_count(seeded)
+    assert worker.get("/").status_code == 200
+    with seeded.engine.connect() as conn:
+        denied = conn.execute(
+            select(func.count()).where(
+                AppAuditLog.event_id > before, AppAuditLog.action == "denied"
+            )
+        ).scalar_one()
+    assert denied == 0
