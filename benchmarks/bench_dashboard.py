@@ -565,7 +565,7 @@ def measure(
             routing_payload,
             lambda r: "_pages_content" in r["response"],
         ),
-        (  # every navigation sends it beside the routing callback
+        (  # sent when a tab opens, then on a navigation once the copy is 5 minutes old
             "Header freshness line",
             lambda _i: freshness_payload(deps),
             lambda r: r["response"]["shell-freshness-line"]["children"].startswith("Data: "),

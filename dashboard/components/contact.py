@@ -149,7 +149,7 @@ def contact_callbacks(
         name = f"{header['first_name']} {header['last_name']}"
         return True, client_id, f"Log a contact with {name}", flag_text(flag), None, ""
 
-    # In the browser (assets/contact.js): it reads nothing and decides nothing the server
+    # In the browser (assets/clientside.js): it reads nothing and decides nothing the server
     # relies on, and on the server it cost a request per dialog on every page load.
     dash.clientside_callback(
         ClientsideFunction("caseload", "needsOutcome"),
