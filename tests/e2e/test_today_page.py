@@ -77,8 +77,13 @@ def test_today_shows_the_worklist_on_one_screen(thirty, browser, screenshot) -> 
         ".filter(e => e.scrollWidth > e.clientWidth + 1).length"
     )
     assert cut == 0
-    names = browser.find_elements(By.CSS_SELECTOR, ".today-grid .ag-cell[col-id=name]")
-    assert names and all(n.get_attribute("title") or n.text for n in names)
+    # Read in one script: the grid may still be drawing rows, and an element found in one call
+    # can be replaced before the next (a stale reference, seen once in CI).
+    names = browser.execute_script(
+        "return [...document.querySelectorAll('.today-grid .ag-cell[col-id=name]')]"
+        ".map(n => n.getAttribute('title') || n.innerText)"
+    )
+    assert names and all(names)
     # One line per reason, two at most, in plain words.
     lines = browser.execute_script(
         "return [...document.querySelectorAll('.today-grid .reason-lines')]"
