@@ -51,11 +51,14 @@ new MutationObserver((records) => {
 }).observe(document, {subtree: true, childList: true, attributes: true});
 """
 
-# Every chart on the page has its traces, and for how long nothing has changed.
+# Every chart on the page is drawn, the record's with its traces (a panel with nothing to show,
+# such as the Brief Addiction Monitor's without forms, draws a note and no trace), and for how
+# long nothing has changed.
 STATE = """
 const graphs = [...document.querySelectorAll('.js-plotly-plot')];
-const drawn = graphs.length > 0 && graphs.every(g => g._fullData && g._fullData.length > 0
-  && g.querySelector('.main-svg'));
+const record = document.querySelector('#client-chart .js-plotly-plot');
+const drawn = graphs.length > 0 && graphs.every(g => g._fullLayout && g.querySelector('.main-svg'))
+  && !!(record && record._fullData && record._fullData.length > 0);
 const res = performance.getEntriesByType('resource');
 const calls = res.filter(e => e.name.includes('_dash-update-component'));
 const plotly = res.filter(e => /plotly/.test(e.name) && e.name.endsWith('.js'));
