@@ -3,10 +3,10 @@
 Builds (once, then reuses) a warehouse of ``--clients`` clients x ``--days`` days with the
 dashboard benchmark's bulk loader, serves the real app on a local port, signs in as a
 counselor in headless Chromium at 1366x768 and opens ``--pages`` different clients (default
-range, 90 days; ``--range all`` for the whole history). Measured per page: from navigation
-start (``performance.timeOrigin``) to the last change inside any chart (a MutationObserver
-installed before the page's own scripts), once every chart holds its traces and nothing has
-moved for a second. Printed: median and p95, and the server's share (the client callback's
+range, 90 days). Measured per page: from navigation start (``performance.timeOrigin``) to the
+last change inside any chart (a MutationObserver installed before the page's own scripts),
+once every chart is drawn, the record's with its traces, and nothing has moved for a second.
+Printed: median and p95, and the server's share (the client callback's
 response time from the browser's resource timings), so what is left is the browser's.
 Goal: median under 1.5 s on 5,000 clients.
 
