@@ -13,6 +13,7 @@ import dash_bootstrap_components as dbc
 from dash import ClientsideFunction, Input, Output, State, dcc, html
 from flask import current_app
 
+from dashboard.components.messages import plural
 from dashboard.kit import SIGNED_IN, View, page_callback
 from dashboard.read.freshness import ProgramFreshness, freshness
 from etl.vocabulary import utcnow
@@ -48,10 +49,6 @@ def _age(hours: float) -> str:
     return f"{hours:.0f} h" if hours < 48 else f"{hours / 24:.0f} days"
 
 
-def _plural(n: int, word: str) -> str:
-    return f"{n} {word}" + ("" if n == 1 else "s")
-
-
 def _summary(programs: list[ProgramFreshness], today: dt.date) -> str:
     if not programs:
         return ""
@@ -81,7 +78,7 @@ def _warnings(programs: list[ProgramFreshness]) -> list[str]:
         if k.latest_status == "failed":
             out.append(f"The latest {k.label} file failed to load.")
         else:
-            rows = _plural(k.latest_rejected, "rejected row")
+            rows = plural(k.latest_rejected, "rejected row")
             out.append(f"The latest {k.label} file had {rows}.")
     return out
 

@@ -14,6 +14,7 @@ from dashboard.auth.permissions import VIEW_AUDIT
 from dashboard.commands.errors import AccessDenied, InvalidInput
 from dashboard.commands.retry_load import retry_load
 from dashboard.components.grid import DEFAULT_COL_DEF, date_column
+from dashboard.components.messages import plural
 from dashboard.kit import View, page_callback, register_page
 from dashboard.read import loads as read_loads
 from dashboard.read.freshness import KIND_LABELS
@@ -186,7 +187,7 @@ def show_quarantine(view: View, selected, _refresh):
     rows = read_loads.quarantined(view.conn, load_id)
     view.audit_view("etl_quarantine", detail={"load_id": load_id, "rows": len(rows)})
     still_open = sum(1 for r in rows if r["status"] == "open")
-    hint = f"Load {load_id}: {len(rows)} quarantined rows, {still_open} still open."
+    hint = f"Load {load_id}: {plural(len(rows), 'quarantined row')}, {still_open} still open."
     return rows, still_open == 0, hint
 
 

@@ -98,6 +98,8 @@ def test_quarantine_is_shown_masked_and_retry_loads_it(warehouse) -> None:
     bodies.append(shown.get_data(as_text=True))
     q = shown.get_json()["response"]["loads-quarantine"]["rowData"]
     assert [(r["line"], r["column"], r["status"]) for r in q] == [(2, "client_id", "open")]
+    hint = shown.get_json()["response"]["loads-hint"]["children"]
+    assert hint == f"Load {checkins_load}: 1 quarantined row, 1 still open."
     assert "unknown client_id 'C900'" in q[0]["reason"] and q[0]["value"] == "C900"
 
     clients_load = _load_id(engine, "clients")
