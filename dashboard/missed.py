@@ -14,7 +14,7 @@ import datetime as dt
 import numpy as np
 import pandas as pd
 
-from dashboard.triage import as_date
+from dashboard.triage import as_date, flags, floats
 
 RECEIVED, MISSED, PENDING, NOT_EXPECTED = "received", "missed", "pending", "not expected"
 STATE_CODES = {NOT_EXPECTED: 0, RECEIVED: 1, PENDING: 2, MISSED: 3}  # heat-map z values
@@ -33,10 +33,10 @@ def with_states(days: pd.DataFrame, schedules: dict[int, str]) -> pd.DataFrame:
         return out.assign(state=pd.Series(dtype=object), met=False, missed=False)
     weekly_keys = [k for k, schedule in schedules.items() if schedule == "weekly"]
     weekly = out["client_key"].astype(int).isin(weekly_keys).to_numpy(bool)
-    expected = out["is_expected"].fillna(False).astype(bool).to_numpy()
-    received = out["is_received"].fillna(False).astype(bool).to_numpy()
-    missed = out["is_missed"].fillna(False).astype(bool).to_numpy()
-    since = pd.to_numeric(out["days_since_checkin"], errors="coerce").to_numpy(float)
+    expected = flags(out["is_expected"])
+    received = flags(out["is_received"])
+    missed = flags(out["is_missed"])
+    since = floats(out["days_since_checkin"])
     met = expected & ~missed & (since <= np.where(weekly, 6, 0))
     pending = expected & ~missed & ~met
     out["state"] = np.where(

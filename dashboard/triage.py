@@ -158,6 +158,20 @@ def number(value, digits: int | None = None) -> float | None:
     return float(value) if digits is None else round(float(value), digits)
 
 
+def flags(column: pd.Series) -> np.ndarray:
+    """A yes/no column of the read model as booleans; missing is no."""
+    if column.dtype.kind == "b":
+        return column.to_numpy()
+    return column.fillna(False).astype(bool).to_numpy()
+
+
+def floats(column: pd.Series) -> np.ndarray:
+    """A numeric column of the read model as floats; missing (or not a number) is NaN."""
+    if column.dtype.kind == "f":
+        return column.to_numpy()
+    return pd.to_numeric(column, errors="coerce").to_numpy(np.float64)
+
+
 def _followup(contact, answered, snoozed, tier, today, time_zone) -> tuple[str, str]:
     """The follow-up column: (kind, words). Contacted about today's score, snoozed, due (high
     or critical, not yet contacted), or just the last contact's day."""

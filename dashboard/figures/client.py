@@ -10,7 +10,7 @@ import pandas as pd
 
 from dashboard.figures import palette
 from dashboard.figures.layout import FigureSpec, figure, row_ref, stacked_rows
-from dashboard.triage import as_date, local_time, reasons_text, week_starts
+from dashboard.triage import as_date, flags, floats, local_time, reasons_text, week_starts
 from etl.vocabulary import SIGNALS, TRIGGERS
 
 SIGNAL_TITLES = {
@@ -162,8 +162,8 @@ def risk_trend(
             }
         )
     day_dates = _iso(days["date"]) if not days.empty else []
-    flags = days["used_reported"].fillna(False).astype(bool).tolist() if not days.empty else []
-    used = [d for d, flag in zip(day_dates, flags, strict=True) if flag]
+    used_days = flags(days["used_reported"]).tolist() if not days.empty else []
+    used = [d for d, flag in zip(day_dates, used_days, strict=True) if flag]
     if used:
         data.append(
             {
@@ -267,18 +267,12 @@ class Band:
         return [slice(a, b) for a, b in zip(edges[:-1], edges[1:], strict=True)]
 
 
-def _floats(series: pd.Series) -> np.ndarray:
-    if series.dtype.kind == "f":
-        return series.to_numpy()
-    return pd.to_numeric(series, errors="coerce").to_numpy(np.float64)
-
-
 def baseline_band(days: pd.DataFrame, signal: str, sd_floor: float | None) -> Band:
     """The stored baseline of ``signal`` and its SD, per day with both. The SD is the one the
     rule divides by (never below the rule's floor), so a day that reads "1.5 SD above own
     baseline" sits half an SD above the band's edge."""
-    base = _floats(days[f"{signal}_baseline"])
-    sd = _floats(days[f"{signal}_sd"])
+    base = floats(days[f"{signal}_baseline"])
+    sd = floats(days[f"{signal}_sd"])
     if sd_floor is not None:
         sd = np.maximum(sd, sd_floor)  # NaN stays NaN
     ok = ~(np.isnan(base) | np.isnan(sd))
@@ -404,23 +398,16 @@ CALENDAR_STATES = {  # state -> (label, mark)
 }
 
 
-def _bools(series: pd.Series) -> np.ndarray:
-    """True where the column says so; missing is False."""
-    if series.dtype.kind == "b":
-        return series.to_numpy()
-    return series.fillna(False).astype(bool).to_numpy()
-
-
 def calendar_states(days: pd.DataFrame, schedule: str | None = None) -> np.ndarray:
     """Each day's state from the engine's facts: done (a check-in came), missed (expected and
     settled as missed), pending (expected, not in, day not over when scored), else not
     expected. A weekly check-in already sent earlier in its week leaves the due day met."""
-    received = _bools(days["is_received"])
-    expected = _bools(days["is_expected"])
-    missed = _bools(days["is_missed"])
+    received = flags(days["is_received"])
+    expected = flags(days["is_expected"])
+    missed = flags(days["is_missed"])
     open_ = expected & ~received & ~missed
     if schedule == "weekly":
-        since = _floats(days["days_since_checkin"])
+        since = floats(days["days_since_checkin"])
         open_ &= ~(since <= 6)
     state = np.zeros(len(days), dtype=np.int64)
     state[missed] = 1
@@ -483,14 +470,14 @@ def trigger_exposure(triggers: pd.DataFrame) -> FigureSpec:
     """Check-ins reporting each kind of cue, per week."""
     if triggers.empty:
         return empty_figure("No triggers reported in this period.", 220)
-    flags = np.column_stack([_bools(triggers[t]) for t in TRIGGERS]).astype(int)
-    if not flags.any():
+    reported = np.column_stack([flags(triggers[t]) for t in TRIGGERS]).astype(int)
+    if not reported.any():
         return empty_figure("No triggers reported in this period.", 220)
     monday = week_starts(triggers["date"]).tolist()
     weeks = sorted(set(monday))
     col = {w: i for i, w in enumerate(weeks)}
     weekly = np.zeros((len(weeks), len(TRIGGERS)), dtype=int)
-    np.add.at(weekly, [col[w] for w in monday], flags)
+    np.add.at(weekly, [col[w] for w in monday], reported)
     x = week_centres(weeks)
     data = [
         {
