@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from dashboard.triage import as_of_status, local_time
+from dashboard.triage import as_of_status, flags, local_time
 
 ASOF_CLASS = {False: "text-muted small", True: "small text-warning-emphasis fw-semibold"}
 
@@ -27,9 +27,7 @@ def scored_line(clients: pd.DataFrame, as_of: dt.date, today: dt.date, time_zone
     if not clients.empty and clients["computed_at"].notna().any():
         scored_at = local_time(clients["computed_at"].max(), time_zone)
     received = (
-        int(clients["is_received"].fillna(False).astype(bool).sum())
-        if as_of == today and not clients.empty
-        else 0
+        int(flags(clients["is_received"]).sum()) if as_of == today and not clients.empty else 0
     )
     text, stale = as_of_status(as_of, today, scored_at, received)
     return Scored(text, ASOF_CLASS[stale], scored_at)

@@ -12,6 +12,7 @@ import pandas as pd
 
 from dashboard.figures.client import empty_figure
 from dashboard.figures.layout import FigureSpec, figure, row_ref, stacked_rows
+from dashboard.triage import flags
 from etl import bam
 
 SCALES = (
@@ -52,7 +53,7 @@ def bam_trend(forms: pd.DataFrame) -> FigureSpec:
     for row, (column, title, flag, cut, side) in enumerate(SCALES, start=1):
         top = bam.SCALE_MAX[column.removesuffix("_score")]
         ref = row_ref(row)
-        flagged = forms[flag].fillna(False).astype(bool).tolist()
+        flagged = flags(forms[flag]).tolist()
         values = [None if pd.isna(v) else int(v) for v in forms[column]]
         data.append(
             {

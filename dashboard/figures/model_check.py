@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from dashboard.components.messages import plural
 from dashboard.figures.layout import FigureSpec, figure
 from dashboard.figures.palette import TIER_COLORS, TIER_LABELS
 from etl.vocabulary import TIERS
@@ -95,7 +96,7 @@ def budget_text(check: dict, k: int, program_id: str) -> dict[str, str]:
         chosen = "No lapses with a known outcome in the last 90 days: nothing to compare."
     else:
         chosen = (
-            f"With {k} client{'s' if k != 1 else ''} per counselor each morning: "
+            f"With {plural(k, 'client')} per counselor each morning: "
             f"{_pct(row['caught'])} of the lapses that followed were among the flagged clients, "
             f"{_num(row['flags_per_day'], 1)} flags per counselor per day, "
             f"{_pct(row['precision'])} of flags followed by a lapse."
